@@ -1,0 +1,381 @@
+"""The stack's configuration: defaults, parsing and validation, in one place.
+
+``parse_config`` is pure: it takes the raw strings Pulumi hands a program
+(arrays as JSON, booleans as ``true``/``false``) and returns a validated
+``HiveConfig`` or raises one ``ConfigError`` listing every problem, each
+naming its key and the fix. ``load_config`` only reads ``pulumi.Config``
+and calls it, before any resource exists.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
+
+import pulumi
+
+from hive_infra.modes import EXTENSIONS_SCHEMA, MODE_NAMES, MODES, Mode
+from hive_infra.ports import MAX_PORT, MIN_PORT, ModePorts, mode_ports, port_in_range
+
+NAMESPACE = "hive"
+
+#: Plain lower-case PostgreSQL identifiers (no quoting needed anywhere).
+IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+#: Extension names may also hold hyphens (``uuid-ossp``).
+EXTENSION_NAME = re.compile(r"[a-z_][a-z0-9_-]{0,62}")
+#: What Docker accepts at the start of a container, network or volume name.
+DOCKER_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]{0,40}")
+API_KEY_BASE_CHARS = re.compile(r"[A-Za-z0-9_-]+")
+
+#: Words that mark a copied template value rather than a real secret.
+PLACEHOLDER_WORDS: tuple[str, ...] = (
+    "your-password",
+    "change-me",
+    "placeholder",
+    "example",
+    "template",
+    "replace-this",
+    "your-secure-password-here",
+    "your-hive-api-key-here",
+)
+MIN_SECRET_LENGTH = 16
+#: hive rejects an API key of 37 characters or fewer; the shortest key is
+#: ``hive_<base>``, so the base needs at least 33.
+MIN_API_KEY_BASE_LENGTH = 33
+RESERVED_DATABASES = frozenset({"postgres", "template0", "template1"})
+#: The superuser the shared container is initialised with.
+ADMIN_USER = "postgres"
+
+
+class ConfigError(pulumi.RunError):
+    """Invalid configuration; the message lists every problem (never a secret)."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = tuple(problems)
+        count = len(self.problems)
+        noun = "problem" if count == 1 else "problems"
+        body = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"invalid {NAMESPACE} configuration ({count} {noun}):\n{body}")
+
+
+@dataclass(frozen=True)
+class ConfigKey:
+    """One key of the ``hive`` namespace, as Pulumi.yaml declares it."""
+
+    name: str
+    type: str  # Pulumi.yaml type: string, integer, boolean, array
+    default: Any  # None: no default (the value is generated)
+    secret: bool = False
+
+
+CONFIG_KEYS: tuple[ConfigKey, ...] = (
+    ConfigKey("modes", "array", list(MODE_NAMES)),
+    ConfigKey("dbPort", "integer", 5532),
+    ConfigKey("apiPort", "integer", 8886),
+    ConfigKey("database", "string", "hive"),
+    ConfigKey("dbUser", "string", "hive"),
+    ConfigKey("dbPassword", "string", None, secret=True),
+    ConfigKey("adminPassword", "string", None, secret=True),
+    ConfigKey("apiKeyBase", "string", None, secret=True),
+    ConfigKey("postgresImage", "string", "agnohq/pgvector:16"),
+    ConfigKey("apiImage", "string", "ghcr.io/namastexlabs/automagik-hive:latest"),
+    ConfigKey("apiContainers", "boolean", True),
+    ConfigKey("bindAddress", "string", "127.0.0.1"),
+    ConfigKey("namePrefix", "string", "hive"),
+    ConfigKey("extensions", "array", ["vector"]),
+    ConfigKey("protectData", "boolean", False),
+    ConfigKey("envDir", "string", "."),
+)
+KEYS_BY_NAME: Mapping[str, ConfigKey] = {k.name: k for k in CONFIG_KEYS}
+
+
+def _secret_field() -> Any:
+    return field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class HiveConfig:
+    """The validated configuration. Secrets are ``None`` when to be generated."""
+
+    modes: tuple[str, ...] = tuple(MODE_NAMES)
+    db_port: int = 5532
+    api_port: int = 8886
+    database: str = "hive"
+    db_user: str = "hive"
+    db_password: str | None = _secret_field()
+    admin_password: str | None = _secret_field()
+    api_key_base: str | None = _secret_field()
+    postgres_image: str = "agnohq/pgvector:16"
+    api_image: str = "ghcr.io/namastexlabs/automagik-hive:latest"
+    api_containers: bool = True
+    bind_address: str = "127.0.0.1"
+    name_prefix: str = "hive"
+    extensions: tuple[str, ...] = ("vector",)
+    protect_data: bool = False
+    env_dir: str = "."
+
+    @property
+    def mode_table(self) -> tuple[Mode, ...]:
+        return tuple(MODES[name] for name in self.modes)
+
+    def ports(self, mode: Mode) -> ModePorts:
+        return mode_ports(mode, self.db_port, self.api_port)
+
+    def own_schemas(self) -> tuple[str, ...]:
+        """Schemas the stack creates: one per selected mode that is not public."""
+        return tuple(m.schema for m in self.mode_table if not m.uses_public_schema)
+
+    @property
+    def postgres_container_name(self) -> str:
+        return f"{self.name_prefix}-postgres-shared"
+
+    def api_container_name(self, mode: Mode) -> str:
+        return f"{self.name_prefix}-{mode.api_container_suffix}"
+
+
+# --- parsing ---------------------------------------------------------------
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def add(self, key: str, message: str) -> None:
+        self.items.append(f"{NAMESPACE}:{key}: {message}")
+
+
+def _parse_int(raw: str, key: str, problems: _Problems) -> int | None:
+    try:
+        return int(raw.strip())
+    except ValueError:
+        problems.add(key, f"must be a whole number, got {raw!r}")
+        return None
+
+
+def _parse_bool(raw: str, key: str, problems: _Problems) -> bool | None:
+    text = raw.strip().lower()
+    if text in ("true", "false"):
+        return text == "true"
+    problems.add(key, f"must be true or false, got {raw!r}")
+    return None
+
+
+def _parse_string_list(raw: str, key: str, problems: _Problems) -> list[str] | None:
+    example = f"pulumi config set --path '{NAMESPACE}:{key}[0]' VALUE"
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        problems.add(key, f"must be a list of strings (set items with `{example}`), got {raw!r}")
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        problems.add(key, f"must be a list of strings (set items with `{example}`), got {raw!r}")
+        return None
+    return value
+
+
+def _check_port(port: int, key: str, what: str, problems: _Problems) -> None:
+    if not port_in_range(port):
+        problems.add(key, f"{what} {port} is outside {MIN_PORT}..{MAX_PORT}; choose a port in that range")
+
+
+def _check_identifier(value: str, key: str, problems: _Problems) -> None:
+    if not IDENTIFIER.fullmatch(value):
+        problems.add(
+            key,
+            f"{value!r} is not a plain lower-case PostgreSQL identifier "
+            "(letters a-z, digits and _, not starting with a digit, at most 63 characters)",
+        )
+
+
+def placeholder_in(value: str) -> str | None:
+    """The placeholder word ``value`` contains, if any (case-insensitive)."""
+    lowered = value.lower()
+    return next((word for word in PLACEHOLDER_WORDS if word in lowered), None)
+
+
+def _check_secret(value: str, key: str, min_length: int, problems: _Problems) -> None:
+    # Messages name the key and the rule, never the value.
+    if len(value) < min_length:
+        problems.add(
+            key,
+            f"is {len(value)} characters; use at least {min_length}, "
+            f"or unset it (`pulumi config rm {NAMESPACE}:{key}`) to have one generated",
+        )
+    word = placeholder_in(value)
+    if word is not None:
+        problems.add(key, f"contains the placeholder word {word!r}; set a real secret or unset it to generate one")
+    if "${" in value:
+        problems.add(key, "contains '${', which python-dotenv would expand in the .env files; choose another value")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        problems.add(key, "contains a control character; choose another value")
+
+
+def parse_config(raw: Mapping[str, str], known_keys: Sequence[str] = ()) -> HiveConfig:
+    """Build a validated ``HiveConfig`` from raw Pulumi config strings.
+
+    ``raw`` maps key names without the namespace (``dbPort``) to the strings
+    Pulumi stores; a missing key takes its default. ``known_keys`` lists every
+    key set in the namespace, so that a misspelt key is reported instead of
+    silently ignored.
+    """
+    problems = _Problems()
+    for key in known_keys:
+        if key not in KEYS_BY_NAME:
+            close = difflib.get_close_matches(key, list(KEYS_BY_NAME), n=1)
+            hint = f"did you mean {NAMESPACE}:{close[0]}?" if close else "see the README for the keys"
+            problems.add(key, f"is not a setting of this program; {hint}")
+
+    values: dict[str, Any] = {}
+    for spec in CONFIG_KEYS:
+        text = raw.get(spec.name)
+        if text is None:
+            values[spec.name] = spec.default
+            continue
+        parsed: Any
+        if spec.type == "integer":
+            parsed = _parse_int(text, spec.name, problems)
+        elif spec.type == "boolean":
+            parsed = _parse_bool(text, spec.name, problems)
+        elif spec.type == "array":
+            parsed = _parse_string_list(text, spec.name, problems)
+        else:
+            parsed = text
+        values[spec.name] = parsed
+
+    _validate(values, problems)
+    if problems.items:
+        raise ConfigError(problems.items)
+    return HiveConfig(
+        modes=tuple(values["modes"]),
+        db_port=values["dbPort"],
+        api_port=values["apiPort"],
+        database=values["database"],
+        db_user=values["dbUser"],
+        db_password=values["dbPassword"],
+        admin_password=values["adminPassword"],
+        api_key_base=values["apiKeyBase"],
+        postgres_image=values["postgresImage"].strip(),
+        api_image=values["apiImage"].strip(),
+        api_containers=values["apiContainers"],
+        bind_address=values["bindAddress"].strip(),
+        name_prefix=values["namePrefix"],
+        extensions=tuple(values["extensions"]),
+        protect_data=values["protectData"],
+        env_dir=values["envDir"],
+    )
+
+
+def _validate(values: dict[str, Any], problems: _Problems) -> None:
+    modes = values["modes"]
+    if modes is not None:
+        if not modes:
+            problems.add("modes", f"is empty; list at least one of {', '.join(MODE_NAMES)}")
+        for name in modes:
+            if name not in MODES:
+                problems.add("modes", f"unknown mode {name!r}; choose from {', '.join(MODE_NAMES)}")
+        seen: set[str] = set()
+        for name in modes:
+            if name in seen:
+                problems.add("modes", f"lists {name!r} twice; list each mode once")
+            seen.add(name)
+
+    for key in ("dbPort", "apiPort"):
+        if values[key] is not None:
+            _check_port(values[key], key, "port", problems)
+    _validate_derived_ports(values, problems)
+
+    for key in ("database", "dbUser"):
+        if values[key] is not None:
+            _check_identifier(values[key], key, problems)
+    if values["database"] in RESERVED_DATABASES:
+        problems.add("database", f"{values['database']!r} is a PostgreSQL system database; choose another name")
+    user = values["dbUser"]
+    if user == ADMIN_USER or (isinstance(user, str) and user.startswith("pg_")):
+        problems.add("dbUser", f"{user!r} is reserved by PostgreSQL; choose another name such as 'hive'")
+    for mode in MODES.values():
+        if not mode.uses_public_schema:
+            _check_identifier(mode.schema, "modes", problems)
+
+    for key, min_length in (
+        ("dbPassword", MIN_SECRET_LENGTH),
+        ("adminPassword", MIN_SECRET_LENGTH),
+        ("apiKeyBase", MIN_API_KEY_BASE_LENGTH),
+    ):
+        if values[key] is not None:
+            _check_secret(values[key], key, min_length, problems)
+    base = values["apiKeyBase"]
+    if base is not None and not API_KEY_BASE_CHARS.fullmatch(base):
+        problems.add("apiKeyBase", "may hold only letters, digits, '-' and '_' (it is sent in HTTP headers)")
+
+    for key in ("postgresImage", "apiImage"):
+        if not values[key].strip():
+            problems.add(key, "is empty; name a Docker image such as the default")
+    try:
+        ipaddress.ip_address(values["bindAddress"].strip())
+    except ValueError:
+        problems.add("bindAddress", f"{values['bindAddress']!r} is not an IP address; use e.g. 127.0.0.1 or 0.0.0.0")
+    if not DOCKER_NAME.fullmatch(values["namePrefix"]):
+        problems.add(
+            "namePrefix",
+            f"{values['namePrefix']!r} is not a valid Docker name prefix "
+            "(a letter or digit, then letters, digits, '_', '.' or '-', at most 41 characters)",
+        )
+    extensions = values["extensions"]
+    if extensions is not None:
+        for name in extensions:
+            if not EXTENSION_NAME.fullmatch(name):
+                problems.add("extensions", f"{name!r} is not a PostgreSQL extension name (lower-case, digits, '_' or '-')")
+        if len(set(extensions)) != len(extensions):
+            problems.add("extensions", "lists an extension twice; list each once")
+    if not values["envDir"].strip():
+        problems.add("envDir", "is empty; use '.' for the project folder or a path")
+
+
+def _validate_derived_ports(values: dict[str, Any], problems: _Problems) -> None:
+    modes, db_port, api_port = values["modes"], values["dbPort"], values["apiPort"]
+    if modes is None or db_port is None or api_port is None:
+        return
+    if not (port_in_range(db_port) and port_in_range(api_port)):
+        return
+    owners: dict[int, str] = {db_port: "the database (dbPort)"}
+    for name in dict.fromkeys(modes):
+        mode = MODES.get(name)
+        if mode is None:
+            continue
+        port = mode_ports(mode, db_port, api_port).api
+        if not port_in_range(port):
+            problems.add(
+                "apiPort",
+                f"gives mode {name} the API port {port} ({mode.port_prefix!r} + {api_port}), outside "
+                f"{MIN_PORT}..{MAX_PORT}; choose a base API port of at most 4 digits, such as 8886",
+            )
+            continue
+        if port in owners:
+            problems.add(
+                "apiPort" if owners[port] != "the database (dbPort)" else "dbPort",
+                f"mode {name}'s API port {port} collides with {owners[port]}; change dbPort or apiPort",
+            )
+        owners.setdefault(port, f"mode {name}'s API port")
+
+
+def load_config(
+    config: pulumi.Config | None = None,
+    all_keys: Callable[[], Sequence[str]] | None = None,
+) -> HiveConfig:
+    """Read the ``hive`` namespace from Pulumi and validate it (no resource is touched)."""
+    config = config or pulumi.Config(NAMESPACE)
+    raw = {spec.name: value for spec in CONFIG_KEYS if (value := config.get(spec.name)) is not None}
+    known = (all_keys or _namespace_keys)()
+    return parse_config(raw, known)
+
+
+def _namespace_keys() -> list[str]:
+    from pulumi.runtime.config import CONFIG  # every key set on the stack, full names
+
+    prefix = f"{NAMESPACE}:"
+    # `pulumi config set --path hive:modes[0]` stores `hive:modes`; keep the base name only.
+    return sorted({key[len(prefix):].split("[")[0].split(".")[0] for key in CONFIG if key.startswith(prefix)})

@@ -1,0 +1,46 @@
+"""The mode table: everything that differs between hive's modes, as plain data.
+
+Floor 1 of the package: no imports beyond the standard library, no behaviour.
+Every other module looks a mode up here instead of spelling its values again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Mapping
+
+
+@dataclass(frozen=True)
+class Mode:
+    """One way of running hive, with the names and numbers that belong to it."""
+
+    name: str
+    #: Digit written in front of the base API port ("" keeps the base port).
+    port_prefix: str
+    #: PostgreSQL schema the mode's tables live in.
+    schema: str
+    #: File name of the mode's .env file, relative to ``envDir``.
+    env_file: str
+    #: Suffix of the legacy API container name (``<namePrefix>-<suffix>``).
+    api_container_suffix: str
+
+    @property
+    def uses_public_schema(self) -> bool:
+        return self.schema == PUBLIC_SCHEMA
+
+
+PUBLIC_SCHEMA = "public"
+#: Schema that holds the configured extensions, on every role's search_path.
+EXTENSIONS_SCHEMA = "extensions"
+
+MODES: Mapping[str, Mode] = MappingProxyType(
+    {
+        "workspace": Mode("workspace", "", PUBLIC_SCHEMA, ".env", "agents"),
+        "agent": Mode("agent", "3", "agent", ".env.agent", "agent-dev-server"),
+        "genie": Mode("genie", "4", "genie", ".env.genie", "genie-server"),
+    }
+)
+
+#: Modes in their canonical order (the order of the table above).
+MODE_NAMES: tuple[str, ...] = tuple(MODES)

@@ -1,0 +1,148 @@
+"""Database URLs, API keys and .env contents: pure functions of plain values.
+
+Nothing here sees a Pulumi ``Output``: the stack calls these inside
+``Output.apply`` once the secrets are known, and tests call them directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from hive_infra.envfile import format_line
+from hive_infra.modes import EXTENSIONS_SCHEMA, Mode
+from hive_infra.ports import ModePorts
+
+URL_SCHEME = "postgresql+psycopg"
+API_KEY_PREFIX = "hive"
+#: Host the .env files use to reach the published PostgreSQL port.
+LOCAL_HOST = "localhost"
+#: Port PostgreSQL listens on inside its container.
+CONTAINER_DB_PORT = 5432
+
+
+@dataclass(frozen=True)
+class DbEndpoint:
+    """Where and as whom a mode connects. ``password`` is a secret."""
+
+    host: str
+    port: int
+    database: str
+    user: str
+    password: str
+
+    def __repr__(self) -> str:  # keep the password out of logs and tracebacks
+        return (
+            f"DbEndpoint(host={self.host!r}, port={self.port}, "
+            f"database={self.database!r}, user={self.user!r}, password=***)"
+        )
+
+
+def search_path(mode: Mode) -> tuple[str, ...]:
+    """The schemas a mode resolves unqualified names in, in order."""
+    return (mode.schema, EXTENSIONS_SCHEMA)
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def database_url(endpoint: DbEndpoint, mode: Mode) -> str:
+    """The SQLAlchemy URL a mode connects with.
+
+    User and password are percent-encoded whatever they hold. Modes with a
+    schema of their own pass ``options=-csearch_path=<schema>,extensions``,
+    percent-encoded so that SQLAlchemy and libpq both decode it; the public
+    mode relies on the role's default search_path.
+    """
+    user = quote(endpoint.user, safe="")
+    password = quote(endpoint.password, safe="")
+    url = (
+        f"{URL_SCHEME}://{user}:{password}@{_url_host(endpoint.host)}:"
+        f"{endpoint.port}/{quote(endpoint.database, safe='')}"
+    )
+    if mode.uses_public_schema:
+        return url
+    options = quote(f"-csearch_path={','.join(search_path(mode))}", safe="-")
+    return f"{url}?options={options}"
+
+
+def api_key(mode: Mode, base: str) -> str:
+    """``hive_<base>`` for the public-schema mode, ``hive_<mode>_<base>`` otherwise."""
+    if mode.uses_public_schema:
+        return f"{API_KEY_PREFIX}_{base}"
+    return f"{API_KEY_PREFIX}_{mode.name}_{base}"
+
+
+@dataclass(frozen=True)
+class EnvEntries:
+    """A mode's .env keys, in the renderer's order.
+
+    ``owned`` are the keys the stack decides (ports, database, credentials):
+    it sets them in a user's file and keeps them in step. ``defaults`` are the
+    application settings the legacy generator wrote: the stack seeds them
+    where a file lacks them and never overrides a user's choice.
+    """
+
+    owned: tuple[tuple[str, str], ...]
+    defaults: tuple[tuple[str, str], ...]
+
+    def all(self) -> tuple[tuple[str, str], ...]:
+        return self.owned + self.defaults
+
+    def as_dict(self) -> dict[str, str]:
+        return dict(self.all())
+
+
+def env_entries(
+    mode: Mode, ports: ModePorts, endpoint: DbEndpoint, api_key_base: str
+) -> EnvEntries:
+    """The keys of a mode's .env file.
+
+    ``endpoint`` says how this consumer reaches PostgreSQL: ``localhost`` and
+    the published port for the host's .env files, the container's name and
+    5432 for an API container on the shared network. The API port is always
+    the mode's own.
+    """
+    owned = (
+        ("HIVE_API_PORT", str(ports.api)),
+        ("HIVE_DATABASE_URL", database_url(endpoint, mode)),
+        ("HIVE_DB_SCHEMA", mode.schema),
+        ("POSTGRES_HOST", endpoint.host),
+        ("POSTGRES_PORT", str(endpoint.port)),
+        ("POSTGRES_USER", endpoint.user),
+        ("POSTGRES_PASSWORD", endpoint.password),
+        ("POSTGRES_DB", endpoint.database),
+        ("HIVE_API_KEY", api_key(mode, api_key_base)),
+    )
+    defaults = (
+        ("HIVE_ENVIRONMENT", "development"),
+        ("HIVE_LOG_LEVEL", "INFO"),
+        ("AGNO_LOG_LEVEL", "INFO"),
+        ("HIVE_API_HOST", "0.0.0.0"),
+        ("HIVE_API_WORKERS", "1"),
+        ("HIVE_CORS_ORIGINS", f"http://localhost:3000,http://localhost:{ports.api}"),
+        ("HIVE_AUTH_DISABLED", "false"),
+        ("HIVE_DEV_MODE", "true"),
+        ("HIVE_ENABLE_METRICS", "true"),
+        ("HIVE_AGNO_MONITOR", "false"),
+        ("HIVE_DEFAULT_MODEL", "gpt-4.1-mini"),
+    )
+    return EnvEntries(owned=owned, defaults=defaults)
+
+
+def env_header(project: str, stack: str) -> str:
+    """The comment line that says who manages a .env file."""
+    return f"# Managed by Pulumi stack {project}/{stack}: keys it owns are rewritten on `pulumi up`."
+
+
+def env_text(entries: EnvEntries, header: str) -> str:
+    """The whole .env text of a mode, as the stack would write a new file."""
+    lines = [header]
+    lines.extend(format_line(key, value) for key, value in entries.all())
+    return "\n".join(lines) + "\n"
+
+
+def container_env(entries: EnvEntries) -> list[str]:
+    """``KEY=value`` strings for a container's environment (docker does no quoting)."""
+    return [f"{key}={value}" for key, value in entries.all()]
