@@ -374,8 +374,10 @@ def load_config(
 
 
 def _namespace_keys() -> list[str]:
-    from pulumi.runtime.config import CONFIG  # every key set on the stack, full names
+    """Every key set in the namespace, as the language host handed them over."""
+    from pulumi.runtime.config import CONFIG, get_config_env
 
     prefix = f"{NAMESPACE}:"
+    full_keys = {*get_config_env(), *CONFIG.get()}
     # `pulumi config set --path hive:modes[0]` stores `hive:modes`; keep the base name only.
-    return sorted({key[len(prefix):].split("[")[0].split(".")[0] for key in CONFIG if key.startswith(prefix)})
+    return sorted({key[len(prefix) :].split("[")[0].split(".")[0] for key in full_keys if key.startswith(prefix)})

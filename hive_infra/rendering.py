@@ -146,3 +146,19 @@ def env_text(entries: EnvEntries, header: str) -> str:
 def container_env(entries: EnvEntries) -> list[str]:
     """``KEY=value`` strings for a container's environment (docker does no quoting)."""
     return [f"{key}={value}" for key, value in entries.all()]
+
+
+def local_db_host(bind_address: str) -> str:
+    """The host a program on this machine uses to reach a port published on
+    ``bind_address``: ``localhost`` for loopback and wildcard binds, else the
+    address itself."""
+    if bind_address in ("0.0.0.0", "::") or bind_address.startswith("127.") or bind_address == "::1":
+        return LOCAL_HOST
+    return bind_address
+
+
+def env_file_path(env_dir: str, mode: Mode) -> str:
+    """Where a mode's .env file goes: ``envDir`` joined with the legacy file name."""
+    if env_dir in ("", "."):
+        return mode.env_file
+    return f"{env_dir.rstrip('/')}/{mode.env_file}"

@@ -1,0 +1,16 @@
+"""hive-infra: the automagik-hive platform on one machine (see README.md)."""
+
+import pulumi
+
+from hive_infra.config import load_config
+from hive_infra.stack import HiveStack, HiveStackArgs
+
+config = load_config()  # validates everything before any resource exists
+hive = HiveStack("hive", HiveStackArgs(config=config, project=pulumi.get_project(), stack=pulumi.get_stack()))
+
+pulumi.export("postgres", hive.postgres)
+pulumi.export("ports", hive.ports)
+pulumi.export("schemas", hive.schemas)
+pulumi.export("databaseUrls", pulumi.Output.secret(hive.database_urls))
+pulumi.export("apiKeys", pulumi.Output.secret(hive.api_keys))
+pulumi.export("envFiles", pulumi.Output.secret(hive.env_files))

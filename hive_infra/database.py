@@ -1,0 +1,155 @@
+"""Component: what lives inside PostgreSQL (role, database, schemas, extensions, grants)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_postgresql as postgresql
+
+from hive_infra.modes import EXTENSIONS_SCHEMA, PUBLIC_SCHEMA
+
+CONNECT_TIMEOUT_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class HiveDatabaseArgs:
+    #: Where the provider connects, as the admin (superuser) role.
+    host: str
+    port: int
+    admin_user: str
+    admin_password: pulumi.Input[str] = field(repr=False)
+    sslmode: str = "disable"
+    database: str = "hive"
+    user: str = "hive"
+    password: pulumi.Input[str] = field(default="", repr=False)
+    #: Schemas owned by the app role, one per mode that does not use public.
+    schemas: tuple[str, ...] = ()
+    extensions: tuple[str, ...] = ()
+    #: The server resource: in-database objects are ordered after it and,
+    #: when ``deleted_with_server`` holds, not deleted one by one when it goes.
+    server: pulumi.Resource | None = None
+    deleted_with_server: bool = True
+    #: Without ``deleted_with_server``: drop the schemas with their tables on
+    #: destroy (else they, and the database, are retained).
+    drop_schemas_on_destroy: bool = False
+
+
+class HiveDatabase(pulumi.ComponentResource):
+    """The app's login role, its database, a schema per mode and the extensions.
+
+    The role owns the database (so it may use ``public`` on PostgreSQL 15) and
+    its mode schemas; extensions live in the admin-owned ``extensions`` schema,
+    which the role may use but not change. ``public`` is never declared: a
+    destroy would drop it.
+    """
+
+    provider: postgresql.Provider
+    role: postgresql.Role
+    database: postgresql.Database
+    schemas: dict[str, postgresql.Schema]
+    extensions: dict[str, postgresql.Extension]
+    #: Every in-database resource, for dependants to wait on.
+    resources: list[pulumi.Resource]
+    role_name: pulumi.Output[str]
+    database_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: HiveDatabaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("hive:index:HiveDatabase", name, None, opts)
+        if PUBLIC_SCHEMA in args.schemas:
+            raise ValueError("the public schema is never declared as a resource")
+        server_deps: Sequence[pulumi.Resource] = [args.server] if args.server is not None else []
+
+        self.provider = postgresql.Provider(
+            f"{name}-provider",
+            host=args.host,
+            port=args.port,
+            username=args.admin_user,
+            password=pulumi.Output.secret(args.admin_password),
+            sslmode=args.sslmode,
+            database="postgres",
+            superuser=True,
+            connect_timeout=CONNECT_TIMEOUT_SECONDS,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=server_deps),
+        )
+
+        def in_db(retain: bool = False, extra: Sequence[pulumi.Resource] = ()) -> pulumi.ResourceOptions:
+            deleted_with = args.server if args.deleted_with_server else None
+            return pulumi.ResourceOptions(
+                parent=self,
+                provider=self.provider,
+                depends_on=[*server_deps, *extra],
+                deleted_with=deleted_with,
+                retain_on_delete=retain and deleted_with is None,
+            )
+
+        keep_data = not args.drop_schemas_on_destroy
+        self.role = postgresql.Role(
+            f"{name}-role",
+            name=args.user,
+            login=True,
+            password=pulumi.Output.secret(args.password),
+            superuser=False,
+            create_database=False,
+            create_role=False,
+            inherit=True,
+            search_paths=[PUBLIC_SCHEMA, EXTENSIONS_SCHEMA],
+            # It owns the retained database and schemas, so it stays with them.
+            opts=in_db(retain=keep_data),
+        )
+        self.database = postgresql.Database(
+            f"{name}-database",
+            name=args.database,
+            owner=self.role.name,
+            # A database holding data is kept on destroy unless the user asked to drop it.
+            opts=in_db(retain=keep_data),
+        )
+        extensions_schema = postgresql.Schema(
+            f"{name}-extensions-schema",
+            name=EXTENSIONS_SCHEMA,
+            database=self.database.name,
+            owner=args.admin_user,
+            opts=in_db(),
+        )
+        usage = postgresql.Grant(
+            f"{name}-extensions-usage",
+            database=self.database.name,
+            role=self.role.name,
+            object_type="schema",
+            schema=extensions_schema.name,
+            privileges=["USAGE"],
+            opts=in_db(),
+        )
+        self.extensions = {
+            ext: postgresql.Extension(
+                f"{name}-extension-{ext}",
+                name=ext,
+                database=self.database.name,
+                schema=extensions_schema.name,
+                opts=in_db(),
+            )
+            for ext in args.extensions
+        }
+        self.schemas = {
+            schema: postgresql.Schema(
+                f"{name}-schema-{schema}",
+                name=schema,
+                database=self.database.name,
+                owner=self.role.name,
+                drop_cascade=args.drop_schemas_on_destroy,
+                opts=in_db(retain=keep_data),
+            )
+            for schema in args.schemas
+        }
+        self.resources = [
+            self.role,
+            self.database,
+            extensions_schema,
+            usage,
+            *self.extensions.values(),
+            *self.schemas.values(),
+        ]
+        self.role_name = self.role.name
+        self.database_name = self.database.name
+        self.register_outputs({"role_name": self.role_name, "database_name": self.database_name})

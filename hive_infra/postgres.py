@@ -1,0 +1,125 @@
+"""Component: the shared PostgreSQL container with its image, network and data volume."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_docker as docker
+
+ADMIN_USER = "postgres"
+CONTAINER_PORT = 5432
+DATA_MOUNT = "/var/lib/postgresql/data"
+#: PGDATA one level below the mount, as the legacy compose file had it (initdb
+#: refuses a mount point that holds lost+found or other files).
+PGDATA = f"{DATA_MOUNT}/pgdata"
+#: The legacy compose file's tuning flags.
+TUNING = ("max_connections=200", "shared_buffers=256MB", "effective_cache_size=1GB")
+#: How long `pulumi up` waits for the healthcheck on create (first init and a
+#: cold image pull of pgvector can take a while on a small machine).
+WAIT_TIMEOUT_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class SharedPostgresArgs:
+    image: str
+    container_name: str
+    network_name: str
+    volume_name: str
+    bind_address: str
+    host_port: int
+    admin_password: pulumi.Input[str] = field(repr=False)
+    labels: tuple[tuple[str, str], ...] = ()
+    #: Bind-mount this host directory instead of the named volume.
+    data_path: str | None = None
+    protect_data: bool = False
+
+
+def postgres_command() -> list[str]:
+    command = ["postgres"]
+    for flag in TUNING:
+        command += ["-c", flag]
+    return command
+
+
+class SharedPostgres(pulumi.ComponentResource):
+    """One PostgreSQL container serving every mode, reachable on the host at
+    ``bind_address:host_port`` and on the shared network by its name."""
+
+    container: docker.Container
+    network: docker.Network
+    container_name: pulumi.Output[str]
+    network_name: pulumi.Output[str]
+    #: The Docker volume holding the data, or None when ``data_path`` is bound.
+    volume: docker.Volume | None
+
+    def __init__(self, name: str, args: SharedPostgresArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("hive:index:SharedPostgres", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        labels = [docker.ContainerLabelArgs(label=k, value=v) for k, v in args.labels]
+
+        image = docker.RemoteImage(
+            f"{name}-image",
+            name=args.image,
+            # Other containers on the machine may use the same image.
+            keep_locally=True,
+            opts=child,
+        )
+        # Named Docker objects cannot exist twice: replace by deleting first.
+        named = pulumi.ResourceOptions(parent=self, delete_before_replace=True)
+        self.network = docker.Network(
+            f"{name}-network",
+            name=args.network_name,
+            labels=[docker.NetworkLabelArgs(label=k, value=v) for k, v in args.labels],
+            opts=named,
+        )
+        if args.data_path is None:
+            self.volume = docker.Volume(
+                f"{name}-data",
+                name=args.volume_name,
+                labels=[docker.VolumeLabelArgs(label=k, value=v) for k, v in args.labels],
+                opts=pulumi.ResourceOptions.merge(named, pulumi.ResourceOptions(protect=args.protect_data)),
+            )
+            data = docker.ContainerVolumeArgs(volume_name=self.volume.name, container_path=DATA_MOUNT)
+        else:
+            self.volume = None
+            data = docker.ContainerVolumeArgs(host_path=args.data_path, container_path=DATA_MOUNT)
+
+        self.container = docker.Container(
+            f"{name}-container",
+            name=args.container_name,
+            image=image.image_id,
+            envs=pulumi.Output.secret(
+                pulumi.Output.from_input(args.admin_password).apply(
+                    lambda password: [
+                        f"POSTGRES_USER={ADMIN_USER}",
+                        f"POSTGRES_PASSWORD={password}",
+                        f"PGDATA={PGDATA}",
+                    ]
+                )
+            ),
+            command=postgres_command(),
+            ports=[
+                docker.ContainerPortArgs(internal=CONTAINER_PORT, external=args.host_port, ip=args.bind_address),
+            ],
+            volumes=[data],
+            networks_advanced=[
+                docker.ContainerNetworksAdvancedArgs(name=self.network.name, aliases=[args.container_name]),
+            ],
+            healthcheck=docker.ContainerHealthcheckArgs(
+                # -h 127.0.0.1: during first init the server listens on the socket only.
+                tests=["CMD", "pg_isready", "-h", "127.0.0.1", "-U", ADMIN_USER],
+                interval="5s",
+                timeout="5s",
+                retries=12,
+                start_period="30s",
+            ),
+            wait=True,
+            wait_timeout=WAIT_TIMEOUT_SECONDS,
+            restart="unless-stopped",
+            labels=labels,
+            opts=named,
+        )
+        self.container_name = self.container.name
+        self.network_name = self.network.name
+        self.register_outputs({"container_name": self.container_name, "network_name": self.network_name})

@@ -1,0 +1,199 @@
+"""The HiveStack component: every part of the install, wired together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_docker as docker
+
+from hive_infra import rendering
+from hive_infra.api import HiveApi, HiveApiArgs
+from hive_infra.config import HiveConfig
+from hive_infra.database import HiveDatabase, HiveDatabaseArgs
+from hive_infra.modes import Mode
+from hive_infra.postgres import ADMIN_USER, CONTAINER_PORT, SharedPostgres, SharedPostgresArgs
+from hive_infra.secrets import HiveSecrets, HiveSecretsArgs
+
+STACK_LABEL = "org.automagik-hive.pulumi-stack"
+
+
+@dataclass(frozen=True)
+class HiveStackArgs:
+    config: HiveConfig
+    project: str
+    stack: str
+
+
+class HiveStack(pulumi.ComponentResource):
+    """Builds the secrets, the shared PostgreSQL, the database objects, the API
+    containers and the .env contents, and owns the shapes of the exports."""
+
+    #: {container, host, port, database, user}
+    postgres: pulumi.Output[dict[str, Any]]
+    #: {mode: {db, api}}
+    ports: dict[str, dict[str, int]]
+    #: {mode: schema}
+    schemas: dict[str, str]
+    #: {mode: url}, secret
+    database_urls: pulumi.Output[dict[str, str]]
+    #: {mode: key}, secret
+    api_keys: pulumi.Output[dict[str, str]]
+    #: {mode: {path, content}}, secret
+    env_files: pulumi.Output[dict[str, dict[str, str]]]
+    api: dict[str, HiveApi]
+
+    def __init__(self, name: str, args: HiveStackArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("hive:index:HiveStack", name, None, opts)
+        cfg = args.config
+        child = pulumi.ResourceOptions(parent=self)
+        labels = ((STACK_LABEL, f"{args.project}/{args.stack}"),)
+        modes = cfg.mode_table
+
+        secrets = HiveSecrets(
+            f"{name}-secrets",
+            HiveSecretsArgs(
+                admin_password=cfg.admin_password,
+                db_password=cfg.db_password,
+                api_key_base=cfg.api_key_base,
+            ),
+            opts=child,
+        )
+        server = SharedPostgres(
+            f"{name}-postgres",
+            SharedPostgresArgs(
+                image=cfg.postgres_image,
+                container_name=cfg.postgres_container_name,
+                network_name=f"{cfg.name_prefix}-network",
+                volume_name=f"{cfg.name_prefix}-postgres-data",
+                bind_address=cfg.bind_address,
+                host_port=cfg.db_port,
+                admin_password=secrets.admin_password,
+                labels=labels,
+                protect_data=cfg.protect_data,
+            ),
+            opts=child,
+        )
+        db_host = rendering.local_db_host(cfg.bind_address)
+        database = HiveDatabase(
+            f"{name}-database",
+            HiveDatabaseArgs(
+                host=db_host,
+                port=cfg.db_port,
+                admin_user=ADMIN_USER,
+                admin_password=secrets.admin_password,
+                sslmode="disable",
+                database=cfg.database,
+                user=cfg.db_user,
+                password=secrets.db_password,
+                schemas=cfg.own_schemas(),
+                extensions=cfg.extensions,
+                server=server.container,
+            ),
+            opts=child,
+        )
+
+        def entries_for(host: str, port: int | None) -> pulumi.Output[dict[str, rendering.EnvEntries]]:
+            """Each mode's .env entries, for a consumer reaching PostgreSQL at host:port."""
+
+            def render(values: list[Any]) -> dict[str, rendering.EnvEntries]:
+                password, key_base = values
+                result = {}
+                for mode in modes:
+                    ports = cfg.ports(mode)
+                    endpoint = rendering.DbEndpoint(
+                        host=host,
+                        port=ports.db if port is None else port,
+                        database=cfg.database,
+                        user=cfg.db_user,
+                        password=password,
+                    )
+                    result[mode.name] = rendering.env_entries(mode, ports, endpoint, key_base)
+                return result
+
+            return pulumi.Output.secret(pulumi.Output.all(secrets.db_password, secrets.api_key_base).apply(render))
+
+        host_entries = entries_for(db_host, None)
+        header = rendering.env_header(args.project, args.stack)
+
+        self.ports = {m.name: {"db": cfg.ports(m).db, "api": cfg.ports(m).api} for m in modes}
+        self.schemas = {m.name: m.schema for m in modes}
+        self.postgres = pulumi.Output.all(server.container_name).apply(
+            lambda values: {
+                "container": values[0],
+                "host": db_host,
+                "port": cfg.db_port,
+                "database": cfg.database,
+                "user": cfg.db_user,
+            }
+        )
+        self.database_urls = pulumi.Output.secret(
+            host_entries.apply(lambda e: {m: entries.as_dict()["HIVE_DATABASE_URL"] for m, entries in e.items()})
+        )
+        self.api_keys = pulumi.Output.secret(
+            host_entries.apply(lambda e: {m: entries.as_dict()["HIVE_API_KEY"] for m, entries in e.items()})
+        )
+        self.env_files = pulumi.Output.secret(
+            host_entries.apply(
+                lambda e: {
+                    m.name: {
+                        "path": rendering.env_file_path(cfg.env_dir, m),
+                        "content": rendering.env_text(e[m.name], header),
+                    }
+                    for m in modes
+                }
+            )
+        )
+
+        self.api = {}
+        if cfg.api_containers:
+            self.api = self._api_containers(name, cfg, modes, server, database, entries_for, labels)
+
+        self.register_outputs(
+            {
+                "postgres": self.postgres,
+                "ports": self.ports,
+                "schemas": self.schemas,
+                "database_urls": self.database_urls,
+                "api_keys": self.api_keys,
+                "env_files": self.env_files,
+            }
+        )
+
+    def _api_containers(
+        self,
+        name: str,
+        cfg: HiveConfig,
+        modes: tuple[Mode, ...],
+        server: SharedPostgres,
+        database: HiveDatabase,
+        entries_for: Any,
+        labels: tuple[tuple[str, str], ...],
+    ) -> dict[str, HiveApi]:
+        image = docker.RemoteImage(
+            f"{name}-api-image",
+            name=cfg.api_image,
+            keep_locally=True,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        # Inside the shared network the API reaches PostgreSQL by container name.
+        network_entries = entries_for(cfg.postgres_container_name, CONTAINER_PORT)
+        return {
+            mode.name: HiveApi(
+                f"{name}-api-{mode.name}",
+                HiveApiArgs(
+                    mode=mode.name,
+                    container_name=cfg.api_container_name(mode),
+                    image=image.image_id,
+                    network_name=server.network_name,
+                    bind_address=cfg.bind_address,
+                    port=cfg.ports(mode).api,
+                    env=network_entries.apply(lambda e, m=mode.name: rendering.container_env(e[m])),
+                    labels=labels,
+                    depends_on=database.resources,
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for mode in modes
+        }

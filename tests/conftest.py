@@ -1,0 +1,210 @@
+"""Shared test machinery: recording mocks, a recording monitor, and a helper
+that runs the whole ``__main__.py`` under them."""
+
+from __future__ import annotations
+
+import json
+import runpy
+import string
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime.sync_await import _sync_await
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+MAIN = PROJECT_DIR / "__main__.py"
+PROJECT = "hive"
+STACK = "dev"
+
+
+@dataclass(frozen=True)
+class Secret:
+    """An input the program marked secret, as the engine would store it."""
+
+    value: Any
+
+
+def _mark_secrets(value: Any) -> Any:
+    """Replace the wire form of a secret with ``Secret(value)``, recursively."""
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+            return Secret(_mark_secrets(value.get("value")))
+        return {k: _mark_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mark_secrets(v) for v in value]
+    return value
+
+
+def reveal(value: Any) -> Any:
+    """The value with every ``Secret`` marker removed."""
+    if isinstance(value, Secret):
+        return reveal(value.value)
+    if isinstance(value, dict):
+        return {k: reveal(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [reveal(v) for v in value]
+    return value
+
+
+@dataclass
+class Registration:
+    """One resource as the program registered it, options included."""
+
+    type: str
+    name: str
+    urn: str
+    inputs: dict[str, Any]
+    custom: bool
+    parent: str
+    provider: str
+    protect: bool
+    deleted_with: str
+    dependencies: list[str]
+    retain_on_delete: bool
+    delete_before_replace: bool
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    """Answers like an engine that accepts every input; a RandomPassword gets
+    a deterministic ``result`` of the requested length, so that renderers see
+    realistic values. With ``preview`` it answers like the first preview of a
+    new stack: inputs only, every computed output unknown."""
+
+    def __init__(self, preview: bool = False) -> None:
+        self.counter = 0
+        self.preview = preview
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        self.counter += 1
+        state = dict(args.inputs)
+        if self.preview:
+            # A first preview knows inputs only: computed outputs stay unknown.
+            return None, state
+        if args.typ == "random:index/randomPassword:RandomPassword":
+            alphabet = string.ascii_letters + string.digits
+            state["result"] = "".join(alphabet[(self.counter * 7 + i) % len(alphabet)] for i in range(int(args.inputs["length"])))
+        if args.typ == "docker:index/remoteImage:RemoteImage":
+            state["imageId"] = f"sha256:{self.counter:064x}"
+        return f"{args.name}-id", state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        return {}, None
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """Keeps the raw registration requests, where resource options are visible."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.registrations: list[Registration] = []
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            self.registrations.append(
+                Registration(
+                    type=request.type,
+                    name=request.name,
+                    urn=response.urn,
+                    inputs=_mark_secrets(rpc.deserialize_properties(request.object, keep_unknowns=True)),
+                    custom=request.custom,
+                    parent=request.parent,
+                    provider=request.provider,
+                    protect=request.protect,
+                    deleted_with=request.deletedWith,
+                    dependencies=list(request.dependencies),
+                    retain_on_delete=request.retainOnDelete,
+                    delete_before_replace=request.deleteBeforeReplace,
+                )
+            )
+        return response
+
+
+@dataclass
+class ExportedValue:
+    value: Any
+    known: bool
+    secret: bool
+
+
+@dataclass
+class ProgramRun:
+    registrations: list[Registration]
+    outputs: dict[str, ExportedValue] = field(default_factory=dict)
+
+    def of_type(self, type_: str) -> list[Registration]:
+        return [r for r in self.registrations if r.type == type_]
+
+    def named(self, name: str) -> Registration:
+        matches = [r for r in self.registrations if r.name == name]
+        assert len(matches) == 1, f"expected one resource named {name!r}, found {len(matches)}"
+        return matches[0]
+
+    def by_urn(self, urn: str) -> Registration:
+        return next(r for r in self.registrations if r.urn == urn)
+
+
+def config_values(config: Mapping[str, Any]) -> dict[str, str]:
+    """Stack config as Pulumi hands it to a program: arrays as JSON, the rest as strings."""
+    raw = {}
+    for key, value in config.items():
+        if isinstance(value, (list, tuple)):
+            text = json.dumps(list(value))
+        elif isinstance(value, bool):
+            text = "true" if value else "false"
+        else:
+            text = str(value)
+        raw[f"{PROJECT}:{key}"] = text
+    return raw
+
+
+def run_program(
+    config: Mapping[str, Any] | None = None,
+    *,
+    preview: bool = False,
+    mocks: pulumi.runtime.Mocks | None = None,
+    secret_keys: tuple[str, ...] = ("dbPassword", "adminPassword", "apiKeyBase"),
+) -> ProgramRun:
+    """Run ``__main__.py`` afresh under mocks and return what it registered and exported."""
+    mocks = mocks or RecordingMocks(preview=preview)
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.settings.set_root_resource(None)  # type: ignore[arg-type]  # a new Stack for this run
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=STACK, preview=preview, monitor=monitor)
+    values = config_values(config or {})
+    pulumi.runtime.set_all_config(values, [f"{PROJECT}:{k}" for k in secret_keys if f"{PROJECT}:{k}" in values])
+    run = ProgramRun(registrations=monitor.registrations)
+
+    async def program_and_outputs() -> None:
+        runpy.run_path(str(MAIN), run_name="__main__")
+        root = pulumi.runtime.settings.get_root_resource()
+        assert root is not None
+        for key, output in dict(root.outputs).items():  # type: ignore[attr-defined]
+            out = pulumi.Output.from_input(output)
+            known = await out.is_known()
+            value = await out.future() if known else None
+            run.outputs[key] = ExportedValue(value=value, known=known, secret=await out.is_secret())
+        await pulumi.runtime.stack.wait_for_rpcs()
+
+    _sync_await(pulumi.runtime.stack.run_pulumi_func(lambda: _sync_await(program_and_outputs())))
+    return run
+
+
+@pytest.fixture
+def program() -> Callable[..., ProgramRun]:
+    return run_program
+
+
+@pytest.fixture(autouse=True)
+def _isolate_pulumi_config() -> Iterator[None]:
+    yield
+    pulumi.runtime.set_all_config({}, [])
+
+
+sys.dont_write_bytecode = True

@@ -1,0 +1,340 @@
+"""The whole ``__main__.py`` under mocks, as `pulumi preview` and `pulumi up` run it."""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from dotenv import dotenv_values
+
+from .conftest import ProgramRun, Registration, Secret, reveal, run_program
+
+CONTAINER = "docker:index/container:Container"
+PG = "postgresql:index/"
+SECRET_EXPORTS = ("databaseUrls", "apiKeys", "envFiles")
+SUPPLIED = {
+    "dbPassword": "Db-Pa55word/with:odd@chars",
+    "adminPassword": "Adm1nPassw0rdLongEnough",
+    "apiKeyBase": "B" * 43,
+}
+
+
+@pytest.fixture(scope="module")
+def up() -> ProgramRun:
+    return run_program(preview=False)
+
+
+@pytest.fixture(scope="module")
+def preview() -> ProgramRun:
+    return run_program(preview=True)
+
+
+def env_list(reg: Registration) -> dict[str, str]:
+    envs = reveal(reg.inputs["envs"])
+    return dict(item.split("=", 1) for item in envs)
+
+
+def test_registers_the_expected_resources(up: ProgramRun) -> None:
+    got = sorted((r.type, r.name) for r in up.registrations)
+    expected = sorted(
+        [
+            ("hive:index:HiveStack", "hive"),
+            ("hive:index:HiveSecrets", "hive-secrets"),
+            ("random:index/randomPassword:RandomPassword", "hive-secrets-admin-password"),
+            ("random:index/randomPassword:RandomPassword", "hive-secrets-db-password"),
+            ("random:index/randomPassword:RandomPassword", "hive-secrets-api-key-base"),
+            ("hive:index:SharedPostgres", "hive-postgres"),
+            ("docker:index/remoteImage:RemoteImage", "hive-postgres-image"),
+            ("docker:index/network:Network", "hive-postgres-network"),
+            ("docker:index/volume:Volume", "hive-postgres-data"),
+            (CONTAINER, "hive-postgres-container"),
+            ("hive:index:HiveDatabase", "hive-database"),
+            ("pulumi:providers:postgresql", "hive-database-provider"),
+            (PG + "role:Role", "hive-database-role"),
+            (PG + "database:Database", "hive-database-database"),
+            (PG + "schema:Schema", "hive-database-extensions-schema"),
+            (PG + "grant:Grant", "hive-database-extensions-usage"),
+            (PG + "extension:Extension", "hive-database-extension-vector"),
+            (PG + "schema:Schema", "hive-database-schema-agent"),
+            (PG + "schema:Schema", "hive-database-schema-genie"),
+            ("docker:index/remoteImage:RemoteImage", "hive-api-image"),
+            ("hive:index:HiveApi", "hive-api-workspace"),
+            ("hive:index:HiveApi", "hive-api-agent"),
+            ("hive:index:HiveApi", "hive-api-genie"),
+            (CONTAINER, "hive-api-workspace-container"),
+            (CONTAINER, "hive-api-agent-container"),
+            (CONTAINER, "hive-api-genie-container"),
+        ]
+    )
+    assert got == expected, "the default stack is exactly this set of resources"
+
+
+def test_every_resource_has_a_component_parent(up: ProgramRun) -> None:
+    for reg in up.registrations:
+        if reg.type == "hive:index:HiveStack":
+            assert reg.parent.endswith("pulumi:pulumi:Stack::hive-dev"), "HiveStack hangs off the stack root"
+            continue
+        parent = up.by_urn(reg.parent)
+        assert parent.type.startswith("hive:index:"), f"{reg.name} must be parented to a component"
+        assert reg.name.startswith(parent.name + "-"), f"{reg.name} is named after its parent {parent.name}"
+
+
+def test_postgres_container(up: ProgramRun) -> None:
+    pg = up.named("hive-postgres-container")
+    inputs = pg.inputs
+    assert inputs["name"] == "hive-postgres-shared", "the shared container's legacy name"
+    assert reveal(inputs["ports"]) == [{"internal": 5432, "external": 5532, "ip": "127.0.0.1"}], (
+        "5432 published on bindAddress:dbPort only"
+    )
+    assert isinstance(inputs["envs"], Secret), "the container env holds the admin password: secret"
+    env = env_list(pg)
+    assert env["POSTGRES_USER"] == "postgres" and len(env["POSTGRES_PASSWORD"]) >= 32, "admin user and password"
+    assert env["PGDATA"] == "/var/lib/postgresql/data/pgdata", "PGDATA under the volume, as the legacy layout"
+    assert "POSTGRES_DB" not in env, "the Database resource creates the database; POSTGRES_DB would clash"
+    assert inputs["command"] == [
+        "postgres", "-c", "max_connections=200", "-c", "shared_buffers=256MB", "-c", "effective_cache_size=1GB",
+    ], "the legacy tuning flags"  # fmt: skip
+    check = inputs["healthcheck"]["tests"]
+    assert check[:2] == ["CMD", "pg_isready"] and check[2:4] == ["-h", "127.0.0.1"], (
+        "pg_isready over TCP, or it reports ready during init"
+    )
+    assert inputs["wait"] is True and inputs["waitTimeout"] >= 120, "up waits for healthy, generously"
+    assert inputs["restart"] == "unless-stopped", "survives reboots like the compose file"
+    assert inputs["volumes"] == [{"volumeName": "hive-postgres-data", "containerPath": "/var/lib/postgresql/data"}], (
+        "data on the named volume"
+    )
+    assert inputs["networksAdvanced"] == [{"name": "hive-network", "aliases": ["hive-postgres-shared"]}], (
+        "API containers reach it by name on the shared network"
+    )
+    assert pg.delete_before_replace, "a fixed container name cannot exist twice during a replace"
+
+
+def test_network_and_volume_names(up: ProgramRun) -> None:
+    assert up.named("hive-postgres-network").inputs["name"] == "hive-network", "<prefix>-network"
+    volume = up.named("hive-postgres-data")
+    assert volume.inputs["name"] == "hive-postgres-data", "<prefix>-postgres-data"
+    assert not volume.protect, "protectData defaults to false"
+
+
+def test_protect_data_protects_the_volume_only() -> None:
+    run = run_program({"protectData": True})
+    assert run.named("hive-postgres-data").protect, "protectData makes destroy refuse to delete the volume"
+    assert not run.named("hive-postgres-container").protect, "the container is replaceable; data is in the volume"
+
+
+def test_provider_connects_as_admin_to_the_published_port(up: ProgramRun) -> None:
+    provider = up.named("hive-database-provider")
+    inputs = provider.inputs
+    assert (inputs["host"], inputs["port"], inputs["username"]) == ("localhost", "5532", "postgres"), (
+        "the admin on localhost:dbPort (provider config values are strings on the wire)"
+    )
+    assert inputs["sslmode"] == "disable", "the local container speaks no TLS"
+    assert isinstance(inputs["password"], Secret), "the admin password stays secret in the provider's state"
+    container = up.named("hive-postgres-container")
+    assert container.urn in provider.dependencies, "the provider is configured after the container exists"
+
+
+def test_role(up: ProgramRun) -> None:
+    role = up.named("hive-database-role").inputs
+    assert role["name"] == "hive" and role["login"] is True, "the app logs in as dbUser"
+    assert role["superuser"] is False and role["createDatabase"] is False and role["createRole"] is False, (
+        "the app role has no cluster-wide powers"
+    )
+    assert role["searchPaths"] == ["public", "extensions"], "workspace finds its tables and the extension types"
+    assert isinstance(role["password"], Secret), "the role password is secret"
+
+
+def test_database_owned_by_the_role(up: ProgramRun) -> None:
+    db = up.named("hive-database-database").inputs
+    assert db["name"] == "hive" and db["owner"] == "hive", "owning the database lets the role use public on PG 15"
+
+
+def test_schemas_extensions_and_grant(up: ProgramRun) -> None:
+    schemas = {r.inputs["name"]: r.inputs for r in up.of_type(PG + "schema:Schema")}
+    assert set(schemas) == {"extensions", "agent", "genie"}, "one schema per non-public mode plus extensions"
+    assert "public" not in schemas, "declaring public would drop it on destroy"
+    assert schemas["agent"]["owner"] == "hive" and schemas["genie"]["owner"] == "hive", "mode schemas: the role's"
+    assert schemas["extensions"]["owner"] == "postgres", "the role may use the extensions but not drop them"
+    ext = up.named("hive-database-extension-vector").inputs
+    assert (ext["name"], ext["schema"], ext["database"]) == ("vector", "extensions", "hive"), "vector in extensions"
+    grant = up.named("hive-database-extensions-usage").inputs
+    assert (grant["objectType"], grant["schema"], grant["privileges"], grant["role"]) == (
+        "schema",
+        "extensions",
+        ["USAGE"],
+        "hive",
+    ), "USAGE on the extensions schema for the role"
+
+
+def test_every_database_object_goes_with_the_container(up: ProgramRun) -> None:
+    container = up.named("hive-postgres-container").urn
+    provider = up.named("hive-database-provider")
+    in_db = [r for r in up.registrations if r.type.startswith(PG)]
+    assert len(in_db) == 7, "role, database, 3 schemas, grant, extension"
+    for reg in in_db:
+        assert reg.deleted_with == container, f"{reg.name}: destroy must not try to drop it from a dead server"
+        assert container in reg.dependencies, f"{reg.name} is created only after the container"
+        assert reg.provider.startswith(provider.urn + "::"), f"{reg.name} goes through the hive provider"
+        assert not reg.retain_on_delete, f"{reg.name}: nothing is left behind in container mode"
+
+
+def test_api_containers(up: ProgramRun) -> None:
+    in_db = {r.urn for r in up.registrations if r.type.startswith(PG)}
+    expected = {"workspace": ("hive-agents", 8886), "agent": ("hive-agent-dev-server", 38886),
+                "genie": ("hive-genie-server", 48886)}  # fmt: skip
+    for mode, (name, port) in expected.items():
+        reg = up.named(f"hive-api-{mode}-container")
+        inputs = reg.inputs
+        assert inputs["name"] == name, f"{mode}: the legacy compose container name"
+        assert inputs["ports"] == [{"internal": port, "external": port, "ip": "127.0.0.1"}], f"{mode}: its API port"
+        assert inputs["networksAdvanced"] == [{"name": "hive-network"}], f"{mode}: on the shared network"
+        assert inputs["restart"] == "unless-stopped", f"{mode}: restarts like the compose file"
+        assert inputs["healthcheck"]["tests"] == [
+            "CMD", "curl", "-f", f"http://localhost:{port}/api/v1/health",
+        ], f"{mode}: the legacy healthcheck"  # fmt: skip
+        assert isinstance(inputs["envs"], Secret), f"{mode}: its env holds the password and key"
+        env = env_list(reg)
+        assert (env["POSTGRES_HOST"], env["POSTGRES_PORT"]) == ("hive-postgres-shared", "5432"), (
+            f"{mode}: inside the network, the container name and 5432"
+        )
+        assert "@hive-postgres-shared:5432/hive" in env["HIVE_DATABASE_URL"], f"{mode}: URL to the container"
+        assert env["HIVE_API_PORT"] == str(port), f"{mode}: listens on the port it publishes"
+        assert in_db <= set(reg.dependencies), f"{mode}: starts only after every database object exists"
+
+
+def test_no_api_containers_when_disabled() -> None:
+    run = run_program({"apiContainers": False})
+    assert not run.of_type("hive:index:HiveApi"), "apiContainers=false declares no API component"
+    names = {r.name for r in run.registrations}
+    assert "hive-api-image" not in names, "nor pulls the API image"
+    assert [r.inputs["name"] for r in run.of_type(CONTAINER)] == ["hive-postgres-shared"], "only postgres runs"
+    assert set(run.outputs["envFiles"].value) == {"workspace", "agent", "genie"}, ".env files are still rendered"
+
+
+def test_workspace_only() -> None:
+    run = run_program({"modes": ["workspace"]})
+    schemas = {r.inputs["name"] for r in run.of_type(PG + "schema:Schema")}
+    assert schemas == {"extensions"}, "no mode schema when only workspace (public) runs"
+    assert [r.inputs["name"] for r in run.of_type(CONTAINER)] == ["hive-postgres-shared", "hive-agents"] or [
+        r.inputs["name"] for r in run.of_type(CONTAINER)
+    ] == ["hive-agents", "hive-postgres-shared"], "one API container"
+    for key in ("ports", "schemas", "databaseUrls", "apiKeys", "envFiles"):
+        assert set(run.outputs[key].value) == {"workspace"}, f"{key} lists only the selected mode"
+
+
+def test_supplied_secrets_are_used_and_not_generated() -> None:
+    run = run_program(SUPPLIED)
+    assert not run.of_type("random:index/randomPassword:RandomPassword"), "nothing to generate"
+    urls = run.outputs["databaseUrls"].value
+    assert urls["workspace"] == (
+        "postgresql+psycopg://hive:Db-Pa55word%2Fwith%3Aodd%40chars@localhost:5532/hive"
+    ), "the supplied password, percent-encoded"
+    assert run.outputs["apiKeys"].value["genie"] == "hive_genie_" + "B" * 43, "the supplied key base"
+    assert reveal(run.named("hive-database-role").inputs["password"]) == SUPPLIED["dbPassword"], "role password"
+    assert env_list(run.named("hive-postgres-container"))["POSTGRES_PASSWORD"] == SUPPLIED["adminPassword"]
+    assert isinstance(run.named("hive-database-role").inputs["password"], Secret), "supplied secrets stay secret"
+
+
+def test_generated_secret_lengths(up: ProgramRun) -> None:
+    lengths = {r.name: r.inputs["length"] for r in up.of_type("random:index/randomPassword:RandomPassword")}
+    assert lengths["hive-secrets-db-password"] >= 32 and lengths["hive-secrets-admin-password"] >= 32, "passwords"
+    assert lengths["hive-secrets-api-key-base"] >= 43, "the legacy key base length"
+    for reg in up.of_type("random:index/randomPassword:RandomPassword"):
+        assert reg.inputs["special"] is False, f"{reg.name}: no special characters, URL- and .env-safe"
+
+
+def test_bind_address_and_name_prefix() -> None:
+    run = run_program({"bindAddress": "0.0.0.0", "namePrefix": "h2"})
+    names = sorted(r.inputs["name"] for r in run.of_type(CONTAINER))
+    assert names == ["h2-agent-dev-server", "h2-agents", "h2-genie-server", "h2-postgres-shared"], "prefixed names"
+    for reg in run.of_type(CONTAINER):
+        assert all(p["ip"] == "0.0.0.0" for p in reveal(reg.inputs["ports"])), f"{reg.name}: published on bind"
+    assert run.named("hive-postgres-network").inputs["name"] == "h2-network", "prefixed network"
+    assert run.named("hive-database-provider").inputs["host"] == "localhost", "0.0.0.0 is reached on localhost"
+
+
+def test_specific_bind_address_is_where_clients_connect() -> None:
+    run = run_program({"bindAddress": "10.1.2.3"})
+    assert run.named("hive-database-provider").inputs["host"] == "10.1.2.3", "localhost would not reach it"
+    assert "@10.1.2.3:5532/" in run.outputs["databaseUrls"].value["agent"], ".env URLs use the bound address"
+
+
+def test_exports_shapes(up: ProgramRun) -> None:
+    out = {key: value.value for key, value in up.outputs.items()}
+    assert set(out) == {"postgres", "ports", "schemas", "databaseUrls", "apiKeys", "envFiles"}, "the export set"
+    assert out["postgres"] == {"container": "hive-postgres-shared", "host": "localhost", "port": 5532,
+                               "database": "hive", "user": "hive"}, "postgres connection facts"  # fmt: skip
+    assert out["ports"] == {"workspace": {"db": 5532, "api": 8886}, "agent": {"db": 5532, "api": 38886},
+                            "genie": {"db": 5532, "api": 48886}}, "ports per mode"  # fmt: skip
+    assert out["schemas"] == {"workspace": "public", "agent": "agent", "genie": "genie"}, "schema per mode"
+    assert {m: f["path"] for m, f in out["envFiles"].items()} == {
+        "workspace": ".env", "agent": ".env.agent", "genie": ".env.genie",
+    }, "legacy file names under envDir"  # fmt: skip
+
+
+def test_env_files_agree_with_the_other_exports(up: ProgramRun) -> None:
+    out = {key: value.value for key, value in up.outputs.items()}
+    for mode, env_file in out["envFiles"].items():
+        values = dotenv_values(stream=io.StringIO(env_file["content"]))
+        assert values["HIVE_DATABASE_URL"] == out["databaseUrls"][mode], f"{mode}: one URL everywhere"
+        assert values["HIVE_API_KEY"] == out["apiKeys"][mode], f"{mode}: one key everywhere"
+        assert values["HIVE_API_PORT"] == str(out["ports"][mode]["api"]), f"{mode}: port from the port function"
+        assert values["POSTGRES_PORT"] == str(out["ports"][mode]["db"]), f"{mode}: the shared db port"
+        assert values["HIVE_DB_SCHEMA"] == out["schemas"][mode], f"{mode}: the app is told its schema"
+        assert env_file["content"].startswith("# Managed by Pulumi stack hive/dev"), f"{mode}: header"
+
+
+@pytest.mark.parametrize("mode", ["preview", "up"])
+def test_secret_exports_are_secret(mode: str, up: ProgramRun, preview: ProgramRun) -> None:
+    run = up if mode == "up" else preview
+    for key in SECRET_EXPORTS:
+        assert run.outputs[key].secret, f"{key} must be secret in {mode}"
+    for key in ("postgres", "ports", "schemas"):
+        assert not run.outputs[key].secret, f"{key} holds no secret and stays readable in {mode}"
+
+
+def test_preview_registers_the_same_resources(up: ProgramRun, preview: ProgramRun) -> None:
+    assert sorted((r.type, r.name) for r in preview.registrations) == sorted(
+        (r.type, r.name) for r in up.registrations
+    ), "preview shows what up will create"
+    assert not preview.outputs["databaseUrls"].known, "generated secrets are unknown until up creates them"
+
+
+def test_plain_exports_never_hold_a_secret() -> None:
+    run = run_program(SUPPLIED)
+    plain = repr([run.outputs[k].value for k in ("postgres", "ports", "schemas")])
+    for secret in SUPPLIED.values():
+        assert secret not in plain, "a plain export must not carry a secret"
+
+
+@pytest.fixture
+def audit_io() -> Iterator[list[tuple[str, Any]]]:
+    """Records file writes and process starts while a test runs."""
+    events: list[tuple[str, Any]] = []
+    active = [True]
+
+    def hook(event: str, args: tuple[Any, ...]) -> None:
+        if not active[0]:
+            return
+        if event == "open":
+            path, mode, flags = args
+            writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
+                isinstance(flags, int) and flags & 0o3  # O_WRONLY | O_RDWR
+            )
+            if writing:
+                events.append((event, path))
+        elif event in ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.fork", "os.spawn"):
+            events.append((event, args[:1]))
+
+    sys.addaudithook(hook)
+    yield events
+    active[0] = False
+
+
+@pytest.mark.parametrize("preview_mode", [True, False])
+def test_program_writes_no_file_and_starts_no_process(audit_io: list[tuple[str, Any]], preview_mode: bool) -> None:
+    run_program(preview=preview_mode)
+    assert audit_io == [], f"the program must not touch the machine itself: {audit_io}"

@@ -1,0 +1,133 @@
+import io
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from dotenv import dotenv_values
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy.engine import make_url
+
+from hive_infra import rendering
+from hive_infra.envfile import format_line, quote_value
+from hive_infra.modes import MODES
+from hive_infra.ports import ModePorts
+
+WORKSPACE, AGENT, GENIE = MODES["workspace"], MODES["agent"], MODES["genie"]
+ENDPOINT = rendering.DbEndpoint("localhost", 5532, "hive", "hive", "s3cretPassw0rdXYZ")
+BASE = "A" * 43
+LEGACY_ENV_KEYS = {
+    "HIVE_ENVIRONMENT", "HIVE_LOG_LEVEL", "AGNO_LOG_LEVEL", "HIVE_API_HOST", "HIVE_API_PORT",
+    "HIVE_API_WORKERS", "HIVE_DATABASE_URL", "POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_USER",
+    "POSTGRES_PASSWORD", "POSTGRES_DB", "HIVE_API_KEY", "HIVE_CORS_ORIGINS", "HIVE_AUTH_DISABLED",
+    "HIVE_DEV_MODE", "HIVE_ENABLE_METRICS", "HIVE_AGNO_MONITOR", "HIVE_DEFAULT_MODEL",
+}  # fmt: skip
+
+
+def test_workspace_url_is_the_legacy_form() -> None:
+    assert rendering.database_url(ENDPOINT, WORKSPACE) == (
+        "postgresql+psycopg://hive:s3cretPassw0rdXYZ@localhost:5532/hive"
+    ), "workspace relies on the role's default search_path: no options"
+
+
+def test_agent_url_sets_schema_and_extensions_percent_encoded() -> None:
+    url = rendering.database_url(ENDPOINT, AGENT)
+    assert url.endswith("/hive?options=-csearch_path%3Dagent%2Cextensions"), (
+        "'=' and ',' must be percent-encoded for SQLAlchemy and libpq alike"
+    )
+    assert make_url(url).query == {"options": "-csearch_path=agent,extensions"}, "SQLAlchemy decodes the option"
+    assert parse_qs(urlsplit(url).query) == {"options": ["-csearch_path=agent,extensions"]}, "so does a URL parser"
+
+
+def test_ipv6_host_is_bracketed() -> None:
+    endpoint = rendering.DbEndpoint("::1", 5532, "hive", "hive", "pw")
+    assert make_url(rendering.database_url(endpoint, WORKSPACE)).host == "::1", "an IPv6 literal needs brackets"
+
+
+@given(
+    user=st.text(min_size=1, max_size=30).filter(lambda s: "\x00" not in s),
+    password=st.text(min_size=1, max_size=60).filter(lambda s: "\x00" not in s),
+    mode=st.sampled_from(list(MODES.values())),
+)
+def test_url_round_trips_through_sqlalchemy(user: str, password: str, mode: object) -> None:
+    endpoint = rendering.DbEndpoint("localhost", 5532, "hive", user, password)
+    url = make_url(rendering.database_url(endpoint, mode))  # type: ignore[arg-type]
+    assert (url.username, url.password) == (user, password), "user and password survive any characters"
+    assert (url.host, url.port, url.database, url.drivername) == ("localhost", 5532, "hive", "postgresql+psycopg"), (
+        "the rest of the URL is untouched by odd credentials"
+    )
+
+
+def test_api_keys_follow_the_legacy_scheme() -> None:
+    assert rendering.api_key(WORKSPACE, BASE) == f"hive_{BASE}", "workspace key is hive_<base>"
+    assert rendering.api_key(AGENT, BASE) == f"hive_agent_{BASE}", "agent key is hive_agent_<base>"
+    assert rendering.api_key(GENIE, BASE) == f"hive_genie_{BASE}", "genie key is hive_genie_<base>"
+
+
+def _entries(mode=AGENT, endpoint=ENDPOINT):  # type: ignore[no-untyped-def]
+    return rendering.env_entries(mode, ModePorts(db=5532, api=38886), endpoint, BASE)
+
+
+def test_env_entries_hold_every_legacy_key_plus_schema() -> None:
+    entries = _entries()
+    keys = [k for k, _ in entries.all()]
+    assert set(keys) == LEGACY_ENV_KEYS | {"HIVE_DB_SCHEMA"}, "the legacy keys and HIVE_DB_SCHEMA, nothing else"
+    assert len(keys) == len(set(keys)), "no key twice"
+    values = entries.as_dict()
+    assert values["HIVE_DB_SCHEMA"] == "agent" and values["HIVE_API_PORT"] == "38886", "mode-specific values"
+    assert values["POSTGRES_PASSWORD"] == ENDPOINT.password and values["POSTGRES_PORT"] == "5532", "db values"
+    assert values["HIVE_DATABASE_URL"] == rendering.database_url(ENDPOINT, AGENT), "URL from the one URL builder"
+    assert values["HIVE_API_KEY"] == f"hive_agent_{BASE}", "key from the one key function"
+
+
+def test_owned_keys_are_the_infrastructure_ones() -> None:
+    owned = {k for k, _ in _entries().owned}
+    assert owned == {
+        "HIVE_API_PORT", "HIVE_DATABASE_URL", "HIVE_DB_SCHEMA", "POSTGRES_HOST", "POSTGRES_PORT",
+        "POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB", "HIVE_API_KEY",
+    }, "the stack owns what it decides; application settings are only seeded"  # fmt: skip
+
+
+def test_env_text_parses_back_to_the_entries() -> None:
+    endpoint = rendering.DbEndpoint("localhost", 5532, "hive", "hive", "p@ss w'rd\"#$x\\y")
+    entries = _entries(endpoint=endpoint)
+    text = rendering.env_text(entries, rendering.env_header("hive", "dev"))
+    assert text.startswith("# Managed by Pulumi stack hive/dev"), "the header says which stack manages the file"
+    assert dotenv_values(stream=io.StringIO(text)) == entries.as_dict(), "python-dotenv reads every value back"
+    assert text == rendering.env_text(entries, rendering.env_header("hive", "dev")), "rendering is stable"
+
+
+@given(st.text().filter(lambda s: "${" not in s and "\x00" not in s))
+def test_quoting_round_trips_through_dotenv(value: str) -> None:
+    line = format_line("KEY", value) + "\n"
+    assert dotenv_values(stream=io.StringIO(line)) == {"KEY": value}, f"python-dotenv must read back {value!r}"
+
+
+@pytest.mark.parametrize("value", ["plain", "8886", "postgresql+psycopg://u:p@localhost:5532/hive", ""])
+def test_plain_values_stay_bare(value: str) -> None:
+    assert quote_value(value) == value, "values dotenv reads unquoted are written unquoted"
+
+
+def test_container_env_is_unquoted() -> None:
+    entries = _entries(endpoint=rendering.DbEndpoint("hive-postgres-shared", 5432, "hive", "hive", "a b"))
+    env = rendering.container_env(entries)
+    assert "POSTGRES_PASSWORD=a b" in env, "docker passes values verbatim: no dotenv quoting"
+    assert "POSTGRES_HOST=hive-postgres-shared" in env and "POSTGRES_PORT=5432" in env, "network endpoint"
+
+
+@pytest.mark.parametrize(
+    ("bind", "host"),
+    [("127.0.0.1", "localhost"), ("0.0.0.0", "localhost"), ("::", "localhost"), ("::1", "localhost"),
+     ("192.168.1.5", "192.168.1.5")],
+)  # fmt: skip
+def test_local_db_host(bind: str, host: str) -> None:
+    assert rendering.local_db_host(bind) == host, "loopback and wildcard binds are reached on localhost"
+
+
+def test_env_file_path() -> None:
+    assert rendering.env_file_path(".", AGENT) == ".env.agent", "default envDir is the project folder"
+    assert rendering.env_file_path("/srv/hive/", WORKSPACE) == "/srv/hive/.env", "absolute envDir"
+    assert rendering.env_file_path("conf", GENIE) == "conf/.env.genie", "relative envDir"
+
+
+def test_endpoint_repr_hides_the_password() -> None:
+    assert ENDPOINT.password not in repr(ENDPOINT), "a logged endpoint must not leak the password"
