@@ -17,7 +17,8 @@ class HiveApiArgs:
     container_name: str
     #: Image id (from a ``RemoteImage``) the container runs.
     image: pulumi.Input[str]
-    network_name: pulumi.Input[str]
+    #: The shared network with the postgres container; None for a server elsewhere.
+    network_name: pulumi.Input[str] | None
     bind_address: str
     port: int
     #: ``KEY=value`` strings (secret: they hold the database URL and API key).
@@ -46,7 +47,9 @@ class HiveApi(pulumi.ComponentResource):
             image=args.image,
             envs=pulumi.Output.secret(args.env),
             ports=[docker.ContainerPortArgs(internal=args.port, external=args.port, ip=args.bind_address)],
-            networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=args.network_name)],
+            networks_advanced=(
+                [docker.ContainerNetworksAdvancedArgs(name=args.network_name)] if args.network_name is not None else None
+            ),
             healthcheck=docker.ContainerHealthcheckArgs(
                 tests=health_command(args.port),
                 interval="30s",

@@ -47,8 +47,13 @@ MIN_SECRET_LENGTH = 16
 #: ``hive_<base>``, so the base needs at least 33.
 MIN_API_KEY_BASE_LENGTH = 33
 RESERVED_DATABASES = frozenset({"postgres", "template0", "template1"})
-#: The superuser the shared container is initialised with.
-ADMIN_USER = "postgres"
+CONTAINER_MODE = "container"
+EXTERNAL_MODE = "external"
+POSTGRES_MODES = (CONTAINER_MODE, EXTERNAL_MODE)
+SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+#: sslMode when unset: the local container speaks no TLS; a server elsewhere must.
+DEFAULT_SSL_MODE = {CONTAINER_MODE: "disable", EXTERNAL_MODE: "require"}
+LOOPBACK_HOSTS = ("localhost", "::1")
 
 
 class ConfigError(pulumi.RunError):
@@ -89,6 +94,12 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
     ConfigKey("extensions", "array", ["vector"]),
     ConfigKey("protectData", "boolean", False),
     ConfigKey("envDir", "string", "."),
+    ConfigKey("postgresMode", "string", "container"),
+    ConfigKey("postgresHost", "string", None),
+    ConfigKey("adminUser", "string", "postgres"),
+    ConfigKey("sslMode", "string", None),
+    ConfigKey("dataPath", "string", None),
+    ConfigKey("dropSchemasOnDestroy", "boolean", False),
 )
 KEYS_BY_NAME: Mapping[str, ConfigKey] = {k.name: k for k in CONFIG_KEYS}
 
@@ -117,6 +128,16 @@ class HiveConfig:
     extensions: tuple[str, ...] = ("vector",)
     protect_data: bool = False
     env_dir: str = "."
+    postgres_mode: str = CONTAINER_MODE
+    postgres_host: str | None = None
+    admin_user: str = "postgres"
+    ssl_mode: str = "disable"
+    data_path: str | None = None
+    drop_schemas_on_destroy: bool = False
+
+    @property
+    def external(self) -> bool:
+        return self.postgres_mode == EXTERNAL_MODE
 
     @property
     def mode_table(self) -> tuple[Mode, ...]:
@@ -266,6 +287,12 @@ def parse_config(raw: Mapping[str, str], known_keys: Sequence[str] = ()) -> Hive
         extensions=tuple(values["extensions"]),
         protect_data=values["protectData"],
         env_dir=values["envDir"],
+        postgres_mode=values["postgresMode"],
+        postgres_host=values["postgresHost"],
+        admin_user=values["adminUser"],
+        ssl_mode=values["sslMode"] or DEFAULT_SSL_MODE[values["postgresMode"]],
+        data_path=values["dataPath"],
+        drop_schemas_on_destroy=values["dropSchemasOnDestroy"],
     )
 
 
@@ -294,8 +321,14 @@ def _validate(values: dict[str, Any], problems: _Problems) -> None:
     if values["database"] in RESERVED_DATABASES:
         problems.add("database", f"{values['database']!r} is a PostgreSQL system database; choose another name")
     user = values["dbUser"]
-    if user == ADMIN_USER or (isinstance(user, str) and user.startswith("pg_")):
+    if user.startswith("pg_"):
         problems.add("dbUser", f"{user!r} is reserved by PostgreSQL; choose another name such as 'hive'")
+    if user == values["adminUser"]:
+        problems.add(
+            "dbUser",
+            f"{user!r} is also the admin (hive:adminUser); the application's role must not be the superuser",
+        )
+    _check_identifier(values["adminUser"], "adminUser", problems)
     for mode in MODES.values():
         if not mode.uses_public_schema:
             _check_identifier(mode.schema, "modes", problems)
@@ -333,6 +366,42 @@ def _validate(values: dict[str, Any], problems: _Problems) -> None:
             problems.add("extensions", "lists an extension twice; list each once")
     if not values["envDir"].strip():
         problems.add("envDir", "is empty; use '.' for the project folder or a path")
+    _validate_server(values, problems)
+
+
+def _validate_server(values: dict[str, Any], problems: _Problems) -> None:
+    """postgresMode and the keys that belong to one mode or the other."""
+    mode = values["postgresMode"]
+    if mode not in POSTGRES_MODES:
+        problems.add("postgresMode", f"{mode!r} is not a mode; use {' or '.join(POSTGRES_MODES)}")
+        return
+    ssl_mode = values["sslMode"]
+    if ssl_mode is not None and ssl_mode not in SSL_MODES:
+        problems.add("sslMode", f"{ssl_mode!r} is not a libpq sslmode; use one of {', '.join(SSL_MODES)}")
+    host = values["postgresHost"]
+    if mode == CONTAINER_MODE:
+        for key in ("postgresHost", "dropSchemasOnDestroy"):
+            if values[key] not in (None, False):
+                problems.add(key, "applies only with postgresMode=external; unset it or set hive:postgresMode external")
+        data_path = values["dataPath"]
+        if data_path is not None and not data_path.startswith("/"):
+            problems.add("dataPath", f"{data_path!r} must be an absolute path (Docker bind-mounts absolute paths only)")
+        return
+    if not host or not host.strip():
+        problems.add("postgresHost", "is required with postgresMode=external; set it to the server's host name")
+    elif values["apiContainers"] and (host in LOOPBACK_HOSTS or host.startswith("127.")):
+        problems.add(
+            "postgresHost",
+            f"{host!r} is this machine's loopback, which API containers cannot reach; use an address they can "
+            "reach (e.g. host.docker.internal) or set hive:apiContainers false",
+        )
+    if values["adminPassword"] is None:
+        problems.add("adminPassword", "is required with postgresMode=external (the admin login of that server)")
+    for key in ("dataPath",):
+        if values[key] is not None:
+            problems.add(key, "applies only with postgresMode=container; unset it")
+    if values["protectData"]:
+        problems.add("protectData", "applies only with postgresMode=container (it protects the data volume)")
 
 
 def _validate_derived_ports(values: dict[str, Any], problems: _Problems) -> None:

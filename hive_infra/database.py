@@ -31,9 +31,12 @@ class HiveDatabaseArgs:
     #: when ``deleted_with_server`` holds, not deleted one by one when it goes.
     server: pulumi.Resource | None = None
     deleted_with_server: bool = True
-    #: Without ``deleted_with_server``: drop the schemas with their tables on
-    #: destroy (else they, and the database, are retained).
+    #: Without ``deleted_with_server``: drop the schemas with their tables, and
+    #: every other object, on destroy. Otherwise destroy leaves every
+    #: in-database object in place (``retain_on_delete``), data included.
     drop_schemas_on_destroy: bool = False
+    #: False for managed servers (RDS, Cloud SQL) whose admin is not a true superuser.
+    admin_is_superuser: bool = True
 
 
 class HiveDatabase(pulumi.ComponentResource):
@@ -69,22 +72,25 @@ class HiveDatabase(pulumi.ComponentResource):
             password=pulumi.Output.secret(args.admin_password),
             sslmode=args.sslmode,
             database="postgres",
-            superuser=True,
+            superuser=args.admin_is_superuser,
             connect_timeout=CONNECT_TIMEOUT_SECONDS,
             opts=pulumi.ResourceOptions(parent=self, depends_on=server_deps),
         )
 
-        def in_db(retain: bool = False, extra: Sequence[pulumi.Resource] = ()) -> pulumi.ResourceOptions:
-            deleted_with = args.server if args.deleted_with_server else None
+        deleted_with = args.server if args.deleted_with_server else None
+        # On a server the stack does not delete, destroy either leaves the objects
+        # (an extension in use, a role owning retained schemas cannot be dropped
+        # alone) or, when asked, drops them all with the schemas' tables.
+        retain = deleted_with is None and not args.drop_schemas_on_destroy
+
+        def in_db() -> pulumi.ResourceOptions:
             return pulumi.ResourceOptions(
                 parent=self,
                 provider=self.provider,
-                depends_on=[*server_deps, *extra],
+                depends_on=list(server_deps),
                 deleted_with=deleted_with,
-                retain_on_delete=retain and deleted_with is None,
+                retain_on_delete=retain,
             )
-
-        keep_data = not args.drop_schemas_on_destroy
         self.role = postgresql.Role(
             f"{name}-role",
             name=args.user,
@@ -95,15 +101,13 @@ class HiveDatabase(pulumi.ComponentResource):
             create_role=False,
             inherit=True,
             search_paths=[PUBLIC_SCHEMA, EXTENSIONS_SCHEMA],
-            # It owns the retained database and schemas, so it stays with them.
-            opts=in_db(retain=keep_data),
+            opts=in_db(),
         )
         self.database = postgresql.Database(
             f"{name}-database",
             name=args.database,
             owner=self.role.name,
-            # A database holding data is kept on destroy unless the user asked to drop it.
-            opts=in_db(retain=keep_data),
+            opts=in_db(),
         )
         extensions_schema = postgresql.Schema(
             f"{name}-extensions-schema",
@@ -138,7 +142,7 @@ class HiveDatabase(pulumi.ComponentResource):
                 database=self.database.name,
                 owner=self.role.name,
                 drop_cascade=args.drop_schemas_on_destroy,
-                opts=in_db(retain=keep_data),
+                opts=in_db(),
             )
             for schema in args.schemas
         }

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_docker as docker
 
-ADMIN_USER = "postgres"
 CONTAINER_PORT = 5432
 DATA_MOUNT = "/var/lib/postgresql/data"
 #: PGDATA one level below the mount, as the legacy compose file had it (initdb
@@ -29,6 +28,8 @@ class SharedPostgresArgs:
     bind_address: str
     host_port: int
     admin_password: pulumi.Input[str] = field(repr=False)
+    #: The superuser the data directory is initialised with.
+    admin_user: str = "postgres"
     labels: tuple[tuple[str, str], ...] = ()
     #: Bind-mount this host directory instead of the named volume.
     data_path: str | None = None
@@ -73,6 +74,8 @@ class SharedPostgres(pulumi.ComponentResource):
             labels=[docker.NetworkLabelArgs(label=k, value=v) for k, v in args.labels],
             opts=named,
         )
+        # The data outlives containers: a named volume, or an existing host folder
+        # (e.g. a legacy ./data/postgres) bind-mounted in its place.
         if args.data_path is None:
             self.volume = docker.Volume(
                 f"{name}-data",
@@ -92,7 +95,7 @@ class SharedPostgres(pulumi.ComponentResource):
             envs=pulumi.Output.secret(
                 pulumi.Output.from_input(args.admin_password).apply(
                     lambda password: [
-                        f"POSTGRES_USER={ADMIN_USER}",
+                        f"POSTGRES_USER={args.admin_user}",
                         f"POSTGRES_PASSWORD={password}",
                         f"PGDATA={PGDATA}",
                     ]
@@ -108,7 +111,7 @@ class SharedPostgres(pulumi.ComponentResource):
             ],
             healthcheck=docker.ContainerHealthcheckArgs(
                 # -h 127.0.0.1: during first init the server listens on the socket only.
-                tests=["CMD", "pg_isready", "-h", "127.0.0.1", "-U", ADMIN_USER],
+                tests=["CMD", "pg_isready", "-h", "127.0.0.1", "-U", args.admin_user],
                 interval="5s",
                 timeout="5s",
                 retries=12,

@@ -30,6 +30,8 @@ class DbEndpoint:
     database: str
     user: str
     password: str
+    #: libpq sslmode to put in URLs; None leaves libpq's default.
+    sslmode: str | None = None
 
     def __repr__(self) -> str:  # keep the password out of logs and tracebacks
         return (
@@ -53,7 +55,8 @@ def database_url(endpoint: DbEndpoint, mode: Mode) -> str:
     User and password are percent-encoded whatever they hold. Modes with a
     schema of their own pass ``options=-csearch_path=<schema>,extensions``,
     percent-encoded so that SQLAlchemy and libpq both decode it; the public
-    mode relies on the role's default search_path.
+    mode relies on the role's default search_path. An endpoint with an
+    ``sslmode`` (a server elsewhere) adds it, so the app verifies as asked.
     """
     user = quote(endpoint.user, safe="")
     password = quote(endpoint.password, safe="")
@@ -61,10 +64,12 @@ def database_url(endpoint: DbEndpoint, mode: Mode) -> str:
         f"{URL_SCHEME}://{user}:{password}@{_url_host(endpoint.host)}:"
         f"{endpoint.port}/{quote(endpoint.database, safe='')}"
     )
-    if mode.uses_public_schema:
-        return url
-    options = quote(f"-csearch_path={','.join(search_path(mode))}", safe="-")
-    return f"{url}?options={options}"
+    query = []
+    if not mode.uses_public_schema:
+        query.append("options=" + quote(f"-csearch_path={','.join(search_path(mode))}", safe="-"))
+    if endpoint.sslmode is not None:
+        query.append(f"sslmode={endpoint.sslmode}")
+    return f"{url}?{'&'.join(query)}" if query else url
 
 
 def api_key(mode: Mode, base: str) -> str:

@@ -13,7 +13,7 @@ from hive_infra.api import HiveApi, HiveApiArgs
 from hive_infra.config import HiveConfig
 from hive_infra.database import HiveDatabase, HiveDatabaseArgs
 from hive_infra.modes import Mode
-from hive_infra.postgres import ADMIN_USER, CONTAINER_PORT, SharedPostgres, SharedPostgresArgs
+from hive_infra.postgres import CONTAINER_PORT, SharedPostgres, SharedPostgresArgs
 from hive_infra.secrets import HiveSecrets, HiveSecretsArgs
 
 STACK_LABEL = "org.automagik-hive.pulumi-stack"
@@ -57,39 +57,53 @@ class HiveStack(pulumi.ComponentResource):
                 admin_password=cfg.admin_password,
                 db_password=cfg.db_password,
                 api_key_base=cfg.api_key_base,
+                # A server the stack does not create has its admin password already.
+                generate_admin=not cfg.external,
             ),
             opts=child,
         )
-        server = SharedPostgres(
-            f"{name}-postgres",
-            SharedPostgresArgs(
-                image=cfg.postgres_image,
-                container_name=cfg.postgres_container_name,
-                network_name=f"{cfg.name_prefix}-network",
-                volume_name=f"{cfg.name_prefix}-postgres-data",
-                bind_address=cfg.bind_address,
-                host_port=cfg.db_port,
-                admin_password=secrets.admin_password,
-                labels=labels,
-                protect_data=cfg.protect_data,
-            ),
-            opts=child,
-        )
-        db_host = rendering.local_db_host(cfg.bind_address)
+        server: SharedPostgres | None = None
+        if cfg.external:
+            assert cfg.postgres_host is not None  # validated by config
+            db_host = cfg.postgres_host
+            url_sslmode: str | None = cfg.ssl_mode
+        else:
+            server = SharedPostgres(
+                f"{name}-postgres",
+                SharedPostgresArgs(
+                    image=cfg.postgres_image,
+                    container_name=cfg.postgres_container_name,
+                    network_name=f"{cfg.name_prefix}-network",
+                    volume_name=f"{cfg.name_prefix}-postgres-data",
+                    bind_address=cfg.bind_address,
+                    host_port=cfg.db_port,
+                    admin_user=cfg.admin_user,
+                    admin_password=secrets.admin_password,
+                    labels=labels,
+                    data_path=cfg.data_path,
+                    protect_data=cfg.protect_data,
+                ),
+                opts=child,
+            )
+            db_host = rendering.local_db_host(cfg.bind_address)
+            url_sslmode = None  # the legacy URLs, unchanged
         database = HiveDatabase(
             f"{name}-database",
             HiveDatabaseArgs(
                 host=db_host,
                 port=cfg.db_port,
-                admin_user=ADMIN_USER,
+                admin_user=cfg.admin_user,
                 admin_password=secrets.admin_password,
-                sslmode="disable",
+                sslmode=cfg.ssl_mode,
                 database=cfg.database,
                 user=cfg.db_user,
                 password=secrets.db_password,
                 schemas=cfg.own_schemas(),
                 extensions=cfg.extensions,
-                server=server.container,
+                server=server.container if server is not None else None,
+                deleted_with_server=server is not None,
+                drop_schemas_on_destroy=cfg.drop_schemas_on_destroy,
+                admin_is_superuser=not cfg.external,
             ),
             opts=child,
         )
@@ -108,6 +122,7 @@ class HiveStack(pulumi.ComponentResource):
                         database=cfg.database,
                         user=cfg.db_user,
                         password=password,
+                        sslmode=url_sslmode,
                     )
                     result[mode.name] = rendering.env_entries(mode, ports, endpoint, key_base)
                 return result
@@ -119,8 +134,10 @@ class HiveStack(pulumi.ComponentResource):
 
         self.ports = {m.name: {"db": cfg.ports(m).db, "api": cfg.ports(m).api} for m in modes}
         self.schemas = {m.name: m.schema for m in modes}
-        self.postgres = pulumi.Output.all(server.container_name).apply(
+        container_name: pulumi.Input[str | None] = server.container_name if server is not None else None
+        self.postgres = pulumi.Output.all(container_name).apply(
             lambda values: {
+                "mode": cfg.postgres_mode,
                 "container": values[0],
                 "host": db_host,
                 "port": cfg.db_port,
@@ -148,7 +165,7 @@ class HiveStack(pulumi.ComponentResource):
 
         self.api = {}
         if cfg.api_containers:
-            self.api = self._api_containers(name, cfg, modes, server, database, entries_for, labels)
+            self.api = self._api_containers(name, cfg, modes, server, db_host, database, entries_for, labels)
 
         self.register_outputs(
             {
@@ -166,7 +183,8 @@ class HiveStack(pulumi.ComponentResource):
         name: str,
         cfg: HiveConfig,
         modes: tuple[Mode, ...],
-        server: SharedPostgres,
+        server: SharedPostgres | None,
+        db_host: str,
         database: HiveDatabase,
         entries_for: Any,
         labels: tuple[tuple[str, str], ...],
@@ -177,8 +195,14 @@ class HiveStack(pulumi.ComponentResource):
             keep_locally=True,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        # Inside the shared network the API reaches PostgreSQL by container name.
-        network_entries = entries_for(cfg.postgres_container_name, CONTAINER_PORT)
+        if server is None:
+            # A server elsewhere: the containers connect where the host does.
+            network_entries = entries_for(db_host, None)
+            network_name: pulumi.Input[str] | None = None
+        else:
+            # Inside the shared network the API reaches PostgreSQL by container name.
+            network_entries = entries_for(cfg.postgres_container_name, CONTAINER_PORT)
+            network_name = server.network_name
         return {
             mode.name: HiveApi(
                 f"{name}-api-{mode.name}",
@@ -186,7 +210,7 @@ class HiveStack(pulumi.ComponentResource):
                     mode=mode.name,
                     container_name=cfg.api_container_name(mode),
                     image=image.image_id,
-                    network_name=server.network_name,
+                    network_name=network_name,
                     bind_address=cfg.bind_address,
                     port=cfg.ports(mode).api,
                     env=network_entries.apply(lambda e, m=mode.name: rendering.container_env(e[m])),

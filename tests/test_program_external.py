@@ -1,0 +1,139 @@
+"""External mode (a server the stack does not run) and a bind-mounted data folder."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import ProgramRun, Secret, reveal, run_program
+
+PG = "postgresql:index/"
+EXTERNAL = {
+    "postgresMode": "external",
+    "postgresHost": "db.example.internal",
+    "dbPort": 6543,
+    "adminUser": "hiveadmin",
+    "adminPassword": "Managed-Adm1n-Passw0rd",
+}
+
+
+@pytest.fixture(scope="module")
+def external() -> ProgramRun:
+    return run_program(EXTERNAL)
+
+
+def test_no_docker_postgres_resources(external: ProgramRun) -> None:
+    types = {r.type for r in external.registrations}
+    assert "hive:index:SharedPostgres" not in types, "no postgres component for a server elsewhere"
+    assert "docker:index/volume:Volume" not in types and "docker:index/network:Network" not in types, (
+        "no volume or network to create"
+    )
+    images = [r.inputs["name"] for r in external.of_type("docker:index/remoteImage:RemoteImage")]
+    assert images == ["ghcr.io/namastexlabs/automagik-hive:latest"], "only the API image is pulled"
+    names = {r.inputs["name"] for r in external.of_type("docker:index/container:Container")}
+    assert names == {"hive-agents", "hive-agent-dev-server", "hive-genie-server"}, "API containers only"
+    assert not [r for r in external.registrations if r.name == "hive-secrets-admin-password"], (
+        "the admin password of an existing server is supplied, never generated"
+    )
+
+
+def test_provider_targets_the_external_server(external: ProgramRun) -> None:
+    provider = external.named("hive-database-provider").inputs
+    assert (provider["host"], provider["port"], provider["username"]) == ("db.example.internal", "6543", "hiveadmin")
+    assert provider["sslmode"] == "require", "TLS is required by default for a server elsewhere"
+    assert provider["superuser"] == "false", "managed servers' admins are not true superusers"
+    assert reveal(provider["password"]) == EXTERNAL["adminPassword"] and isinstance(provider["password"], Secret)
+
+
+def test_same_database_objects_retained_on_destroy(external: ProgramRun) -> None:
+    in_db = [r for r in external.registrations if r.type.startswith(PG)]
+    assert {(r.type.split(":")[1], r.inputs.get("name")) for r in in_db} >= {
+        ("index/role", "hive"), ("index/database", "hive"), ("index/schema", "agent"),
+        ("index/schema", "genie"), ("index/schema", "extensions"), ("index/extension", "vector"),
+    }, "the same role, database, schemas and extensions as in container mode"  # fmt: skip
+    for reg in in_db:
+        assert reg.deleted_with == "", f"{reg.name}: no server goes away, so nothing is deleted with it"
+        assert reg.retain_on_delete, f"{reg.name}: destroy leaves data and objects unless asked to drop them"
+    for schema in external.of_type(PG + "schema:Schema"):
+        assert schema.inputs.get("dropCascade") is False, f"{schema.inputs['name']}: never cascades by default"
+
+
+def test_drop_schemas_on_destroy_opt_in() -> None:
+    run = run_program({**EXTERNAL, "dropSchemasOnDestroy": True})
+    for reg in run.registrations:
+        if reg.type.startswith(PG):
+            assert not reg.retain_on_delete, f"{reg.name}: opted in, destroy drops it"
+    for schema in run.of_type(PG + "schema:Schema"):
+        if schema.inputs["name"] != "extensions":
+            assert schema.inputs["dropCascade"] is True, "mode schemas drop with their tables"
+
+
+def test_urls_and_containers_use_the_external_host(external: ProgramRun) -> None:
+    urls = external.outputs["databaseUrls"].value
+    assert urls["workspace"].endswith("@db.example.internal:6543/hive?sslmode=require"), urls["workspace"]
+    assert urls["agent"].endswith(
+        "@db.example.internal:6543/hive?options=-csearch_path%3Dagent%2Cextensions&sslmode=require"
+    ), "the app connects with the same TLS requirement"
+    assert external.outputs["postgres"].value == {
+        "mode": "external", "container": None, "host": "db.example.internal", "port": 6543,
+        "database": "hive", "user": "hive",
+    }, "no container in external mode"  # fmt: skip
+    api = external.named("hive-api-agent-container")
+    env = dict(item.split("=", 1) for item in reveal(api.inputs["envs"]))
+    assert (env["POSTGRES_HOST"], env["POSTGRES_PORT"]) == ("db.example.internal", "6543"), "direct to the server"
+    assert "networksAdvanced" not in api.inputs, "no shared network without a postgres container"
+
+
+def test_ssl_mode_override() -> None:
+    run = run_program({**EXTERNAL, "sslMode": "verify-full"})
+    assert run.named("hive-database-provider").inputs["sslmode"] == "verify-full", "the admin connection"
+    assert run.outputs["databaseUrls"].value["workspace"].endswith("sslmode=verify-full"), "and the app's"
+
+
+def test_data_path_bind_mounts_instead_of_a_volume() -> None:
+    run = run_program({"dataPath": "/srv/hive/data/postgres", "adminUser": "legacyuser"})
+    assert not run.of_type("docker:index/volume:Volume"), "no named volume when a data folder is given"
+    pg = run.named("hive-postgres-container")
+    assert pg.inputs["volumes"] == [
+        {"hostPath": "/srv/hive/data/postgres", "containerPath": "/var/lib/postgresql/data"}
+    ], "the legacy folder mounted where the legacy compose mounted it"
+    env = dict(item.split("=", 1) for item in reveal(pg.inputs["envs"]))
+    assert env["PGDATA"] == "/var/lib/postgresql/data/pgdata", "the legacy PGDATA under the mount"
+    assert env["POSTGRES_USER"] == "legacyuser", "the data folder's superuser"
+    assert run.named("hive-database-provider").inputs["username"] == "legacyuser", "the provider logs in as it"
+    for reg in run.registrations:
+        if reg.type.startswith(PG):
+            assert reg.deleted_with == pg.urn, f"{reg.name}: container mode still deletes with the container"
+
+
+EXTERNAL_BAD = [
+    ({"postgresMode": "external", "adminPassword": "Managed-Adm1n-Passw0rd"}, "hive:postgresHost", "is required"),
+    ({"postgresMode": "external", "postgresHost": "db"}, "hive:adminPassword", "is required"),
+    ({**EXTERNAL, "postgresHost": "localhost"}, "hive:postgresHost", "loopback"),
+    ({**EXTERNAL, "dataPath": "/srv/data"}, "hive:dataPath", "only with postgresMode=container"),
+    ({**EXTERNAL, "protectData": True}, "hive:protectData", "only with postgresMode=container"),
+    ({**EXTERNAL, "sslMode": "on"}, "hive:sslMode", "not a libpq sslmode"),
+    ({"postgresMode": "cloud"}, "hive:postgresMode", "container or external"),
+    ({"postgresHost": "db"}, "hive:postgresHost", "only with postgresMode=external"),
+    ({"dropSchemasOnDestroy": True}, "hive:dropSchemasOnDestroy", "only with postgresMode=external"),
+    ({"dataPath": "data/postgres"}, "hive:dataPath", "absolute path"),
+    ({"adminUser": "hive"}, "hive:dbUser", "is also the admin"),
+    ({"adminUser": "Admin"}, "hive:adminUser", "identifier"),
+]
+
+
+@pytest.mark.parametrize(("values", "key", "fix"), EXTERNAL_BAD, ids=[c[1] + str(i) for i, c in enumerate(EXTERNAL_BAD)])
+def test_bad_server_config(values: dict[str, object], key: str, fix: str) -> None:
+    from hive_infra.config import ConfigError
+
+    from .conftest import RecordingMocks
+
+    mocks = RecordingMocks(preview=True)
+    with pytest.raises(ConfigError) as info:
+        run_program(values, preview=True, mocks=mocks)
+    assert f"{key}:" in str(info.value) and fix in str(info.value), f"names {key} and says {fix!r}: {info.value}"
+    assert mocks.counter == 0, "nothing is registered before the config is valid"
+
+
+def test_loopback_host_is_fine_without_api_containers() -> None:
+    run = run_program({**EXTERNAL, "postgresHost": "localhost", "apiContainers": False})
+    assert run.outputs["databaseUrls"].value["workspace"].startswith("postgresql+psycopg://hive:"), "accepted"
