@@ -54,7 +54,7 @@ def test_same_database_objects_retained_on_destroy(external: ProgramRun) -> None
         assert reg.deleted_with == "", f"{reg.name}: no server goes away, so nothing is deleted with it"
         assert reg.retain_on_delete, f"{reg.name}: destroy leaves data and objects unless asked to drop them"
     for schema in external.of_type(PG + "schema:Schema"):
-        assert schema.inputs.get("dropCascade") is False, f"{schema.inputs['name']}: never cascades by default"
+        assert not schema.inputs.get("dropCascade"), f"{schema.inputs['name']}: never cascades by default"
 
 
 def test_drop_schemas_on_destroy_opt_in() -> None:
