@@ -13,12 +13,13 @@ import difflib
 import ipaddress
 import json
 import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import pulumi
 
-from hive_infra.modes import EXTENSIONS_SCHEMA, MODE_NAMES, MODES, Mode
+from hive_infra.modes import MODE_NAMES, MODES, Mode
 from hive_infra.ports import MAX_PORT, MIN_PORT, ModePorts, mode_ports, port_in_range
 
 NAMESPACE = "hive"

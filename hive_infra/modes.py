@@ -6,9 +6,9 @@ Every other module looks a mode up here instead of spelling its values again.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Mapping
 
 
 @dataclass(frozen=True)

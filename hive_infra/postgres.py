@@ -88,19 +88,20 @@ class SharedPostgres(pulumi.ComponentResource):
             self.volume = None
             data = docker.ContainerVolumeArgs(host_path=args.data_path, container_path=DATA_MOUNT)
 
+        envs: pulumi.Output[list[str]] = pulumi.Output.secret(
+            pulumi.Output.from_input(args.admin_password).apply(
+                lambda password: [
+                    f"POSTGRES_USER={args.admin_user}",
+                    f"POSTGRES_PASSWORD={password}",
+                    f"PGDATA={PGDATA}",
+                ]
+            )
+        )
         self.container = docker.Container(
             f"{name}-container",
             name=args.container_name,
             image=image.image_id,
-            envs=pulumi.Output.secret(
-                pulumi.Output.from_input(args.admin_password).apply(
-                    lambda password: [
-                        f"POSTGRES_USER={args.admin_user}",
-                        f"POSTGRES_PASSWORD={password}",
-                        f"PGDATA={PGDATA}",
-                    ]
-                )
-            ),
+            envs=envs,
             command=postgres_command(),
             ports=[
                 docker.ContainerPortArgs(internal=CONTAINER_PORT, external=args.host_port, ip=args.bind_address),

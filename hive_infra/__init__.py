@@ -1,0 +1,1 @@
+"""hive-infra: the automagik-hive platform as a Pulumi program."""
