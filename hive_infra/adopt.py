@@ -378,10 +378,13 @@ def merge(files: Sequence[LegacyFile]) -> Adoption:
         for other in items[1:]:
             if other.value != first.value:
                 message = f"the {what} differs between {first.where} and {other.where}"
-                if strict:
+                if strict:  # secrets (or tied to one): name the places, never the values
                     problems.append(f"{message}; every mode shares one, make the files agree")
                 else:
-                    warnings.append(f"{message}; the stack shares one for every mode, using {first.where}")
+                    warnings.append(
+                        f"{message} ({first.value} vs {other.value}); the stack shares one for every mode, "
+                        f"using {first.value} from {first.where}"
+                    )
         return first
 
     user = pick("user", "database user", strict=True)
