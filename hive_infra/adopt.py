@@ -24,7 +24,6 @@ Exit codes: 0 success, 2 bad input, 3 nothing to adopt.
 from __future__ import annotations
 
 import io
-import os
 import shlex
 import sys
 from dataclasses import dataclass, field
@@ -36,7 +35,6 @@ from dotenv import dotenv_values
 from dotenv.parser import parse_stream
 
 from hive_infra.config import (
-    API_KEY_BASE_CHARS,
     KEYS_BY_NAME,
     NAMESPACE,
     ConfigError,
@@ -229,18 +227,14 @@ def parse_database_url(url: str, where: str) -> DbUrl:
     return DbUrl(unquote(raw_user), unquote(raw_password), host, port, database)
 
 
-def _split_api_key(key: str, file_mode: Mode | None) -> tuple[Mode, str] | None:
+def _split_api_key(key: str) -> tuple[Mode, str] | None:
     """``(mode, base)`` of a ``hive_<base>`` / ``hive_<mode>_<base>`` key, else None.
 
-    The file's own mode (from its name) wins when its prefix fits, so that a
-    workspace base that happens to start with ``agent_`` is not misread.
+    Detected by prefix, longest first (``hive_agent_`` before ``hive_``): a
+    workspace base that happens to start with ``agent_`` (odds about 1e-11)
+    would be misread, a key copied between files would not.
     """
-    candidates: list[Mode] = []
-    if file_mode is not None:
-        candidates.append(file_mode)
-    # Longest prefix first: hive_agent_ before hive_.
-    candidates += sorted(MODES.values(), key=lambda m: -len(api_key(m, "")))
-    for mode in candidates:
+    for mode in sorted(MODES.values(), key=lambda m: -len(api_key(m, ""))):
         prefix = api_key(mode, "")
         if key.startswith(prefix) and len(key) > len(prefix):
             return mode, key[len(prefix):]
@@ -313,7 +307,7 @@ def inspect_file(path: Path, label: str) -> LegacyFile:
 
     key = get(API_KEY_KEY)
     if key is not None and not refuse_placeholder(key, "API key"):
-        split = _split_api_key(key.value, _mode_of_file_name(path))
+        split = _split_api_key(key.value)
         if split is None:
             found.warnings.append(
                 f"{key.where}: not in the hive key scheme ({API_KEY_PREFIX}_<base> or "
@@ -587,12 +581,16 @@ def summary_lines(
     if data_dir is not None:
         user = by_key["dbUser"].value if "dbUser" in by_key else "<user>"
         lines += [
-            f"warning: the legacy container was initialised with POSTGRES_USER={user}, so {user!r} is the "
-            f"superuser of this data directory and it has no 'postgres' role: the stack must connect as "
-            f"{NAMESPACE}:{ADMIN_USER_KEY}={user} with the same password (set below), and {user!r} stays "
-            "both the admin and the application role (it owns the legacy tables)",
-            f"warning: stop the legacy PostgreSQL container ({', '.join(LEGACY_POSTGRES_NAMES)}) before "
-            "`pulumi up`; two servers must never run on one data directory. Back the folder up first.",
+            (
+                f"warning: the legacy container was initialised with POSTGRES_USER={user}, so {user!r} is the "
+                f"superuser of this data directory and it has no 'postgres' role: the stack must connect as "
+                f"{NAMESPACE}:{ADMIN_USER_KEY}={user} with the same password (set below), and {user!r} stays "
+                "both the admin and the application role (it owns the legacy tables)"
+            ),
+            (
+                f"warning: stop the legacy PostgreSQL container ({', '.join(LEGACY_POSTGRES_NAMES)}) before "
+                "`pulumi up`; two servers must never run on one data directory. Back the folder up first."
+            ),
         ]
         if not data_dir.legacy_layout:
             lines.append(
@@ -628,7 +626,7 @@ def _default_docker_factory() -> Any:
 
 
 def _docker_errors() -> tuple[type[BaseException], ...]:
-    errors: list[type[BaseException]] = [OSError]
+    errors: list[type[BaseException]] = [OSError, ImportError]  # ImportError: no Docker SDK installed
     try:
         from docker.errors import DockerException
 
@@ -762,9 +760,13 @@ def _load(options: Options) -> tuple[Adoption, list[Setting], DataDir | None, Hi
     adoption = merge(files)
     if not any(f.has_anything for f in files):
         raise AdoptError(
-            [*(f"warning: {w}" for w in adoption.warnings),
-             f"nothing to adopt: {', '.join(labels)} hold neither {URL_KEY} (nor "
-             f"{USER_KEY}/{PASSWORD_KEY}) nor a usable {API_KEY_KEY}; plain `pulumi up` will do"],
+            [
+                *(f"warning: {w}" for w in adoption.warnings),
+                (
+                    f"nothing to adopt: {', '.join(labels)} hold neither {URL_KEY} (nor "
+                    f"{USER_KEY}/{PASSWORD_KEY}) nor a usable {API_KEY_KEY}; plain `pulumi up` will do"
+                ),
+            ],
             code=EXIT_NOTHING,
         )
     data_dir = None
@@ -822,8 +824,11 @@ def run(
     if options.detect:
         say(detect_lines(cfg, docker_factory, data_dir))
     if options.show_secrets:
-        say(["note: --show-secrets prints secrets inline: they land in your shell history and, while "
-             "pulumi runs, in its argument list; without it the lines pipe them instead"])
+        note = (
+            "note: --show-secrets prints secrets inline: they land in your shell history and, while "
+            "pulumi runs, in its argument list; without it the lines pipe them instead"
+        )
+        say([note])
     say(["adopt: run these in the project folder, then `pulumi up`:"])
     source = _secret_source(options, program)
     for setting in settings:

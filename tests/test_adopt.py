@@ -588,7 +588,7 @@ def test_argparse_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
 def test_module_entry_point_and_printed_pipe_work(env_file: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "hive_infra", "adopt", "--env-file", str(env_file)],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
     )
     assert proc.returncode == 0, f"`python -m hive_infra adopt` must run from the project root:\n{proc.stderr}"
     assert PASSWORD not in proc.stdout + proc.stderr, "the real entry point must not echo the password"
@@ -596,7 +596,9 @@ def test_module_entry_point_and_printed_pipe_work(env_file: Path) -> None:
     assert len(piped) == 1, f"one dbPassword line expected: {proc.stdout}"
     producer, consumer = piped[0].split(" | ")
     assert shlex.split(producer)[0] == sys.executable, "the printed line calls back this very interpreter"
-    secret = subprocess.run(shlex.split(producer), cwd=ROOT, capture_output=True, text=True, timeout=120)
+    secret = subprocess.run(
+        shlex.split(producer), cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
     assert secret.returncode == 0, f"the printed producer must run as printed:\n{secret.stderr}"
     assert secret.stdout == PASSWORD, "the producer half of the printed pipe must yield exactly the password"
     assert shlex.split(consumer) == ["pulumi", "config", "set", "--secret", "hive:dbPassword"], (
