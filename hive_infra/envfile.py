@@ -327,7 +327,7 @@ def read_file(path: str) -> Optional[str]:
     full = _abs(path)
     try:
         st = os.lstat(full)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # no such file can exist
         return None
     except OSError as exc:
         raise EnvFileError(f"{full}: cannot inspect the file: {exc.strerror}") from None
