@@ -406,6 +406,17 @@ def write_file(path: str, text: str) -> None:
         os.close(dir_fd)
 
 
+def ensure_private(path: str) -> None:
+    """Make an existing file the stack left unchanged mode 0600 (it holds secrets)."""
+    full = _abs(path)
+    fd = os.open(full, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        if stat.S_IMODE(os.fstat(fd).st_mode) != 0o600:
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+
+
 def remove_file(path: str) -> None:
     full = _abs(path)
     try:
@@ -483,6 +494,8 @@ class EnvFileProvider(pulumi.dynamic.ResourceProvider):
         result = merge(text, inputs["owned"], inputs["defaults"], old_written, inputs["header"], _abs(path))
         if result.text != text:
             write_file(path, result.text)
+        else:
+            ensure_private(path)
         _warn_left(path, result.left_keys)
         return {**inputs, "written": result.written, "left_keys": result.left_keys}
 

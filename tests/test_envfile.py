@@ -472,6 +472,30 @@ def test_existing_file_becomes_0600_and_keeps_owner(tmp_path, provider):
     assert (after.st_uid, after.st_gid) == (before.st_uid, before.st_gid), "owner and group are kept"
 
 
+def test_file_already_holding_the_values_is_made_0600_without_a_write(tmp_path, provider, monkeypatch):
+    target = tmp_path / ".env"
+    target.write_text("".join(format_line(k, v) + "\n" for k, v in OWNED))
+    os.chmod(target, 0o644)
+    content, inode, mtime, _ = snapshot(target)
+    monkeypatch.setattr(envfile, "write_file", lambda *a: pytest.fail("nothing to write"))
+    provider.create(props(target, defaults=[]))
+    assert snapshot(target) == (content, inode, mtime, 0o600), (
+        "a file already right is not rewritten, but its secrets are no longer world-readable"
+    )
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give files away")
+def test_new_file_created_as_root_belongs_to_the_folder_owner(tmp_path, provider):
+    folder = tmp_path / "project"
+    folder.mkdir()
+    os.chown(folder, 1234, 5678)
+    provider.create(props(folder / ".env"))
+    st_ = (folder / ".env").stat()
+    assert (st_.st_uid, st_.st_gid) == (1234, 5678), (
+        "a file made by `sudo pulumi up` stays readable by the project's owner"
+    )
+
+
 def test_crash_before_replace_leaves_the_old_file(tmp_path, provider, monkeypatch):
     target = tmp_path / ".env"
     target.write_text(USER_TEXT)
