@@ -207,11 +207,12 @@ def parse(text: str, where: str) -> list[Binding]:
 def _split(binding: Binding) -> tuple[str, str, str, str]:
     """(lead, export prefix, inline comment, end of line) of a key binding."""
     original = binding.original.string
-    lead = _LEAD.match(original).group()
+    lead = _LEAD.match(original).group()  # type: ignore[union-attr]  # \s* always matches
     rest = original[len(lead):]
     export = _EXPORT.match(rest)
     prefix = export.group() if export else ""
     eol_match = _EOL.search(rest, len(prefix))
+    assert eol_match is not None  # it can match the empty string at the end
     eol = eol_match.group()
     body = rest[len(prefix):eol_match.start()]
     comment = ""
@@ -291,7 +292,8 @@ def merge(
             # keep the blank lines before a removed line, not its indentation
             pieces.append(lead[: max(lead.rfind("\n"), lead.rfind("\r")) + 1])
         else:
-            pieces.append(lead + prefix + format_line(binding.key, new_value) + comment + eol)
+            key = str(binding.key)
+            pieces.append(lead + prefix + format_line(key, new_value) + comment + eol)
     body = "".join(pieces)
     if text is None and header:
         body = header + newline
@@ -559,8 +561,9 @@ class EnvFileArgs:
     header: pulumi.Input[str] = ""
 
 
-def _as_pairs(value: pulumi.Input[Sequence[tuple[str, str]]]) -> pulumi.Output[list[list[str]]]:
-    return pulumi.Output.from_input(value).apply(lambda pairs: [[k, v] for k, v in pairs])
+def _secret_pairs(value: pulumi.Input[Sequence[tuple[str, str]]]) -> pulumi.Output[list[list[str]]]:
+    """The pairs as a secret list of [key, value] lists."""
+    return pulumi.Output.secret(value).apply(lambda pairs: [[k, v] for k, v in pairs])
 
 
 #: Outputs that carry (or are derived from) secret values.
@@ -582,8 +585,8 @@ class EnvFile(pulumi.dynamic.Resource, module="hive", name="EnvFile"):
     ) -> None:
         props = {
             "path": args.path,
-            "owned": pulumi.Output.secret(_as_pairs(args.owned)),
-            "defaults": pulumi.Output.secret(_as_pairs(args.defaults)),
+            "owned": _secret_pairs(args.owned),
+            "defaults": _secret_pairs(args.defaults),
             "header": args.header,
             "written": None,
             "left_keys": None,
