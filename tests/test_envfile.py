@@ -736,3 +736,11 @@ def test_resource_registration_holds_no_secret_in_the_provider_and_marks_secrets
         "the pickled provider must hold no secret"
     )
     assert len(provider_blob) < 200, "the provider in state is a by-reference pickle"
+
+
+def test_update_from_state_without_outputs_still_returns_them(tmp_path, provider):
+    target = tmp_path / ".env"
+    provider.create(props(target))
+    outs = provider.update("x", props(target), props(target)).outs  # olds from an older provider
+    assert outs["written"] == dict(OWNED + DEFAULTS), "update rebuilds every output from the file"
+    assert outs["left_keys"] == [], "and reports nothing left"
