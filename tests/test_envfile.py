@@ -742,5 +742,7 @@ def test_update_from_state_without_outputs_still_returns_them(tmp_path, provider
     target = tmp_path / ".env"
     provider.create(props(target))
     outs = provider.update("x", props(target), props(target)).outs  # olds from an older provider
-    assert outs["written"] == dict(OWNED + DEFAULTS), "update rebuilds every output from the file"
+    assert outs["written"] == dict(OWNED), (
+        "update rebuilds the outputs; without a record, seeded defaults count as the user's"
+    )
     assert outs["left_keys"] == [], "and reports nothing left"
