@@ -1,0 +1,748 @@
+"""The EnvFile provider, called directly on real files in tmp_path."""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import pickle
+import stat
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+import dill
+import pulumi
+import pytest
+from dotenv import dotenv_values
+from dotenv.parser import parse_stream
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from pulumi.dynamic.dynamic import serialize_provider
+from pulumi.runtime import rpc
+
+from hive_infra import envfile
+from hive_infra.envfile import (
+    EnvFile,
+    EnvFileArgs,
+    EnvFileError,
+    EnvFileProvider,
+    format_line,
+    merge,
+    quote_value,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "s3cr3t-Pa55w0rd"
+API_KEY = "hive_agent_Zk9xQv7LmN3pR8tY2wE5uI1oA4sD6fG0hJ"
+HEADER = "# Managed by Pulumi stack hive/dev: keys it owns are rewritten on `pulumi up`."
+
+OWNED = [
+    ["HIVE_API_PORT", "38886"],
+    ["POSTGRES_PASSWORD", SECRET],
+    ["HIVE_DATABASE_URL", f"postgresql+psycopg://hive:{SECRET}@localhost:35532/hive"],
+    ["HIVE_API_KEY", API_KEY],
+]
+DEFAULTS = [["HIVE_LOG_LEVEL", "INFO"], ["HIVE_CORS_ORIGINS", "http://localhost:3000"]]
+
+USER_TEXT = (
+    "# My own settings\n"
+    "OPENAI_API_KEY=sk-user-key   # inline comment\n"
+    "\n"
+    "export ANTHROPIC_API_KEY='single quoted'\n"
+    'QUOTED="double \\"quoted\\" value"\n'
+    "   INDENTED = spaced # c\n"
+    "export HIVE_API_KEY=old-key # keep me\n"
+    "HIVE_LOG_LEVEL=DEBUG\n"
+    "BARE_KEY\n"
+    "\n"
+    "# trailing comment\n"
+)
+
+
+def props(path, owned=OWNED, defaults=DEFAULTS, header=HEADER):
+    return {"path": str(path), "owned": owned, "defaults": defaults, "header": header}
+
+
+def values(path) -> dict:
+    return dict(dotenv_values(path))
+
+
+def user_lines_kept(before: str, after: str, managed: set[str]) -> None:
+    """Every line of ``before`` not binding a managed key is in ``after``, in order."""
+    kept = [b.original.string for b in parse_stream(io.StringIO(before)) if b.key not in managed]
+    out = [b.original.string for b in parse_stream(io.StringIO(after)) if b.key not in managed]
+    assert out[: len(kept)] == kept, "every user line must survive byte for byte, in order"
+
+
+@pytest.fixture
+def provider():
+    return EnvFileProvider()
+
+
+@pytest.fixture
+def warnings(monkeypatch):
+    said: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda msg, *a, **k: said.append(msg))
+    return said
+
+
+def snapshot(path: Path):
+    st_ = path.stat()
+    return path.read_bytes(), st_.st_ino, st_.st_mtime_ns, stat.S_IMODE(st_.st_mode)
+
+
+def no_temp_files(folder: Path) -> None:
+    assert not [p.name for p in folder.iterdir() if p.name.endswith(".tmp")], (
+        "no temporary file may be left behind"
+    )
+
+
+# --------------------------------------------------------------------------
+# create
+
+
+def test_create_missing_file_writes_header_owned_then_defaults(tmp_path, provider):
+    target = tmp_path / ".env"
+    result = provider.create(props(target))
+    text = target.read_text()
+    expected = "\n".join([HEADER, *(format_line(k, v) for k, v in OWNED + DEFAULTS)]) + "\n"
+    assert text == expected, "a new file is the header, the owned keys then the defaults, in order"
+    assert values(target) == dict(OWNED + DEFAULTS), "python-dotenv must read back every value"
+    assert result.id == str(target), "the id is the path as given"
+    assert result.outs["written"] == dict(OWNED + DEFAULTS), "written records every key the stack wrote"
+    assert result.outs["left_keys"] == [], "nothing was left on create"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600, "the file holds secrets: mode 0600"
+
+
+def test_create_makes_a_missing_folder_0700(tmp_path, provider):
+    target = tmp_path / "env" / "deeper" / ".env.agent"
+    provider.create(props(target))
+    assert values(target)["POSTGRES_PASSWORD"] == SECRET, "the file is written in the new folder"
+    mode = stat.S_IMODE((tmp_path / "env" / "deeper").stat().st_mode)
+    assert mode & 0o077 == 0, f"a created folder must not be open to others, got {oct(mode)}"
+
+
+def test_folder_that_cannot_be_created_is_a_clear_error(tmp_path, provider):
+    (tmp_path / "blocker").write_text("a file, not a folder\n")
+    target = tmp_path / "blocker" / ".env"
+    with pytest.raises(EnvFileError, match="cannot create the folder") as info:
+        provider.create(props(target))
+    assert str(tmp_path / "blocker") in str(info.value), "the error names the folder"
+    assert (tmp_path / "blocker").read_text() == "a file, not a folder\n", "nothing changed"
+
+
+def test_relative_path_is_resolved_against_the_cwd_and_stored_as_given(tmp_path, provider, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = provider.create(props(".env.genie"))
+    assert result.outs["path"] == ".env.genie", "the path is stored as given, not made absolute"
+    assert (tmp_path / ".env.genie").is_file(), "a relative path lives in the project directory (cwd)"
+
+
+def test_create_into_user_file_keeps_every_user_line(tmp_path, provider):
+    target = tmp_path / ".env"
+    target.write_text(USER_TEXT)
+    result = provider.create(props(target))
+    text = target.read_text()
+    owned_keys = {k for k, _ in OWNED}
+    user_lines_kept(USER_TEXT, text, owned_keys)
+    assert "export HIVE_API_KEY=" + quote_value(API_KEY) + " # keep me\n" in text, (
+        "an owned key is set in place, keeping its export prefix and inline comment"
+    )
+    assert "HIVE_LOG_LEVEL=DEBUG\n" in text, "a user's value for a default key is never overwritten"
+    assert not text.startswith(HEADER), "the header is only written into a file the stack creates"
+    got = values(target)
+    assert {k: got[k] for k in owned_keys} == dict(OWNED), "owned keys hold the stack's values"
+    assert got["HIVE_LOG_LEVEL"] == "DEBUG", "the user's default wins"
+    assert got["HIVE_CORS_ORIGINS"] == "http://localhost:3000", "a missing default is seeded"
+    assert "HIVE_LOG_LEVEL" not in result.outs["written"], "a key the stack did not write is not in written"
+    assert result.outs["written"]["HIVE_CORS_ORIGINS"] == "http://localhost:3000", "a seeded default is recorded"
+    assert text.count("HIVE_API_KEY") == 1, "an owned key already in the file is not appended again"
+
+
+def test_duplicate_key_updates_the_last_binding_only(tmp_path, provider):
+    target = tmp_path / ".env"
+    target.write_text("HIVE_API_KEY=first\nOTHER=1\nHIVE_API_KEY=second\n")
+    provider.create(props(target, defaults=[]))
+    lines = target.read_text().splitlines()
+    assert lines[0] == "HIVE_API_KEY=first", "earlier duplicates are the user's lines: left alone"
+    assert lines[2] == format_line("HIVE_API_KEY", API_KEY), "the last binding (dotenv's) is updated"
+    assert values(target)["HIVE_API_KEY"] == API_KEY, "python-dotenv reads the stack's value"
+
+
+def test_file_without_final_newline_and_crlf(tmp_path, provider):
+    target = tmp_path / ".env"
+    target.write_bytes(b"# windows\r\nUSER=1")
+    provider.create(props(target, owned=[["A", "1"]], defaults=[]))
+    assert target.read_bytes() == b"# windows\r\nUSER=1\r\nA=1\r\n", (
+        "appending ends the last line with the file's own newline style"
+    )
+
+
+# --------------------------------------------------------------------------
+# update, diff, no-op
+
+
+def test_update_sets_new_values_in_place(tmp_path, provider):
+    target = tmp_path / ".env"
+    target.write_text(USER_TEXT)
+    old = provider.create(props(target)).outs
+    new_owned = [[k, v + "-2" if k == "HIVE_API_KEY" else v] for k, v in OWNED]
+    diff = provider.diff(str(target), old, props(target, owned=new_owned))
+    assert diff.changes is True and not diff.replaces, "a new value is an in-place update"
+    before = target.read_text()
+    outs = provider.update(str(target), old, props(target, owned=new_owned)).outs
+    assert values(target)["HIVE_API_KEY"] == API_KEY + "-2", "the new value is written"
+    assert outs["written"]["HIVE_API_KEY"] == API_KEY + "-2", "written follows"
+    assert set(outs) >= {"path", "owned", "defaults", "header", "written", "left_keys"}, (
+        "update returns the full outputs"
+    )
+    changed = [
+        (a, b) for a, b in zip(before.splitlines(), target.read_text().splitlines()) if a != b
+    ]
+    assert len(changed) == 1 and changed[0][1].startswith("export HIVE_API_KEY="), (
+        f"only the changed key's line differs, got {len(changed)} changed lines"
+    )
+
+
+def test_noop_diff_and_update_write_nothing(tmp_path, provider, monkeypatch):
+    target = tmp_path / ".env"
+    target.write_text(USER_TEXT)
+    old = provider.create(props(target)).outs
+    before = snapshot(target)
+    diff = provider.diff(str(target), old, props(target))
+    assert diff.changes is False, "identical inputs are no change"
+    reordered = props(target, owned=list(reversed(OWNED)))
+    assert provider.diff(str(target), old, reordered).changes is False, (
+        "the order of keys already in the file does not change the file"
+    )
+    monkeypatch.setattr(envfile, "write_file", lambda *a: pytest.fail("a no-op must not write"))
+    outs = provider.update(str(target), old, props(target)).outs
+    assert snapshot(target) == before, "content, inode, mtime and mode are unchanged"
+    assert outs["written"] == old["written"], "outputs are the same"
+
+
+def test_diff_replaces_on_path_change_and_delete_first(tmp_path, provider):
+    old = provider.create(props(tmp_path / ".env")).outs
+    diff = provider.diff("x", old, props(tmp_path / ".env.agent"))
+    assert diff.changes and diff.replaces == ["path"], "a new path is a replacement"
+    assert diff.delete_before_replace is True, "old keys leave the old file before the new one is made"
+    same = provider.diff("x", old, props(str(tmp_path) + "/./.env"))
+    assert not same.replaces, "the same file spelled differently is not a replacement"
+
+
+def test_diff_with_unknowns_reports_a_change(tmp_path, provider):
+    from pulumi.runtime.rpc import UNKNOWN
+
+    old = provider.create(props(tmp_path / ".env")).outs
+    assert provider.diff("x", old, props(tmp_path / ".env", owned=UNKNOWN)).changes is True, (
+        "an unknown value may differ: report a change"
+    )
+    assert provider.diff("x", old, props(tmp_path / ".env", owned=[["A", UNKNOWN]])).changes is True, (
+        "an unknown nested value may differ"
+    )
+
+
+def test_diff_and_check_never_touch_the_file(tmp_path, provider):
+    target = tmp_path / ".env"
+    provider.diff("x", props(target), props(target, owned=[["A", "2"]]))
+    provider.check({}, props(target))
+    assert not target.exists(), "preview runs only check and diff: they write nothing"
+
+
+def test_changed_default_follows_only_where_the_stack_wrote_it(tmp_path, provider):
+    target = tmp_path / ".env"
+    target.write_text("HIVE_LOG_LEVEL=DEBUG\n")
+    old = provider.create(props(target)).outs
+    new_defaults = [["HIVE_LOG_LEVEL", "WARNING"], ["HIVE_CORS_ORIGINS", "http://localhost:4000"]]
+    provider.update("x", old, props(target, defaults=new_defaults))
+    got = values(target)
+    assert got["HIVE_LOG_LEVEL"] == "DEBUG", "the user's own value is never overwritten"
+    assert got["HIVE_CORS_ORIGINS"] == "http://localhost:4000", (
+        "a default the stack seeded and nobody changed follows the new default"
+    )
+
+
+# --------------------------------------------------------------------------
+# keys the stack stops managing
+
+
+def test_stopped_key_removed_when_unchanged_and_left_when_edited(tmp_path, provider, warnings):
+    target = tmp_path / ".env"
+    target.write_text(USER_TEXT)
+    old = provider.create(props(target)).outs
+    text = target.read_text().replace(
+        "HIVE_API_PORT=38886", "HIVE_API_PORT=9999"
+    )
+    target.write_text(text)
+    keep = [p for p in OWNED if p[0] not in ("HIVE_API_PORT", "POSTGRES_PASSWORD")]
+    outs = provider.update("x", old, props(target, owned=keep)).outs
+    got = values(target)
+    assert "POSTGRES_PASSWORD" not in got, "a stopped key still holding the stack's value is removed"
+    assert got["HIVE_API_PORT"] == "9999", "a stopped key changed by hand is left"
+    assert outs["left_keys"] == ["HIVE_API_PORT"], "the left key is reported in the outputs"
+    assert "HIVE_API_PORT" not in outs["written"], "a key no longer managed leaves written"
+    assert len(warnings) == 1 and "HIVE_API_PORT" in warnings[0], "the left key is warned about by name"
+    assert "9999" not in warnings[0] and "38886" not in warnings[0], "a warning never holds a value"
+    user_lines_kept(USER_TEXT, target.read_text(), {k for k, _ in OWNED})
+
+
+# --------------------------------------------------------------------------
+# read (refresh)
+
+
+def test_read_reports_hand_edits_as_drift(tmp_path, provider):
+    target = tmp_path / ".env"
+    outs = provider.create(props(target)).outs
+    text = target.read_text()
+    text = text.replace(format_line("HIVE_API_KEY", API_KEY), "HIVE_API_KEY=hand-edited")
+    text = text.replace("HIVE_API_PORT=38886\n", "")
+    text = text.replace("HIVE_LOG_LEVEL=INFO\n", "HIVE_LOG_LEVEL=DEBUG\n")
+    target.write_text(text)
+    read = provider.read(str(target), outs)
+    owned = dict(map(tuple, read.outs["owned"]))
+    assert read.id == str(target), "the file is there: the resource is"
+    assert owned["HIVE_API_KEY"] == "hand-edited", "read reports the value the file holds now"
+    assert owned["HIVE_API_PORT"] is None, "a removed owned key reads as None"
+    assert dict(map(tuple, read.outs["defaults"]))["HIVE_LOG_LEVEL"] == "INFO", (
+        "a user's value for a default is not drift"
+    )
+    assert provider.diff(str(target), read.outs, props(target)).changes is True, (
+        "after refresh, the next up sees the drift"
+    )
+    assert read.outs["written"] == outs["written"], "read keeps the record of what the stack wrote"
+
+
+def test_read_of_unchanged_file_shows_no_drift(tmp_path, provider):
+    target = tmp_path / ".env"
+    outs = provider.create(props(target)).outs
+    read = provider.read(str(target), outs)
+    assert provider.diff(str(target), read.outs, props(target)).changes is False, "no drift, no change"
+
+
+def test_read_of_missing_file_means_the_resource_is_gone(tmp_path, provider):
+    target = tmp_path / ".env"
+    outs = provider.create(props(target)).outs
+    target.unlink()
+    assert provider.read(str(target), outs).id == "", "a missing file reads as a deleted resource"
+
+
+# --------------------------------------------------------------------------
+# delete
+
+
+def test_delete_removes_managed_keys_and_keeps_user_lines(tmp_path, provider):
+    target = tmp_path / ".env"
+    target.write_text(USER_TEXT)
+    outs = provider.create(props(target)).outs
+    provider.delete(str(target), outs)
+    text = target.read_text()
+    got = values(target)
+    assert not set(outs["written"]) & set(got), "every key the stack wrote is gone"
+    assert text == USER_TEXT.replace("export HIVE_API_KEY=old-key # keep me\n", ""), (
+        "the file is the user's, minus the stack's keys (an owned key the user had is removed too)"
+    )
+
+
+def test_delete_leaves_hand_edited_key_with_warning(tmp_path, provider, warnings):
+    target = tmp_path / ".env"
+    outs = provider.create(props(target)).outs
+    target.write_text(target.read_text().replace("HIVE_API_PORT=38886", "HIVE_API_PORT=1"))
+    provider.delete(str(target), outs)
+    assert values(target) == {"HIVE_API_PORT": "1"}, "only the hand-edited key stays"
+    assert [w for w in warnings if "HIVE_API_PORT" in w], "the left key is named in a warning"
+    assert not any(SECRET in w or "1\n" in w for w in warnings), "warnings hold no value"
+
+
+def test_delete_removes_a_file_holding_only_managed_keys(tmp_path, provider):
+    target = tmp_path / ".env"
+    outs = provider.create(props(target))
+    provider.delete(str(target), outs.outs)
+    assert not target.exists(), "a file left with only the header is removed"
+    assert tmp_path.is_dir(), "the folder is left"
+
+
+@pytest.mark.parametrize("missing", ["file", "folder"])
+def test_delete_with_missing_file_or_folder_is_fine(tmp_path, provider, missing):
+    target = tmp_path / "env" / ".env"
+    outs = provider.create(props(target)).outs
+    target.unlink()
+    if missing == "folder":
+        (tmp_path / "env").rmdir()
+    provider.delete(str(target), outs)
+    assert not target.exists(), "deleting what is gone is not an error and creates nothing"
+
+
+# --------------------------------------------------------------------------
+# refused targets: a clear error naming the file, nothing changed
+
+
+def _assert_refused(provider, target: Path, match: str, call="create") -> None:
+    owned = props(target)
+    with pytest.raises(EnvFileError, match=match) as info:
+        if call == "create":
+            provider.create(owned)
+        elif call == "read":
+            provider.read(str(target), {**owned, "written": {}})
+        else:
+            provider.delete(str(target), {**owned, "written": dict(OWNED)})
+    message = str(info.value)
+    assert str(target) in message, f"the error names the file: {message}"
+    assert SECRET not in message and API_KEY not in message, "the error holds no secret"
+    no_temp_files(target.parent)
+
+
+@pytest.mark.parametrize("call", ["create", "read", "delete"])
+def test_directory_target(tmp_path, provider, call):
+    target = tmp_path / ".env"
+    target.mkdir()
+    _assert_refused(provider, target, "is a directory", call)
+    assert target.is_dir() and not list(target.iterdir()), "the directory is untouched"
+
+
+@pytest.mark.parametrize("call", ["create", "read", "delete"])
+def test_symlink_target_is_never_followed(tmp_path, provider, call):
+    real = tmp_path / "real.env"
+    real.write_text(f"POSTGRES_PASSWORD={SECRET}\n")
+    before = snapshot(real)
+    target = tmp_path / ".env"
+    target.symlink_to(real)
+    _assert_refused(provider, target, "symbolic link", call)
+    assert target.is_symlink() and os.readlink(target) == str(real), "the link is untouched"
+    assert snapshot(real) == before, "the link's target is untouched"
+
+
+def test_fifo_target(tmp_path, provider):
+    target = tmp_path / ".env"
+    os.mkfifo(target)
+    _assert_refused(provider, target, "not a regular file")
+    assert stat.S_ISFIFO(target.lstat().st_mode), "the FIFO is untouched"
+
+
+@pytest.mark.parametrize("call", ["create", "read", "delete"])
+def test_unreadable_file(tmp_path, provider, monkeypatch, call):
+    target = tmp_path / ".env"
+    target.write_text("USER=1\n")
+    before = snapshot(target)
+    real_open = os.open
+
+    def deny(path, flags, *args, **kwargs):  # root reads any file: refuse it by hand
+        if os.fspath(path) == str(target):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", deny)
+    _assert_refused(provider, target, "cannot read", call)
+    monkeypatch.undo()
+    assert snapshot(target) == before, "the file is untouched"
+
+
+@pytest.mark.parametrize("call", ["create", "read", "delete"])
+def test_unparseable_file(tmp_path, provider, call):
+    target = tmp_path / ".env"
+    target.write_text(f'USER=1\nPOSTGRES_PASSWORD="{SECRET}\n')
+    before = snapshot(target)
+    _assert_refused(provider, target, "cannot parse the statement at line 2", call)
+    assert snapshot(target) == before, "the file is untouched"
+
+
+def test_non_utf8_file(tmp_path, provider):
+    target = tmp_path / ".env"
+    target.write_bytes(b"USER=\xff\n")
+    _assert_refused(provider, target, "not UTF-8")
+    assert target.read_bytes() == b"USER=\xff\n", "the file is untouched"
+
+
+# --------------------------------------------------------------------------
+# permissions, ownership, atomicity
+
+
+def test_existing_file_becomes_0600_and_keeps_owner(tmp_path, provider):
+    target = tmp_path / ".env"
+    target.write_text("USER=1\n")
+    os.chmod(target, 0o644)
+    if os.geteuid() == 0:
+        os.chown(target, 1234, 5678)
+    before = target.stat()
+    provider.create(props(target))
+    after = target.stat()
+    assert stat.S_IMODE(after.st_mode) == 0o600, "the rewritten file holds secrets: 0600"
+    assert (after.st_uid, after.st_gid) == (before.st_uid, before.st_gid), "owner and group are kept"
+
+
+def test_file_already_holding_the_values_is_made_0600_without_a_write(tmp_path, provider, monkeypatch):
+    target = tmp_path / ".env"
+    target.write_text("".join(format_line(k, v) + "\n" for k, v in OWNED))
+    os.chmod(target, 0o644)
+    content, inode, mtime, _ = snapshot(target)
+    monkeypatch.setattr(envfile, "write_file", lambda *a: pytest.fail("nothing to write"))
+    provider.create(props(target, defaults=[]))
+    assert snapshot(target) == (content, inode, mtime, 0o600), (
+        "a file already right is not rewritten, but its secrets are no longer world-readable"
+    )
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give files away")
+def test_new_file_created_as_root_belongs_to_the_folder_owner(tmp_path, provider):
+    folder = tmp_path / "project"
+    folder.mkdir()
+    os.chown(folder, 1234, 5678)
+    provider.create(props(folder / ".env"))
+    st_ = (folder / ".env").stat()
+    assert (st_.st_uid, st_.st_gid) == (1234, 5678), (
+        "a file made by `sudo pulumi up` stays readable by the project's owner"
+    )
+
+
+def test_crash_before_replace_leaves_the_old_file(tmp_path, provider, monkeypatch):
+    target = tmp_path / ".env"
+    target.write_text(USER_TEXT)
+    before = snapshot(target)
+
+    def crash(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(OSError, match="No space left"):
+        provider.create(props(target))
+    monkeypatch.undo()
+    assert snapshot(target) == before, "a crash leaves the old file intact"
+    no_temp_files(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".env"], "nothing else is left behind"
+
+
+# --------------------------------------------------------------------------
+# check
+
+
+@pytest.mark.parametrize(
+    ("change", "prop"),
+    [
+        ({"owned": [["1BAD", "x"]]}, "owned"),
+        ({"owned": [["GOOD-KEY", "x"]]}, "owned"),
+        ({"owned": [["A", "x"], ["A", "y"]]}, "owned"),
+        ({"defaults": [["HIVE_API_KEY", "x"]]}, "defaults"),
+        ({"owned": [["A", "${HOME}"]]}, "owned"),
+        ({"owned": [["A", "nul\0"]]}, "owned"),
+        ({"owned": [["A", 1]]}, "owned"),
+        ({"owned": [["A"]]}, "owned"),
+        ({"header": "not a comment"}, "header"),
+        ({"header": "# two\n# lines"}, "header"),
+        ({"path": ""}, "path"),
+        ({"path": "somewhere/"}, "path"),
+    ],
+)
+def test_check_rejects(tmp_path, provider, change, prop):
+    news = {**props(tmp_path / ".env"), **change}
+    failures = provider.check({}, news).failures
+    assert [f.property for f in failures] == [prop], f"{change} must fail on {prop}: {failures}"
+    assert not any(SECRET in f.reason for f in failures), "a failure names keys, not values"
+
+
+def test_check_accepts_valid_and_unknown_inputs(tmp_path, provider):
+    from pulumi.runtime.rpc import UNKNOWN
+
+    assert provider.check({}, props(tmp_path / ".env")).failures == [], "valid inputs pass"
+    unknown = props(UNKNOWN, owned=[["A", UNKNOWN]], defaults=UNKNOWN)
+    assert provider.check({}, unknown).failures == [], "unknown values (preview) pass"
+    checked = provider.check({}, {**props(tmp_path / ".env"), "written": None, "left_keys": None})
+    assert "written" not in checked.inputs, "output placeholders are not inputs"
+
+
+def test_apply_refuses_invalid_inputs_without_writing(tmp_path, provider):
+    target = tmp_path / ".env"
+    with pytest.raises(EnvFileError, match="interpolate"):
+        provider.create(props(target, owned=[["A", "${X}"]]))
+    assert not target.exists(), "invalid inputs write nothing"
+
+
+# --------------------------------------------------------------------------
+# properties
+
+_VALUE_CHARS = st.characters(blacklist_categories=("Cs",), blacklist_characters="\0")
+_values = st.text(_VALUE_CHARS, max_size=20).filter(lambda v: "${" not in v)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_values)
+def test_quote_value_round_trips_through_python_dotenv(value):
+    text = format_line("K", value) + "\n"
+    assert dict(dotenv_values(stream=io.StringIO(text))) == {"K": value}, (
+        f"python-dotenv must read back exactly the value from {text!r}"
+    )
+
+
+_KEYS = st.sampled_from(["USER_A", "USER_B", "HIVE_API_KEY", "POSTGRES_PASSWORD", "HIVE_LOG_LEVEL"])
+_raw = st.text(st.characters(blacklist_categories=("Cs", "Cc")) | st.sampled_from("'\"#\\ ="), max_size=12)
+_LINES = st.one_of(
+    st.just(""),
+    st.just("   "),
+    _raw.map(lambda s: "#" + s),
+    st.tuples(_KEYS, _raw).map(lambda kv: f"{kv[0]}={kv[1]}"),
+    st.tuples(_KEYS, _raw).map(lambda kv: f"export {kv[0]}='{kv[1]}'"),
+    st.tuples(_KEYS, _raw).map(lambda kv: f'  {kv[0]} = "{kv[1]}"  # note'),
+    st.tuples(_KEYS, _raw).map(lambda kv: f"{kv[0]}={kv[1]} # c"),
+    _KEYS,
+    _raw,
+)
+_TEXTS = st.tuples(
+    st.lists(_LINES, max_size=8), st.sampled_from(["\n", "\r\n"]), st.booleans()
+).map(lambda t: t[1].join(t[0]) + (t[1] if t[2] else ""))
+
+
+def _user_content(text: str, changed: set[str]) -> str:
+    """The text minus the lines (not the leading blank lines) binding a changed key."""
+    bindings = list(parse_stream(io.StringIO(text)))
+    last = {b.key: i for i, b in enumerate(bindings) if b.key is not None}
+    masked = {last[k] for k in changed if k in last}
+    out = []
+    for i, b in enumerate(bindings):
+        s = b.original.string
+        if i in masked:
+            lead = len(s) - len(s.lstrip())
+            s = s[:lead]
+        out.append(s)
+    return "".join(out)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@given(_TEXTS, _values, _values)
+def test_merge_keeps_user_lines_and_sets_managed_values(text, password, api_key):
+    bindings = list(parse_stream(io.StringIO(text)))
+    assume(not any(b.error for b in bindings))
+    owned = [["POSTGRES_PASSWORD", password], ["HIVE_API_KEY", api_key], ["NEW_KEY", "n e w"]]
+    defaults = [["HIVE_LOG_LEVEL", "INFO"], ["SEEDED", "1"]]
+    before = dict(dotenv_values(stream=io.StringIO(text), interpolate=False))
+    result = merge(text, owned, defaults, {}, HEADER)
+    out = result.text
+    assert not any(b.error for b in parse_stream(io.StringIO(out))), "the result must parse"
+    changed = {"POSTGRES_PASSWORD", "HIVE_API_KEY", "NEW_KEY"} | {
+        k for k, _ in defaults if k not in before
+    }
+    mine, theirs = _user_content(out, changed), _user_content(text, changed)
+    assert mine in (theirs, theirs + "\n", theirs + "\r\n"), (
+        "every line not binding a changed key is unchanged (a final newline may be added)"
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, ".env")
+        with open(path, "w", newline="") as fh:
+            fh.write(out)
+        got = dict(dotenv_values(path))
+        raw = dict(dotenv_values(path, interpolate=False))
+    assert {k: got[k] for k, _ in owned} == dict(owned), "owned keys hold exactly the stack's values"
+    for key, value in defaults:
+        assert raw[key] == before.get(key, value), f"{key}: the user's value wins, else the default"
+    for key in set(before) - changed:
+        assert raw[key] == before[key], f"{key}: a user's key keeps its value"
+    again = merge(out, owned, defaults, result.written, HEADER)
+    assert again.text == out, "merging twice gives the same bytes"
+
+
+# --------------------------------------------------------------------------
+# pickling into state
+
+
+def test_provider_pickles_by_reference_and_replays_in_a_fresh_interpreter(tmp_path):
+    serialized = serialize_provider(EnvFileProvider())  # the SDK's own code path
+    raw = base64.b64decode(serialized)
+    assert len(raw) < 200, f"the provider is pickled by reference, got {len(raw)} bytes"
+    assert b"hive_infra.envfile" in raw, "the pickle names the module the host imports"
+    for path in (str(ROOT), str(tmp_path), os.getcwd(), sys.prefix, "/work", "/tmp", "/root"):
+        assert path.encode() not in raw, f"the pickle must not hold the machine path {path}"
+    target = tmp_path / "fresh" / ".env"
+    script = textwrap.dedent(
+        """
+        import base64, sys, dill
+        provider = dill.loads(base64.b64decode(sys.argv[1]))
+        result = provider.create({"path": sys.argv[2], "owned": [["A", "1"]], "defaults": [], "header": ""})
+        print(result.id)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, serialized, str(target)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, f"the fresh interpreter must load and run the provider: {done.stderr}"
+    assert target.read_text() == "A=1\n", "the replayed provider wrote the file"
+
+
+def test_pickle_is_stable_and_matches_plain_dill():
+    a = serialize_provider(EnvFileProvider())
+    b = base64.b64encode(dill.dumps(EnvFileProvider(), protocol=pickle.DEFAULT_PROTOCOL, recurse=True)).decode()
+    assert a == serialize_provider(EnvFileProvider()), "the same provider pickles the same (no spurious diffs)"
+    assert dill.loads(base64.b64decode(a)).__class__ is EnvFileProvider, "it loads back as the class"
+    assert len(b) < 300, "plain dill agrees it is small"
+
+
+class _Recorder(pulumi.runtime.Mocks):
+    def __init__(self):
+        self.inputs: dict = {}
+
+    def new_resource(self, args):
+        self.inputs[args.name] = args.inputs
+        return args.name + "-id", {**args.inputs, "written": {}, "left_keys": []}
+
+    def call(self, args):
+        return {}
+
+
+class _Monitor(pulumi.runtime.mocks.MockMonitor):
+    def __init__(self, mocks):
+        super().__init__(mocks)
+        self.requests: dict = {}
+
+    def RegisterResource(self, request):
+        self.requests[request.name] = request
+        return super().RegisterResource(request)
+
+
+def test_resource_registration_holds_no_secret_in_the_provider_and_marks_secrets():
+    mocks = _Recorder()
+    monitor = _Monitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project="hive", stack="dev", preview=False, monitor=monitor)
+
+    @pulumi.runtime.test
+    def program():
+        res = EnvFile(
+            "env",
+            EnvFileArgs(
+                path=".env",
+                owned=[("POSTGRES_PASSWORD", pulumi.Output.secret(SECRET)), ("HIVE_API_KEY", API_KEY)],
+                defaults=[("HIVE_LOG_LEVEL", "INFO")],
+                header=HEADER,
+            ),
+        )
+        return res.written.apply(lambda _: None)
+
+    program()
+    request = monitor.requests["env"]
+    assert request.type == "pulumi-python:dynamic/hive:EnvFile", "the type token is part of every URN"
+    assert set(request.additionalSecretOutputs) == {"owned", "defaults", "written"}, (
+        "every output derived from secret inputs is marked secret"
+    )
+    inputs = mocks.inputs["env"]
+    assert rpc.is_rpc_secret(inputs["owned"]), "owned is stored as a secret input, whatever the caller marked"
+    inputs = envfile._plain(inputs)
+    assert inputs["owned"] == [["POSTGRES_PASSWORD", SECRET], ["HIVE_API_KEY", API_KEY]], (
+        "owned travels as a list of [key, value] lists"
+    )
+    provider_blob = base64.b64decode(inputs["__provider"])
+    assert SECRET.encode() not in provider_blob and API_KEY.encode() not in provider_blob, (
+        "the pickled provider must hold no secret"
+    )
+    assert len(provider_blob) < 200, "the provider in state is a by-reference pickle"
+
+
+def test_update_from_state_without_outputs_still_returns_them(tmp_path, provider):
+    target = tmp_path / ".env"
+    provider.create(props(target))
+    outs = provider.update("x", props(target), props(target)).outs  # olds from an older provider
+    assert outs["written"] == dict(OWNED), (
+        "update rebuilds the outputs; without a record, seeded defaults count as the user's"
+    )
+    assert outs["left_keys"] == [], "and reports nothing left"
