@@ -365,7 +365,7 @@ def merge(files: Sequence[LegacyFile]) -> Adoption:
     ordered = sorted(files, key=lambda f: 0 if f.mode is not None and f.mode.uses_public_schema else 1)
 
     def pick(attr: str, what: str, strict: bool) -> Found | None:
-        items = [getattr(f, attr) for f in ordered if getattr(f, attr) is not None]
+        items: list[Found] = [getattr(f, attr) for f in ordered if getattr(f, attr) is not None]
         if not items:
             return None
         first = items[0]

@@ -137,6 +137,12 @@ class HiveConfig:
     drop_schemas_on_destroy: bool = False
 
     @property
+    def legacy_superuser_login(self) -> bool:
+        """A legacy data folder whose superuser is the app's login: its role and
+        database exist already and are not the stack's to manage."""
+        return self.data_path is not None and self.db_user == self.admin_user
+
+    @property
     def external(self) -> bool:
         return self.postgres_mode == EXTERNAL_MODE
 
@@ -324,10 +330,12 @@ def _validate(values: dict[str, Any], problems: _Problems) -> None:
     user = values["dbUser"]
     if user.startswith("pg_"):
         problems.add("dbUser", f"{user!r} is reserved by PostgreSQL; choose another name such as 'hive'")
-    if user == values["adminUser"]:
+    if user == values["adminUser"] and values["dataPath"] is None:
+        # Allowed only for a legacy data folder, whose superuser is the app's login.
         problems.add(
             "dbUser",
-            f"{user!r} is also the admin (hive:adminUser); the application's role must not be the superuser",
+            f"{user!r} is also the admin (hive:adminUser); the application's role must not be the superuser "
+            "(only a legacy hive:dataPath may keep its superuser as the login)",
         )
     _check_identifier(values["adminUser"], "adminUser", problems)
     for mode in MODES.values():

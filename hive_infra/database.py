@@ -37,6 +37,10 @@ class HiveDatabaseArgs:
     drop_schemas_on_destroy: bool = False
     #: False for managed servers (RDS, Cloud SQL) whose admin is not a true superuser.
     admin_is_superuser: bool = True
+    #: False for a legacy data folder whose superuser is also the app's login and
+    #: whose database already exists: the stack then declares neither (it must
+    #: not strip its own admin of superuser, and CREATE DATABASE would fail).
+    manage_role_and_database: bool = True
 
 
 class HiveDatabase(pulumi.ComponentResource):
@@ -49,8 +53,8 @@ class HiveDatabase(pulumi.ComponentResource):
     """
 
     provider: postgresql.Provider
-    role: postgresql.Role
-    database: postgresql.Database
+    role: postgresql.Role | None
+    database: postgresql.Database | None
     schemas: dict[str, postgresql.Schema]
     extensions: dict[str, postgresql.Extension]
     #: Every in-database resource, for dependants to wait on.
@@ -91,35 +95,41 @@ class HiveDatabase(pulumi.ComponentResource):
                 deleted_with=deleted_with,
                 retain_on_delete=retain,
             )
-        self.role = postgresql.Role(
-            f"{name}-role",
-            name=args.user,
-            login=True,
-            password=pulumi.Output.secret(args.password),
-            superuser=False,
-            create_database=False,
-            create_role=False,
-            inherit=True,
-            search_paths=[PUBLIC_SCHEMA, EXTENSIONS_SCHEMA],
-            opts=in_db(),
-        )
-        self.database = postgresql.Database(
-            f"{name}-database",
-            name=args.database,
-            owner=self.role.name,
-            opts=in_db(),
-        )
+        self.role = None
+        self.database = None
+        role_name: pulumi.Input[str] = args.user
+        database_name: pulumi.Input[str] = args.database
+        if args.manage_role_and_database:
+            self.role = postgresql.Role(
+                f"{name}-role",
+                name=args.user,
+                login=True,
+                password=pulumi.Output.secret(args.password),
+                superuser=False,
+                create_database=False,
+                create_role=False,
+                inherit=True,
+                search_paths=[PUBLIC_SCHEMA, EXTENSIONS_SCHEMA],
+                opts=in_db(),
+            )
+            self.database = postgresql.Database(
+                f"{name}-database",
+                name=args.database,
+                owner=role_name,
+                opts=in_db(),
+            )
+            role_name, database_name = self.role.name, self.database.name
         extensions_schema = postgresql.Schema(
             f"{name}-extensions-schema",
             name=EXTENSIONS_SCHEMA,
-            database=self.database.name,
+            database=database_name,
             owner=args.admin_user,
             opts=in_db(),
         )
         usage = postgresql.Grant(
             f"{name}-extensions-usage",
-            database=self.database.name,
-            role=self.role.name,
+            database=database_name,
+            role=role_name,
             object_type="schema",
             schema=extensions_schema.name,
             privileges=["USAGE"],
@@ -129,7 +139,7 @@ class HiveDatabase(pulumi.ComponentResource):
             ext: postgresql.Extension(
                 f"{name}-extension-{ext}",
                 name=ext,
-                database=self.database.name,
+                database=database_name,
                 schema=extensions_schema.name,
                 opts=in_db(),
             )
@@ -139,21 +149,20 @@ class HiveDatabase(pulumi.ComponentResource):
             schema: postgresql.Schema(
                 f"{name}-schema-{schema}",
                 name=schema,
-                database=self.database.name,
-                owner=self.role.name,
+                database=database_name,
+                owner=role_name,
                 drop_cascade=args.drop_schemas_on_destroy,
                 opts=in_db(),
             )
             for schema in args.schemas
         }
         self.resources = [
-            self.role,
-            self.database,
+            *(r for r in (self.role, self.database) if r is not None),
             extensions_schema,
             usage,
             *self.extensions.values(),
             *self.schemas.values(),
         ]
-        self.role_name = self.role.name
-        self.database_name = self.database.name
+        self.role_name = pulumi.Output.from_input(role_name)
+        self.database_name = pulumi.Output.from_input(database_name)
         self.register_outputs({"role_name": self.role_name, "database_name": self.database_name})

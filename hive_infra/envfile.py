@@ -112,7 +112,7 @@ def _has_unknown(value: Any) -> bool:
         return any(_has_unknown(v) for v in value.values())
     if isinstance(value, (list, tuple)):
         return any(_has_unknown(v) for v in value)
-    return value == _UNKNOWN
+    return bool(value == _UNKNOWN)
 
 
 def _check_pairs(name: str, pairs: Any, failures: list[str]) -> list[str]:

@@ -12,6 +12,7 @@ from hive_infra import rendering
 from hive_infra.api import HiveApi, HiveApiArgs
 from hive_infra.config import HiveConfig
 from hive_infra.database import HiveDatabase, HiveDatabaseArgs
+from hive_infra.envfile import EnvFile, EnvFileArgs
 from hive_infra.modes import Mode
 from hive_infra.postgres import CONTAINER_PORT, SharedPostgres, SharedPostgresArgs
 from hive_infra.secrets import HiveSecrets, HiveSecretsArgs
@@ -43,6 +44,8 @@ class HiveStack(pulumi.ComponentResource):
     #: {mode: {path, content}}, secret
     env_files: pulumi.Output[dict[str, dict[str, str]]]
     api: dict[str, HiveApi]
+    #: {mode: EnvFile}: the written .env files
+    env_file_resources: dict[str, EnvFile]
 
     def __init__(self, name: str, args: HiveStackArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("hive:index:HiveStack", name, None, opts)
@@ -104,6 +107,7 @@ class HiveStack(pulumi.ComponentResource):
                 deleted_with_server=server is not None,
                 drop_schemas_on_destroy=cfg.drop_schemas_on_destroy,
                 admin_is_superuser=not cfg.external,
+                manage_role_and_database=not cfg.legacy_superuser_login,
             ),
             opts=child,
         )
@@ -162,6 +166,22 @@ class HiveStack(pulumi.ComponentResource):
                 }
             )
         )
+
+        # The files the application reads, merged into whatever the user keeps there.
+        def env_file(mode: Mode) -> EnvFile:
+            entries = host_entries.apply(lambda e: e[mode.name])
+            return EnvFile(
+                f"{name}-envfile-{mode.name}",
+                EnvFileArgs(
+                    path=rendering.env_file_path(cfg.env_dir, mode),
+                    owned=entries.apply(lambda e: list(e.owned)),
+                    defaults=entries.apply(lambda e: list(e.defaults)),
+                    header=header,
+                ),
+                opts=child,
+            )
+
+        self.env_file_resources = {mode.name: env_file(mode) for mode in modes}
 
         self.api = {}
         if cfg.api_containers:

@@ -14,6 +14,7 @@ from .conftest import ProgramRun, Registration, Secret, reveal, run_program
 
 CONTAINER = "docker:index/container:Container"
 PG = "postgresql:index/"
+ENVFILE = "pulumi-python:dynamic/hive:EnvFile"
 SECRET_EXPORTS = ("databaseUrls", "apiKeys", "envFiles")
 SUPPLIED = {
     "dbPassword": "Db-Pa55word/with:odd@chars",
@@ -67,6 +68,9 @@ def test_registers_the_expected_resources(up: ProgramRun) -> None:
             (CONTAINER, "hive-api-workspace-container"),
             (CONTAINER, "hive-api-agent-container"),
             (CONTAINER, "hive-api-genie-container"),
+            (ENVFILE, "hive-envfile-workspace"),
+            (ENVFILE, "hive-envfile-agent"),
+            (ENVFILE, "hive-envfile-genie"),
         ]
     )
     assert got == expected, "the default stack is exactly this set of resources"
@@ -285,6 +289,33 @@ def test_env_files_agree_with_the_other_exports(up: ProgramRun) -> None:
         assert values["POSTGRES_PORT"] == str(out["ports"][mode]["db"]), f"{mode}: the shared db port"
         assert values["HIVE_DB_SCHEMA"] == out["schemas"][mode], f"{mode}: the app is told its schema"
         assert env_file["content"].startswith("# Managed by Pulumi stack hive/dev"), f"{mode}: header"
+
+
+@pytest.mark.parametrize("mode", ["preview", "up"])
+def test_one_env_file_per_mode(mode: str, up: ProgramRun, preview: ProgramRun) -> None:
+    run = up if mode == "up" else preview
+    files = {r.name: r for r in run.of_type(ENVFILE)}
+    assert set(files) == {"hive-envfile-workspace", "hive-envfile-agent", "hive-envfile-genie"}, "one per mode"
+    paths = {name: reg.inputs["path"] for name, reg in files.items()}
+    assert paths == {"hive-envfile-workspace": ".env", "hive-envfile-agent": ".env.agent",
+                     "hive-envfile-genie": ".env.genie"}, "legacy names under envDir"  # fmt: skip
+    for reg in files.values():
+        assert isinstance(reg.inputs["owned"], Secret), f"{reg.name}: owned values hold the password and key"
+        assert isinstance(reg.inputs["defaults"], Secret), f"{reg.name}: defaults are stored secret too"
+        assert reg.inputs["header"].startswith("# Managed by Pulumi stack hive/dev"), f"{reg.name}: header"
+        assert reg.parent == run.named("hive").urn, f"{reg.name} belongs to the HiveStack"
+    if mode == "up":
+        owned = dict(reveal(files["hive-envfile-agent"].inputs["owned"]))
+        exported = dotenv_values(stream=io.StringIO(run.outputs["envFiles"].value["agent"]["content"]))
+        assert owned.items() <= exported.items(), "the file gets exactly the exported values"
+        assert owned["HIVE_DB_SCHEMA"] == "agent" and "HIVE_LOG_LEVEL" not in owned, "owned vs seeded keys"
+
+
+def test_env_dir_moves_the_files() -> None:
+    run = run_program({"envDir": "/srv/hive"})
+    assert sorted(r.inputs["path"] for r in run.of_type(ENVFILE)) == [
+        "/srv/hive/.env", "/srv/hive/.env.agent", "/srv/hive/.env.genie",
+    ], "envDir is where the files go"  # fmt: skip
 
 
 @pytest.mark.parametrize("mode", ["preview", "up"])

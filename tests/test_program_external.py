@@ -137,3 +137,28 @@ def test_bad_server_config(values: dict[str, object], key: str, fix: str) -> Non
 def test_loopback_host_is_fine_without_api_containers() -> None:
     run = run_program({**EXTERNAL, "postgresHost": "localhost", "apiContainers": False})
     assert run.outputs["databaseUrls"].value["workspace"].startswith("postgresql+psycopg://hive:"), "accepted"
+
+
+def test_legacy_data_folder_keeps_its_superuser_login() -> None:
+    """The legacy compose initialised the data with POSTGRES_USER=<app user>: that
+    superuser owns the tables and the database exists; the stack adds the rest."""
+    legacy = {"dataPath": "/srv/hive/data/postgres", "adminUser": "hive_legacy", "dbUser": "hive_legacy",
+              "adminPassword": "Legacy-Passw0rd-1234", "dbPassword": "Legacy-Passw0rd-1234"}  # fmt: skip
+    run = run_program(legacy)
+    assert not run.of_type(PG + "role:Role"), "the stack must not redeclare (and demote) its own admin"
+    assert not run.of_type(PG + "database:Database"), "the legacy database exists; CREATE DATABASE would fail"
+    schemas = {r.inputs["name"]: r.inputs for r in run.of_type(PG + "schema:Schema")}
+    assert schemas["agent"]["owner"] == "hive_legacy" and schemas["agent"]["database"] == "hive", "added to it"
+    assert run.named("hive-database-extensions-usage").inputs["role"] == "hive_legacy", "grant to the login"
+    assert "hive_legacy:Legacy-Passw0rd-1234@" in run.outputs["databaseUrls"].value["workspace"], "same login"
+    pg = run.named("hive-postgres-container")
+    for reg in run.registrations:
+        if reg.type.startswith(PG):
+            assert reg.deleted_with == pg.urn, f"{reg.name} still goes with the container"
+
+
+def test_superuser_login_without_a_legacy_folder_is_refused() -> None:
+    from hive_infra.config import ConfigError
+
+    with pytest.raises(ConfigError, match="hive:dbUser: 'hive_legacy' is also the admin"):
+        run_program({"adminUser": "hive_legacy", "dbUser": "hive_legacy"})
