@@ -8,6 +8,7 @@ PYTHON ?= python3
 
 BIN := $(VENV)/bin
 WORKFLOWS := $(wildcard .github/workflows/*.yml)
+SCRIPTS := .ci/run $(wildcard .github/scripts/*)
 
 .DEFAULT_GOAL := help
 .PHONY: help venv test lint fmt preview up destroy
@@ -28,10 +29,11 @@ test: ## Run the whole test suite (integration tests start their own PostgreSQL)
 	fi; \
 	exit $$status
 
-lint: ## ruff, ruff format --check, mypy, workflow schema and zizmor
+lint: ## ruff, ruff format --check, mypy, shellcheck, workflow schema and zizmor
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/shellcheck $(SCRIPTS)
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOWS)
 	$(BIN)/zizmor --offline --config zizmor.yml .github/workflows
 
