@@ -26,9 +26,10 @@ from __future__ import annotations
 import io
 import shlex
 import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence, TextIO
+from typing import Any, TextIO
 from urllib.parse import unquote, urlsplit
 
 from dotenv import dotenv_values
@@ -181,7 +182,9 @@ class DbUrl:
     database: str | None
 
     def __repr__(self) -> str:
-        return f"DbUrl(user={self.user!r}, password=***, host={self.host!r}, port={self.port}, database={self.database!r})"
+        return (
+            f"DbUrl(user={self.user!r}, password=***, host={self.host!r}, port={self.port}, database={self.database!r})"
+        )
 
 
 def parse_database_url(url: str, where: str) -> DbUrl:
@@ -190,6 +193,7 @@ def parse_database_url(url: str, where: str) -> DbUrl:
     Messages name ``where`` (key and file) and what is wrong, never the URL:
     it holds the password.
     """
+
     def bad(what: str) -> AdoptError:
         return AdoptError(
             f"{where}: {what}; expected postgresql+psycopg://USER:PASSWORD@HOST:PORT/DATABASE "
@@ -237,7 +241,7 @@ def _split_api_key(key: str) -> tuple[Mode, str] | None:
     for mode in sorted(MODES.values(), key=lambda m: -len(api_key(m, ""))):
         prefix = api_key(mode, "")
         if key.startswith(prefix) and len(key) > len(prefix):
-            return mode, key[len(prefix):]
+            return mode, key[len(prefix) :]
     return None
 
 
@@ -688,9 +692,9 @@ def detect_lines(
         ports = cfg.ports(mode)
         stack_ports.setdefault(ports.db, "the shared PostgreSQL (dbPort)")
         stack_ports.setdefault(ports.api, f"mode {mode.name}'s API")
-    watched = set(LEGACY_POSTGRES_NAMES) | {
-        f"{LEGACY_PREFIX}-{m.api_container_suffix}" for m in MODES.values()
-    } | stack_names
+    watched = (
+        set(LEGACY_POSTGRES_NAMES) | {f"{LEGACY_PREFIX}-{m.api_container_suffix}" for m in MODES.values()} | stack_names
+    )
     data_sources = {str(data_dir.mount), str(data_dir.pgdata)} if data_dir else set()
 
     lines: list[str] = []
@@ -725,9 +729,7 @@ def detect_lines(
             )
         if data_sources and any(src in data_sources for src, _ in mounts):
             state = "is running on" if status == "running" else "uses"
-            lines.append(
-                f"detect:   {name} {state} the data directory being adopted: stop it before `pulumi up`"
-            )
+            lines.append(f"detect:   {name} {state} the data directory being adopted: stop it before `pulumi up`")
     if not lines:
         lines.append("detect: no legacy hive container and no container on the stack's ports")
     return lines

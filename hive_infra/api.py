@@ -48,7 +48,9 @@ class HiveApi(pulumi.ComponentResource):
             envs=pulumi.Output.secret(args.env),
             ports=[docker.ContainerPortArgs(internal=args.port, external=args.port, ip=args.bind_address)],
             networks_advanced=(
-                [docker.ContainerNetworksAdvancedArgs(name=args.network_name)] if args.network_name is not None else None
+                [docker.ContainerNetworksAdvancedArgs(name=args.network_name)]
+                if args.network_name is not None
+                else None
             ),
             healthcheck=docker.ContainerHealthcheckArgs(
                 tests=health_command(args.port),

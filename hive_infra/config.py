@@ -370,7 +370,9 @@ def _validate(values: dict[str, Any], problems: _Problems) -> None:
     if extensions is not None:
         for name in extensions:
             if not EXTENSION_NAME.fullmatch(name):
-                problems.add("extensions", f"{name!r} is not a PostgreSQL extension name (lower-case, digits, '_' or '-')")
+                problems.add(
+                    "extensions", f"{name!r} is not a PostgreSQL extension name (lower-case, digits, '_' or '-')"
+                )
         if len(set(extensions)) != len(extensions):
             problems.add("extensions", "lists an extension twice; list each once")
     if not values["envDir"].strip():

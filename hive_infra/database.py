@@ -95,6 +95,7 @@ class HiveDatabase(pulumi.ComponentResource):
                 deleted_with=deleted_with,
                 retain_on_delete=retain,
             )
+
         self.role = None
         self.database = None
         role_name: pulumi.Input[str] = args.user

@@ -52,7 +52,7 @@ import stat
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 import pulumi
 import pulumi.dynamic
@@ -140,9 +140,7 @@ def _check_pairs(name: str, pairs: Any, failures: list[str]) -> list[str]:
         elif "\0" in value:
             failures.append(f"{name}: the value of {key} holds a NUL character")
         elif "${" in value:
-            failures.append(
-                f"{name}: the value of {key} holds '${{', which python-dotenv would interpolate"
-            )
+            failures.append(f"{name}: the value of {key} holds '${{', which python-dotenv would interpolate")
     return keys
 
 
@@ -208,13 +206,13 @@ def _split(binding: Binding) -> tuple[str, str, str, str]:
     """(lead, export prefix, inline comment, end of line) of a key binding."""
     original = binding.original.string
     lead = _LEAD.match(original).group()  # type: ignore[union-attr]  # \s* always matches
-    rest = original[len(lead):]
+    rest = original[len(lead) :]
     export = _EXPORT.match(rest)
     prefix = export.group() if export else ""
     eol_match = _EOL.search(rest, len(prefix))
     assert eol_match is not None  # it can match the empty string at the end
     eol = eol_match.group()
-    body = rest[len(prefix):eol_match.start()]
+    body = rest[len(prefix) : eol_match.start()]
     comment = ""
     for i in range(1, len(body)):
         if _COMMENT.match(body, i) is None:
@@ -232,7 +230,7 @@ def effective(bindings: Sequence[Binding]) -> dict[str, int]:
 
 
 def merge(
-    text: Optional[str],
+    text: str | None,
     owned: Sequence[Sequence[str]],
     defaults: Sequence[Sequence[str]],
     old_written: Mapping[str, str],
@@ -251,7 +249,7 @@ def merge(
     last = effective(bindings)
     newline = "\r\n" if "\r\n" in source else "\n"
 
-    replace: dict[int, Optional[str]] = {}  # index -> new line (None: remove)
+    replace: dict[int, str | None] = {}  # index -> new line (None: remove)
     appended: list[str] = []
     written: dict[str, str] = {}
     left: list[str] = []
@@ -320,7 +318,7 @@ def _abs(path: str) -> str:
     return os.path.abspath(path)  # resolved at call time: never stored
 
 
-def read_file(path: str) -> Optional[str]:
+def read_file(path: str) -> str | None:
     """The file's text, or None if it (or its folder) does not exist.
 
     Refuses a symlink (never followed), a directory or any other non-regular
@@ -369,7 +367,7 @@ def write_file(path: str, text: str) -> None:
         os.makedirs(folder, mode=0o700, exist_ok=True)
     except OSError as exc:
         raise EnvFileError(f"cannot create the folder {folder} for {full}: {exc.strerror}") from None
-    owner: Optional[tuple[int, int]] = None
+    owner: tuple[int, int] | None = None
     try:
         st = os.lstat(full)
         if stat.S_ISLNK(st.st_mode) or not stat.S_ISREG(st.st_mode):
@@ -390,7 +388,7 @@ def write_file(path: str, text: str) -> None:
                 os.fchown(fd, *owner)
             data = text.encode("utf-8")
             while data:
-                data = data[os.write(fd, data):]
+                data = data[os.write(fd, data) :]
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -473,9 +471,7 @@ class EnvFileProvider(pulumi.dynamic.ResourceProvider):
         old = _inputs(olds)
         new = {k: _plain(news.get(k)) for k in ("path", "owned", "defaults", "header")}
         if new["path"] == _UNKNOWN or not _same_path(old["path"], new["path"]):
-            return pulumi.dynamic.DiffResult(
-                changes=True, replaces=["path"], delete_before_replace=True
-            )
+            return pulumi.dynamic.DiffResult(changes=True, replaces=["path"], delete_before_replace=True)
         if any(_has_unknown(new[k]) for k in ("owned", "defaults", "header")):
             return pulumi.dynamic.DiffResult(changes=True)
         changed = (
@@ -580,9 +576,7 @@ class EnvFile(pulumi.dynamic.Resource, module="hive", name="EnvFile"):
     written: pulumi.Output[dict[str, str]]
     left_keys: pulumi.Output[list[str]]
 
-    def __init__(
-        self, name: str, args: EnvFileArgs, opts: Optional[pulumi.ResourceOptions] = None
-    ) -> None:
+    def __init__(self, name: str, args: EnvFileArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         props = {
             "path": args.path,
             "owned": _secret_pairs(args.owned),
@@ -591,7 +585,5 @@ class EnvFile(pulumi.dynamic.Resource, module="hive", name="EnvFile"):
             "written": None,
             "left_keys": None,
         }
-        opts = pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(additional_secret_outputs=SECRET_OUTPUTS)
-        )
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=SECRET_OUTPUTS))
         super().__init__(EnvFileProvider(), name, props, opts)

@@ -99,9 +99,7 @@ class EnvEntries:
         return dict(self.all())
 
 
-def env_entries(
-    mode: Mode, ports: ModePorts, endpoint: DbEndpoint, api_key_base: str
-) -> EnvEntries:
+def env_entries(mode: Mode, ports: ModePorts, endpoint: DbEndpoint, api_key_base: str) -> EnvEntries:
     """The keys of a mode's .env file.
 
     ``endpoint`` says how this consumer reaches PostgreSQL: ``localhost`` and

@@ -89,7 +89,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
             return None, state
         if args.typ == "random:index/randomPassword:RandomPassword":
             alphabet = string.ascii_letters + string.digits
-            state["result"] = "".join(alphabet[(self.counter * 7 + i) % len(alphabet)] for i in range(int(args.inputs["length"])))
+            state["result"] = "".join(
+                alphabet[(self.counter * 7 + i) % len(alphabet)] for i in range(int(args.inputs["length"]))
+            )
         if args.typ == "docker:index/remoteImage:RemoteImage":
             state["imageId"] = f"sha256:{self.counter:064x}"
         return f"{args.name}-id", state

@@ -214,7 +214,9 @@ def test_url_and_postgres_password_disagree_prefers_url(tmp_path: Path) -> None:
 
 
 def test_url_quoted_password_is_unquoted(tmp_path: Path) -> None:
-    env = write(tmp_path, ".env", legacy_env(url="postgresql+psycopg://hive%5Fx:p%40ssw0rd%3Along%2Fenough@localhost:5532/hive"))
+    env = write(
+        tmp_path, ".env", legacy_env(url="postgresql+psycopg://hive%5Fx:p%40ssw0rd%3Along%2Fenough@localhost:5532/hive")
+    )
     result = run_adopt("--env-file", str(env), "--print-secret", "dbPassword")
     assert result.code == 0, f"a percent-encoded URL is valid; stderr:\n{result.err}"
     assert result.out == "p@ssw0rd:long/enough", "p%40ss must become p@ss (and %3A ':' and %2F '/')"
@@ -281,9 +283,15 @@ def test_cli_round_trip_from_a_file(tmp_path: Path, user: str, password: str) ->
     assert result.code == 0, f"a valid URL in a .env must adopt; stderr:\n{result.err}"
     assert result.out == password, "the password read back from the file must be the one encoded in it"
     shown = run_adopt("--env-file", str(env), "--show-secrets")
-    assert ["pulumi", "config", "set", "--secret", "hive:dbPassword", *(["--"] if password.startswith("-") else []), password] in [
-        shlex.split(line) for line in shown.lines
-    ], "the shell-quoted line must parse back to the exact password"
+    assert [
+        "pulumi",
+        "config",
+        "set",
+        "--secret",
+        "hive:dbPassword",
+        *(["--"] if password.startswith("-") else []),
+        password,
+    ] in [shlex.split(line) for line in shown.lines], "the shell-quoted line must parse back to the exact password"
 
 
 # --- refusals ---------------------------------------------------------------------------
@@ -298,7 +306,10 @@ def test_placeholder_is_refused_naming_the_key(tmp_path: Path, word: str, where:
     elif where == "url-user":
         text, key = legacy_env(url=f"postgresql+psycopg://{value}:{PASSWORD}@localhost:5532/hive"), "HIVE_DATABASE_URL"
     elif where == "postgres-password":
-        text, key = legacy_env(url=None, extra=f"POSTGRES_USER={USER}\nPOSTGRES_PASSWORD={value}\n"), "POSTGRES_PASSWORD"
+        text, key = (
+            legacy_env(url=None, extra=f"POSTGRES_USER={USER}\nPOSTGRES_PASSWORD={value}\n"),
+            "POSTGRES_PASSWORD",
+        )
     else:
         text, key = legacy_env(key=f"hive_{value}"), "HIVE_API_KEY"
     env = write(tmp_path, ".env", text)
@@ -347,7 +358,9 @@ def test_too_short_key_base_is_refused(tmp_path: Path) -> None:
 
 
 def test_legacy_mixed_case_user_is_explained(tmp_path: Path) -> None:
-    env = write(tmp_path, ".env", legacy_env(url=f"postgresql+psycopg://Hq3xTu8kLm2Np5Rs:{PASSWORD}@localhost:5532/hive"))
+    env = write(
+        tmp_path, ".env", legacy_env(url=f"postgresql+psycopg://Hq3xTu8kLm2Np5Rs:{PASSWORD}@localhost:5532/hive")
+    )
     result = run_adopt("--env-file", str(env))
     assert result.code == 2, "config.py rejects mixed-case users today, so adopt must not print lines it rejects"
     assert "mixed-case" in result.err, "the message must explain the legacy installer's user names"
@@ -428,7 +441,9 @@ def _data_dir(tmp_path: Path, nested: bool = True, version: str = "16") -> Path:
     return mount
 
 
-def test_data_dir_sets_data_path_and_legacy_superuser(tmp_path: Path, env_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_data_dir_sets_data_path_and_legacy_superuser(
+    tmp_path: Path, env_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     mount = _data_dir(tmp_path)
     monkeypatch.chdir(tmp_path)
     result = run_adopt("--env-file", str(env_file), "--data-dir", "data/postgres")
@@ -475,7 +490,9 @@ def test_data_dir_version_mismatch_and_running_server(tmp_path: Path, env_file: 
     (mount / "pgdata" / "postmaster.pid").write_text("1\n")
     result = run_adopt("--env-file", str(env_file), "--data-dir", str(mount))
     assert result.code == 0, "a mismatch is a warning, the lines are still right"
-    assert "PostgreSQL 15" in result.err and "major version" in result.err, "a 15 cluster under a 16 image must be flagged"
+    assert "PostgreSQL 15" in result.err and "major version" in result.err, (
+        "a 15 cluster under a 16 image must be flagged"
+    )
     assert "postmaster.pid" in result.err, "a running (or crashed) server on the data dir must be flagged"
 
 
@@ -522,15 +539,23 @@ def test_detect_lists_legacy_containers_and_clashes(tmp_path: Path, env_file: Pa
     mount = _data_dir(tmp_path)
     containers = [
         FakeContainer(
-            "hive-postgres", "running", {"5432/tcp": _binding(5532)},
+            "hive-postgres",
+            "running",
+            {"5432/tcp": _binding(5532)},
             {"Mounts": [{"Type": "bind", "Source": str(mount), "Destination": "/var/lib/postgresql/data"}]},
         ),
         FakeContainer(
-            "hive-agents", "exited", {},
+            "hive-agents",
+            "exited",
+            {},
             {"Mounts": [], "HostConfig": {"PortBindings": {"8886/tcp": [{"HostIp": "", "HostPort": "8886"}]}}},
         ),
-        FakeContainer("hive-postgres-shared", "running", {"5432/tcp": _binding(15532)},
-                      {"Mounts": [{"Type": "volume", "Name": "hive-pgdata", "Destination": "/var/lib/postgresql/data"}]}),
+        FakeContainer(
+            "hive-postgres-shared",
+            "running",
+            {"5432/tcp": _binding(15532)},
+            {"Mounts": [{"Type": "volume", "Name": "hive-pgdata", "Destination": "/var/lib/postgresql/data"}]},
+        ),
         FakeContainer("grafana", "running", {"3000/tcp": _binding(38886)}, {"Mounts": []}),
         FakeContainer("unrelated", "running", {"80/tcp": _binding(9999)}, {"Mounts": []}),
     ]
@@ -542,12 +567,18 @@ def test_detect_lists_legacy_containers_and_clashes(tmp_path: Path, env_file: Pa
     assert "detect: hive-postgres [running] ports: 0.0.0.0:5532->5432/tcp" in err, "legacy postgres with its ports"
     assert f"mount bind {mount}->/var/lib/postgresql/data" in err, "mounts must be shown"
     assert "host port 5532 is also the shared PostgreSQL" in err, "5532 clashes with dbPort"
-    assert "is running on the data directory being adopted" in err, "the legacy server on the adopted data must be flagged"
+    assert "is running on the data directory being adopted" in err, (
+        "the legacy server on the adopted data must be flagged"
+    )
     assert "0.0.0.0:8886->8886/tcp (when started)" in err, "a stopped container's bindings are shown from HostConfig"
     assert "host port 8886 is also mode workspace's API" in err, "8886 clashes with the workspace API"
     assert "the stack creates a container named hive-agents" in err, "legacy API name equals the stack's container name"
-    assert "the stack creates a container named hive-postgres-shared" in err, "an existing shared container clashes by name"
-    assert "detect: grafana" in err and "host port 38886 is also mode agent's API" in err, "any container on a stack port clashes"
+    assert "the stack creates a container named hive-postgres-shared" in err, (
+        "an existing shared container clashes by name"
+    )
+    assert "detect: grafana" in err and "host port 38886 is also mode agent's API" in err, (
+        "any container on a stack port clashes"
+    )
     assert "unrelated" not in err, "containers that neither are hive's nor clash are not listed"
     assert result.lines, "commands must still be printed with --detect"
 
@@ -588,7 +619,11 @@ def test_argparse_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
 def test_module_entry_point_and_printed_pipe_work(env_file: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "hive_infra", "adopt", "--env-file", str(env_file)],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert proc.returncode == 0, f"`python -m hive_infra adopt` must run from the project root:\n{proc.stderr}"
     assert PASSWORD not in proc.stdout + proc.stderr, "the real entry point must not echo the password"
@@ -596,9 +631,7 @@ def test_module_entry_point_and_printed_pipe_work(env_file: Path) -> None:
     assert len(piped) == 1, f"one dbPassword line expected: {proc.stdout}"
     producer, consumer = piped[0].split(" | ")
     assert shlex.split(producer)[0] == sys.executable, "the printed line calls back this very interpreter"
-    secret = subprocess.run(
-        shlex.split(producer), cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
-    )
+    secret = subprocess.run(shlex.split(producer), cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
     assert secret.returncode == 0, f"the printed producer must run as printed:\n{secret.stderr}"
     assert secret.stdout == PASSWORD, "the producer half of the printed pipe must yield exactly the password"
     assert shlex.split(consumer) == ["pulumi", "config", "set", "--secret", "hive:dbPassword"], (

@@ -95,9 +95,7 @@ def snapshot(path: Path):
 
 
 def no_temp_files(folder: Path) -> None:
-    assert not [p.name for p in folder.iterdir() if p.name.endswith(".tmp")], (
-        "no temporary file may be left behind"
-    )
+    assert not [p.name for p in folder.iterdir() if p.name.endswith(".tmp")], "no temporary file may be left behind"
 
 
 # --------------------------------------------------------------------------
@@ -199,9 +197,7 @@ def test_update_sets_new_values_in_place(tmp_path, provider):
     assert set(outs) >= {"path", "owned", "defaults", "header", "written", "left_keys"}, (
         "update returns the full outputs"
     )
-    changed = [
-        (a, b) for a, b in zip(before.splitlines(), target.read_text().splitlines()) if a != b
-    ]
+    changed = [(a, b) for a, b in zip(before.splitlines(), target.read_text().splitlines()) if a != b]
     assert len(changed) == 1 and changed[0][1].startswith("export HIVE_API_KEY="), (
         f"only the changed key's line differs, got {len(changed)} changed lines"
     )
@@ -273,9 +269,7 @@ def test_stopped_key_removed_when_unchanged_and_left_when_edited(tmp_path, provi
     target = tmp_path / ".env"
     target.write_text(USER_TEXT)
     old = provider.create(props(target)).outs
-    text = target.read_text().replace(
-        "HIVE_API_PORT=38886", "HIVE_API_PORT=9999"
-    )
+    text = target.read_text().replace("HIVE_API_PORT=38886", "HIVE_API_PORT=9999")
     target.write_text(text)
     keep = [p for p in OWNED if p[0] not in ("HIVE_API_PORT", "POSTGRES_PASSWORD")]
     outs = provider.update("x", old, props(target, owned=keep)).outs
@@ -587,9 +581,9 @@ _LINES = st.one_of(
     _KEYS,
     _raw,
 )
-_TEXTS = st.tuples(
-    st.lists(_LINES, max_size=8), st.sampled_from(["\n", "\r\n"]), st.booleans()
-).map(lambda t: t[1].join(t[0]) + (t[1] if t[2] else ""))
+_TEXTS = st.tuples(st.lists(_LINES, max_size=8), st.sampled_from(["\n", "\r\n"]), st.booleans()).map(
+    lambda t: t[1].join(t[0]) + (t[1] if t[2] else "")
+)
 
 
 def _user_content(text: str, changed: set[str]) -> str:
@@ -618,9 +612,7 @@ def test_merge_keeps_user_lines_and_sets_managed_values(text, password, api_key)
     result = merge(text, owned, defaults, {}, HEADER)
     out = result.text
     assert not any(b.error for b in parse_stream(io.StringIO(out))), "the result must parse"
-    changed = {"POSTGRES_PASSWORD", "HIVE_API_KEY", "NEW_KEY"} | {
-        k for k, _ in defaults if k not in before
-    }
+    changed = {"POSTGRES_PASSWORD", "HIVE_API_KEY", "NEW_KEY"} | {k for k, _ in defaults if k not in before}
     mine, theirs = _user_content(out, changed), _user_content(text, changed)
     assert mine in (theirs, theirs + "\n", theirs + "\r\n"), (
         "every line not binding a changed key is unchanged (a final newline may be added)"

@@ -233,9 +233,9 @@ def test_supplied_secrets_are_used_and_not_generated() -> None:
     run = run_program(SUPPLIED)
     assert not run.of_type("random:index/randomPassword:RandomPassword"), "nothing to generate"
     urls = run.outputs["databaseUrls"].value
-    assert urls["workspace"] == (
-        "postgresql+psycopg://hive:Db-Pa55word%2Fwith%3Aodd%40chars@localhost:5532/hive"
-    ), "the supplied password, percent-encoded"
+    assert urls["workspace"] == ("postgresql+psycopg://hive:Db-Pa55word%2Fwith%3Aodd%40chars@localhost:5532/hive"), (
+        "the supplied password, percent-encoded"
+    )
     assert run.outputs["apiKeys"].value["genie"] == "hive_genie_" + "B" * 43, "the supplied key base"
     assert reveal(run.named("hive-database-role").inputs["password"]) == SUPPLIED["dbPassword"], "role password"
     assert env_list(run.named("hive-postgres-container"))["POSTGRES_PASSWORD"] == SUPPLIED["adminPassword"]

@@ -121,7 +121,9 @@ EXTERNAL_BAD = [
 ]
 
 
-@pytest.mark.parametrize(("values", "key", "fix"), EXTERNAL_BAD, ids=[c[1] + str(i) for i, c in enumerate(EXTERNAL_BAD)])
+@pytest.mark.parametrize(
+    ("values", "key", "fix"), EXTERNAL_BAD, ids=[c[1] + str(i) for i, c in enumerate(EXTERNAL_BAD)]
+)
 def test_bad_server_config(values: dict[str, object], key: str, fix: str) -> None:
     from hive_infra.config import ConfigError
 

@@ -1,0 +1,52 @@
+# One word per task; `make` alone lists them. The README documents these.
+#   VENV   the virtualenv the tools run from (CI may pass its own)
+#   STACK  the Pulumi stack for preview/up/destroy
+#   PYTHON the interpreter that creates the venv
+VENV ?= venv
+STACK ?= dev
+PYTHON ?= python3
+
+BIN := $(VENV)/bin
+WORKFLOWS := $(wildcard .github/workflows/*.yml)
+SCRIPTS := .ci/run $(wildcard .github/scripts/*)
+
+.DEFAULT_GOAL := help
+.PHONY: help venv test lint fmt preview up destroy
+
+help: ## List the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@echo "  (STACK=$(STACK) VENV=$(VENV); override with e.g. make up STACK=prod)"
+
+venv: ## Create the venv (VENV) with the program, test and lint dependencies
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements-dev.txt -r requirements-lint.txt
+
+# pytest exits 5 when it collected no test: that is a failure, not a pass.
+test: ## Run the whole test suite (integration tests start their own PostgreSQL)
+	@status=0; $(BIN)/python -m pytest -q || status=$$?; \
+	if [ $$status -eq 5 ]; then \
+		echo "error: pytest collected no tests (exit 5); a test run that runs nothing is a failure" >&2; \
+	fi; \
+	exit $$status
+
+lint: ## ruff, ruff format --check, mypy, shellcheck, workflow schema and zizmor
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/shellcheck $(SCRIPTS)
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOWS)
+	$(BIN)/zizmor --offline --config zizmor.yml .github/workflows
+
+fmt: ## Format the code and apply ruff's safe fixes
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+preview: ## pulumi preview on the stack STACK
+	pulumi preview --stack $(STACK)
+
+up: ## Select (or create) the stack STACK, then pulumi up
+	pulumi stack select --create $(STACK)
+	pulumi up --stack $(STACK)
+
+destroy: ## pulumi destroy on the stack STACK
+	pulumi destroy --stack $(STACK)
