@@ -8,6 +8,8 @@ with ``HIVE_REQUIRE_POSTGRES=1`` (CI) it fails instead.
 from __future__ import annotations
 
 import os
+import signal
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -47,12 +49,32 @@ def pg_server() -> Iterator[PgServer]:
         cluster = ThrowawayPostgres()
     except PostgresUnavailable as exc:
         _unavailable(str(exc))
+    previous = _exit_on_sigterm()
     try:
-        server = cluster.start()
-    except BaseException:
-        cluster.stop(immediate=True)
-        raise
-    try:
-        yield server
+        try:
+            server = cluster.start()
+        except BaseException:
+            cluster.stop(immediate=True)
+            raise
+        try:
+            yield server
+        finally:
+            cluster.stop()
     finally:
-        cluster.stop()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _exit_on_sigterm() -> signal.Handlers | None:
+    """A plain SIGTERM skips atexit; turn it into SystemExit so the server's
+    atexit backstop runs. Only when nobody else handles SIGTERM."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return None
+
+    def handler(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+    return signal.SIG_DFL

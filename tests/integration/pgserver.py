@@ -98,9 +98,9 @@ def _conninfo_quote(value: str) -> str:
 def find_bindir() -> Path:
     """The folder holding initdb, pg_ctl and postgres, or PostgresUnavailable."""
     candidates: list[Path] = []
-    if os.environ.get(BINDIR_ENV):
+    if os.environ.get(BINDIR_ENV):  # an explicit choice: only that folder
         candidates.append(Path(os.environ[BINDIR_ENV]))
-    pg_config = shutil.which("pg_config")
+    pg_config = None if candidates else shutil.which("pg_config")
     if pg_config:
         try:
             out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, timeout=10, check=True)
@@ -112,10 +112,11 @@ def find_bindir() -> Path:
         match = re.search(r"/postgresql/(\d+)/bin$", path)
         return int(match.group(1)) if match else 0
 
-    candidates += [Path(p) for p in sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=version_key, reverse=True)]
-    initdb = shutil.which("initdb")
-    if initdb:
-        candidates.append(Path(initdb).resolve().parent)
+    if not os.environ.get(BINDIR_ENV):
+        candidates += [Path(p) for p in sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=version_key, reverse=True)]
+        initdb = shutil.which("initdb")
+        if initdb:
+            candidates.append(Path(initdb).resolve().parent)
     for bindir in candidates:
         if all(os.access(bindir / prog, os.X_OK) for prog in _SERVER_PROGRAMS):
             return bindir
