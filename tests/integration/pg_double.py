@@ -325,6 +325,8 @@ class PgDouble(pulumi.runtime.Mocks):
         #: (database, sql) of every statement the double ran, in order.
         self.statements: list[tuple[str, str]] = []
         self.errors: list[tuple[str, str, BaseException]] = []
+        #: The stack outputs (``pulumi.export``) of the last ``run_program``, secrets revealed.
+        self.exports: dict[str, Any] = {}
         self._lock = threading.RLock()  # the SDK registers resources from several threads
 
     # -- queries ---------------------------------------------------------
@@ -435,7 +437,8 @@ def run_program(
     """Run ``program`` (a function registering resources, or e.g.
     ``lambda: runpy.run_path("__main__.py", run_name="__main__")``) under the
     double as one fresh ``pulumi up`` (new root stack), waiting for every
-    registration. Raises the first error the double met."""
+    registration; the stack's exports land in ``double.exports``. Raises the
+    first error the double met."""
     from pulumi.runtime.sync_await import _sync_await
 
     pulumi.runtime.settings.set_root_resource(None)  # type: ignore[arg-type]
@@ -443,8 +446,13 @@ def run_program(
     pulumi.runtime.set_all_config(dict(config or {}), secret_keys or [])
     errors_before = len(double.errors)
 
+    double.exports = {}
+
     async def body() -> None:
         program()
+        root = pulumi.runtime.settings.get_root_resource()
+        for key, value in dict(getattr(root, "outputs", None) or {}).items():
+            double.exports[key] = reveal(await pulumi.Output.from_input(value).future())
         await pulumi.runtime.stack.wait_for_rpcs()
 
     failure: BaseException | None = None
