@@ -87,11 +87,12 @@ class HiveDatabase(pulumi.ComponentResource):
         # alone) or, when asked, drops them all with the schemas' tables.
         retain = deleted_with is None and not args.drop_schemas_on_destroy
 
-        def in_db() -> pulumi.ResourceOptions:
+        def in_db(*after: pulumi.Resource | None) -> pulumi.ResourceOptions:
+            # Explicit order: a name passed as a plain string carries no dependency.
             return pulumi.ResourceOptions(
                 parent=self,
                 provider=self.provider,
-                depends_on=list(server_deps),
+                depends_on=[*server_deps, *(r for r in after if r is not None)],
                 deleted_with=deleted_with,
                 retain_on_delete=retain,
             )
@@ -116,8 +117,8 @@ class HiveDatabase(pulumi.ComponentResource):
             self.database = postgresql.Database(
                 f"{name}-database",
                 name=args.database,
-                owner=role_name,
-                opts=in_db(),
+                owner=self.role.name,
+                opts=in_db(self.role),
             )
             role_name, database_name = self.role.name, self.database.name
         extensions_schema = postgresql.Schema(
@@ -125,7 +126,7 @@ class HiveDatabase(pulumi.ComponentResource):
             name=EXTENSIONS_SCHEMA,
             database=database_name,
             owner=args.admin_user,
-            opts=in_db(),
+            opts=in_db(self.database),
         )
         usage = postgresql.Grant(
             f"{name}-extensions-usage",
@@ -134,7 +135,7 @@ class HiveDatabase(pulumi.ComponentResource):
             object_type="schema",
             schema=extensions_schema.name,
             privileges=["USAGE"],
-            opts=in_db(),
+            opts=in_db(self.role, extensions_schema),
         )
         self.extensions = {
             ext: postgresql.Extension(
@@ -142,7 +143,7 @@ class HiveDatabase(pulumi.ComponentResource):
                 name=ext,
                 database=database_name,
                 schema=extensions_schema.name,
-                opts=in_db(),
+                opts=in_db(extensions_schema),
             )
             for ext in args.extensions
         }
@@ -153,7 +154,7 @@ class HiveDatabase(pulumi.ComponentResource):
                 database=database_name,
                 owner=role_name,
                 drop_cascade=args.drop_schemas_on_destroy,
-                opts=in_db(),
+                opts=in_db(self.role, self.database),
             )
             for schema in args.schemas
         }

@@ -369,3 +369,16 @@ def audit_io() -> Iterator[list[tuple[str, Any]]]:
 def test_program_writes_no_file_and_starts_no_process(audit_io: list[tuple[str, Any]], preview_mode: bool) -> None:
     run_program(preview=preview_mode)
     assert audit_io == [], f"the program must not touch the machine itself: {audit_io}"
+
+
+def test_database_objects_are_ordered_explicitly(up: ProgramRun) -> None:
+    """Names are passed as plain strings in places, which carry no dependency:
+    the order the server needs is declared with depends_on."""
+    urn = {r.name: r.urn for r in up.registrations}
+    deps = {r.name: set(r.dependencies) for r in up.registrations}
+    assert urn["hive-database-role"] in deps["hive-database-database"], "the owner exists before the database"
+    for schema in ("hive-database-schema-agent", "hive-database-schema-genie"):
+        assert {urn["hive-database-role"], urn["hive-database-database"]} <= deps[schema], f"{schema} after both"
+    assert urn["hive-database-database"] in deps["hive-database-extensions-schema"], "schema inside the database"
+    assert urn["hive-database-extensions-schema"] in deps["hive-database-extension-vector"], "extension after schema"
+    assert urn["hive-database-role"] in deps["hive-database-extensions-usage"], "grant after the role"
