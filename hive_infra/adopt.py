@@ -79,8 +79,9 @@ API_KEY_KEY = "HIVE_API_KEY"
 #: Legacy name prefix (also the default ``namePrefix``).
 LEGACY_PREFIX = KEYS_BY_NAME["namePrefix"].default
 #: The per-mode PostgreSQL containers of the legacy layout.
-LEGACY_POSTGRES_NAMES: tuple[str, ...] = (f"{LEGACY_PREFIX}-postgres",) + tuple(
-    f"{LEGACY_PREFIX}-postgres-{m.name}" for m in MODES.values() if not m.uses_public_schema
+LEGACY_POSTGRES_NAMES: tuple[str, ...] = (
+    f"{LEGACY_PREFIX}-postgres",
+    *(f"{LEGACY_PREFIX}-postgres-{m.name}" for m in MODES.values() if not m.uses_public_schema),
 )
 
 

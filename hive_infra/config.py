@@ -349,6 +349,11 @@ def _validate(values: dict[str, Any], problems: _Problems) -> None:
     ):
         if values[key] is not None:
             _check_secret(values[key], key, min_length, problems)
+    password = values["dbPassword"]
+    if password is not None and "\\" in password:
+        # The provider writes CREATE ROLE ... PASSWORD '...' without E'' escaping:
+        # the server would store the backslash doubled and the login would fail.
+        problems.add("dbPassword", "contains a backslash, which the postgresql provider mangles; choose another value")
     base = values["apiKeyBase"]
     if base is not None and not API_KEY_BASE_CHARS.fullmatch(base):
         problems.add("apiKeyBase", "may hold only letters, digits, '-' and '_' (it is sent in HTTP headers)")

@@ -116,6 +116,7 @@ BAD_CONFIGS = [
     ({"apiKeyBase": "k" * 20}, "hive:apiKeyBase", "at least 33"),
     ({"apiKeyBase": "k" * 40 + "/+="}, "hive:apiKeyBase", "letters, digits"),
     ({"dbPassword": "abcdefghijklmnop${HOME}"}, "hive:dbPassword", "python-dotenv"),
+    ({"dbPassword": "abcdefghijklmnop\\q"}, "hive:dbPassword", "backslash"),
     ({"apiContainers": "yes"}, "hive:apiContainers", "true or false"),
     ({"namePrefix": "-bad"}, "hive:namePrefix", "Docker name"),
     ({"extensions": ["Vector"]}, "hive:extensions", "extension name"),

@@ -269,8 +269,9 @@ def test_specific_bind_address_is_where_clients_connect() -> None:
 def test_exports_shapes(up: ProgramRun) -> None:
     out = {key: value.value for key, value in up.outputs.items()}
     assert set(out) == {"postgres", "ports", "schemas", "databaseUrls", "apiKeys", "envFiles"}, "the export set"
-    assert out["postgres"] == {"mode": "container", "container": "hive-postgres-shared", "host": "localhost", "port": 5532,
-                               "database": "hive", "user": "hive"}, "postgres connection facts"  # fmt: skip
+    postgres = {"mode": "container", "container": "hive-postgres-shared", "host": "localhost", "port": 5532,
+                "database": "hive", "user": "hive"}  # fmt: skip
+    assert out["postgres"] == postgres, "postgres connection facts"
     assert out["ports"] == {"workspace": {"db": 5532, "api": 8886}, "agent": {"db": 5532, "api": 38886},
                             "genie": {"db": 5532, "api": 48886}}, "ports per mode"  # fmt: skip
     assert out["schemas"] == {"workspace": "public", "agent": "agent", "genie": "genie"}, "schema per mode"

@@ -20,7 +20,14 @@ EXTENSIONS_SCHEMA = "extensions"
 
 
 def mode_url(
-    user: str, password: str, host: str, port: int, database: str, schema: str | None, *, driver: str = "postgresql+psycopg"
+    user: str,
+    password: str,
+    host: str,
+    port: int,
+    database: str,
+    schema: str | None,
+    *,
+    driver: str = "postgresql+psycopg",
 ) -> str:
     """The URL of a mode: ``?options=-csearch_path=<schema>,extensions`` unless it uses public."""
     url = f"{driver}://{quote(user, safe='')}:{quote(password, safe='')}@{host}:{port}/{quote(database, safe='')}"

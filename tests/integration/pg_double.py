@@ -168,7 +168,11 @@ def create_role(ctx: Ctx, adopt_existing: bool) -> tuple[str, dict]:
             opts.append("ENCRYPTED" if _bool(i.get("encryptedPassword"), True) else "UNENCRYPTED")
             opts.append(f"PASSWORD '{pq_quote_literal(password)}'")
     valid_until = i.get("validUntil") or "infinity"
-    opts.append("VALID UNTIL 'infinity'" if valid_until.lower() == "infinity" else f"VALID UNTIL '{pq_quote_literal(valid_until)}'")
+    opts.append(
+        "VALID UNTIL 'infinity'"
+        if valid_until.lower() == "infinity"
+        else f"VALID UNTIL '{pq_quote_literal(valid_until)}'"
+    )
     opts.append(f"CONNECTION LIMIT {int(i.get('connectionLimit', -1))}")
     for key, default, on, off in (
         ("superuser", False, "SUPERUSER", "NOSUPERUSER"),
@@ -188,13 +192,20 @@ def create_role(ctx: Ctx, adopt_existing: bool) -> tuple[str, dict]:
             raise ValueError(f"search_path cannot contain `, `: {part}")
     path_sql = ", ".join(quote_ident(p) for p in search_path) if search_path else "DEFAULT"
     statements.append(f"ALTER ROLE {quote_ident(name)} SET search_path TO {path_sql}")
-    for key, setting in (("statementTimeout", "statement_timeout"), ("idleInTransactionSessionTimeout", "idle_in_transaction_session_timeout")):
+    for key, setting in (
+        ("statementTimeout", "statement_timeout"),
+        ("idleInTransactionSessionTimeout", "idle_in_transaction_session_timeout"),
+    ):
         if i.get(key):
             statements.append(f"ALTER ROLE {quote_ident(name)} SET {setting} TO {int(i[key])}")
     if i.get("assumeRole"):
         statements.append(f"ALTER ROLE {quote_ident(name)} SET ROLE TO {quote_ident(i['assumeRole'])}")
     ctx.run(statements, database="postgres")
-    return name, {"connectionLimit": int(i.get("connectionLimit", -1)), "validUntil": "infinity", "searchPaths": search_path}
+    return name, {
+        "connectionLimit": int(i.get("connectionLimit", -1)),
+        "validUntil": "infinity",
+        "searchPaths": search_path,
+    }
 
 
 def create_database(ctx: Ctx, adopt_existing: bool) -> tuple[str, dict]:
@@ -339,7 +350,9 @@ class PgDouble(pulumi.runtime.Mocks):
         return found[0]
 
     # -- SQL -------------------------------------------------------------
-    def _run(self, statements: str | list[str], params: tuple | None = None, *, database: str, autocommit: bool = False) -> list[tuple]:
+    def _run(
+        self, statements: str | list[str], params: tuple | None = None, *, database: str, autocommit: bool = False
+    ) -> list[tuple]:
         if isinstance(statements, str):
             statements = [statements]
         rows: list[tuple] = []
@@ -360,9 +373,12 @@ class PgDouble(pulumi.runtime.Mocks):
         with self._lock:
             try:
                 return self._new_resource(args)
-            except BaseException as exc:
+            except Exception as exc:  # noqa: BLE001 - recorded; run_program raises the first one
+                # Answer anyway, so the program runs to its end: an aborted run would
+                # leave registrations pending on the SDK's shared loop, to reach the
+                # next test's double.
                 self.errors.append((args.typ, args.name, exc))
-                raise
+                return f"{args.name}-failed", dict(args.inputs)
 
     def _new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
         inputs = reveal(args.inputs)

@@ -51,7 +51,9 @@ class PgServer:
     socket_dir: str
     version: int
 
-    def dsn(self, user: str | None = None, password: str | None = None, database: str = "postgres", **params: str) -> str:
+    def dsn(
+        self, user: str | None = None, password: str | None = None, database: str = "postgres", **params: str
+    ) -> str:
         """A libpq keyword/value string (``psycopg.connect``, ``psql``), every value quoted."""
         parts = {
             "host": self.host,
@@ -78,7 +80,8 @@ class PgServer:
         """
         user = user or self.superuser
         password = self.password if password is None else password
-        text = f"{driver}://{quote(user, safe='')}:{quote(password, safe='')}@{self.host}:{self.port}/{quote(database, safe='')}"
+        credentials = f"{quote(user, safe='')}:{quote(password, safe='')}"
+        text = f"{driver}://{credentials}@{self.host}:{self.port}/{quote(database, safe='')}"
         if query:
             text += "?" + urlencode(query, quote_via=quote)
         return text
@@ -242,7 +245,9 @@ class ThrowawayPostgres:
         if self._running:
             for mode in ("immediate",) if immediate else ("fast", "immediate"):
                 try:
-                    done = self._run("pg_ctl", "-D", str(self.tmp / "data"), "-m", mode, "-w", "-t", "30", "stop", check=False)
+                    done = self._run(
+                        "pg_ctl", "-D", str(self.tmp / "data"), "-m", mode, "-w", "-t", "30", "stop", check=False
+                    )
                 except (OSError, subprocess.SubprocessError):
                     continue
                 if done.returncode == 0:

@@ -26,7 +26,9 @@ SCHEMAS = {"workspace": "public", "agent": "agent", "genie": "genie"}
 CONTAINER_ADMIN_PASSWORD = "container-admin-password"
 
 
-def layout_program(role: str = ROLE, database: str = DATABASE, password: pulumi.Input[str] | None = None) -> Callable[[], None]:
+def layout_program(
+    role: str = ROLE, database: str = DATABASE, password: pulumi.Input[str] | None = None
+) -> Callable[[], None]:
     """A small program registering the in-database layout through a provider
     pointed, like the real program's, at the container (localhost:5532)."""
 
@@ -42,7 +44,11 @@ def layout_program(role: str = ROLE, database: str = DATABASE, password: pulumi.
             superuser=True,
         )
         opts = pulumi.ResourceOptions(provider=provider)
-        pw = password if password is not None else random.RandomPassword("role-password", length=24, special=False).result
+        pw = (
+            password
+            if password is not None
+            else random.RandomPassword("role-password", length=24, special=False).result
+        )
         r = postgresql.Role(
             "role", name=role, login=True, password=pw, superuser=False, create_database=False,
             create_role=False, search_paths=["public", "extensions"], opts=opts,
@@ -87,7 +93,8 @@ def test_double_issues_the_providers_sql(layout: Layout) -> None:
     assert any(s.startswith(f'CREATE ROLE "{ROLE}" WITH ENCRYPTED PASSWORD \'') for s in sql)
     role_sql = next(s for s in sql if s.startswith("CREATE ROLE"))
     assert role_sql.endswith(
-        "VALID UNTIL 'infinity' CONNECTION LIMIT -1 NOSUPERUSER NOCREATEDB NOCREATEROLE INHERIT LOGIN NOBYPASSRLS NOREPLICATION"
+        "VALID UNTIL 'infinity' CONNECTION LIMIT -1 "
+        "NOSUPERUSER NOCREATEDB NOCREATEROLE INHERIT LOGIN NOBYPASSRLS NOREPLICATION"
     )
     assert f'ALTER ROLE "{ROLE}" SET search_path TO "public", "extensions"' in sql
     assert (
@@ -102,14 +109,21 @@ def test_double_issues_the_providers_sql(layout: Layout) -> None:
     assert not layout.double.errors
 
 
-def test_double_records_the_programs_provider_but_uses_the_throwaway_server(layout: Layout, pg_server: PgServer) -> None:
+def test_double_records_the_programs_provider_but_uses_the_throwaway_server(
+    layout: Layout, pg_server: PgServer
+) -> None:
     (config,) = layout.double.providers.values()
     assert (config.host, config.port, config.username, config.password, config.sslmode, config.database) == (
         "localhost", 5532, "postgres", CONTAINER_ADMIN_PASSWORD, "disable", "postgres",
     )  # fmt: skip
     assert config.port != pg_server.port
     with pg_server.connect(database=DATABASE) as conn:  # the objects really exist on the throwaway server
-        assert conn.execute("select count(*) from pg_namespace where nspname in ('extensions','agent','genie')").fetchone()[0] == 3
+        assert (
+            conn.execute(
+                "select count(*) from pg_namespace where nspname in ('extensions','agent','genie')"
+            ).fetchone()[0]
+            == 3
+        )
 
 
 def test_every_registration_is_recorded_with_revealed_inputs(layout: Layout) -> None:
@@ -120,7 +134,10 @@ def test_every_registration_is_recorded_with_revealed_inputs(layout: Layout) -> 
     assert len(layout.password) == 24 and layout.password.isalnum()
     assert {r.type for r in layout.double.registrations} == {
         "pulumi:providers:postgresql", "random:index/randomPassword:RandomPassword",
-        *(f"postgresql:index/{t}" for t in ("role:Role", "database:Database", "schema:Schema", "extension:Extension", "grant:Grant")),
+        *(
+            f"postgresql:index/{t}"
+            for t in ("role:Role", "database:Database", "schema:Schema", "extension:Extension", "grant:Grant")
+        ),
     }  # fmt: skip
 
 
@@ -196,7 +213,9 @@ def test_url_special_password_works_percent_encoded(pg_server: PgServer) -> None
     assert dbchecks.scalar(url, "select current_user") == "special_pw"
     with psycopg.connect(dbchecks.libpq_url(url)) as conn:
         assert conn.execute("select current_user").fetchone()[0] == "special_pw"
-    dbchecks.assert_libpq_and_psql_accept({"workspace": url}, {"workspace": "public"}, psql=os.path.join(pg_server.bindir, "psql"))
+    dbchecks.assert_libpq_and_psql_accept(
+        {"workspace": url}, {"workspace": "public"}, psql=os.path.join(pg_server.bindir, "psql")
+    )
 
 
 def test_provider_quoting_doubles_a_backslash_in_a_role_password(pg_server: PgServer) -> None:

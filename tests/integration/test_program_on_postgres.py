@@ -90,3 +90,69 @@ def test_program_second_run_changes_nothing_and_keeps_rows(program_run) -> None:
     _run(double, config)
     assert len(double.statements) == before
     assert dbchecks.scalar(url, f"select x from {table}") == 7
+
+
+def test_extension_type_resolves_from_every_mode(program_run) -> None:
+    double, _ = program_run
+    for mode, url in _urls(double).items():
+        table = dbchecks.unique(f"ci_{mode}")
+        dbchecks.execute(url, f"create table {table} (email citext)", f"insert into {table} values ('A@B.example')")
+        assert dbchecks.scalar(url, f"select count(*) from {table} where email = 'a@b.example'") == 1, (
+            f"{mode}: citext from the extensions schema must resolve through the URL's search_path"
+        )
+
+
+def test_workspace_creates_in_public_on_postgres_15(program_run) -> None:
+    double, _ = program_run
+    url = _urls(double)["workspace"]
+    table = dbchecks.unique("pub")
+    dbchecks.execute(url, f"create table public.{table} (x int)")
+    assert dbchecks.scalar(url, "select current_user") == "hive", "as the app role, which owns the database"
+
+
+def test_one_role_schemas_are_namespaces_not_a_boundary(program_run) -> None:
+    """The README says so: any mode reads another mode's tables when it qualifies them."""
+    double, _ = program_run
+    urls = _urls(double)
+    dbchecks.assert_shared_role_reads_across_schemas(urls, {m: SCHEMAS[m] for m in urls})
+
+
+def test_env_file_values_reach_the_same_place_as_the_url(program_run) -> None:
+    import io
+
+    import psycopg
+    from dotenv import dotenv_values
+
+    double, _ = program_run
+    for mode, env_file in double.exports["envFiles"].items():
+        env = dotenv_values(stream=io.StringIO(env_file["content"]))
+        with psycopg.connect(
+            host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"], user=env["POSTGRES_USER"],
+            password=env["POSTGRES_PASSWORD"], dbname=env["POSTGRES_DB"],
+            options=f"-csearch_path={env['HIVE_DB_SCHEMA']},extensions",
+        ) as conn:  # fmt: skip
+            by_keys = conn.execute("select current_database(), current_user, current_schema()").fetchone()
+        by_url = (
+            dbchecks.scalar(env["HIVE_DATABASE_URL"], "select current_database()"),
+            dbchecks.scalar(env["HIVE_DATABASE_URL"], "select current_user"),
+            dbchecks.scalar(env["HIVE_DATABASE_URL"], "select current_schema()"),
+        )
+        assert by_keys == by_url == ("hive", "hive", SCHEMAS[mode]), f"{mode}: POSTGRES_* and the URL agree"
+
+
+def test_special_character_password_connects_through_every_url(
+    pg_server: PgServer, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    password = "p@ss:w/rd?#%&=+ ;'\"x$y,é"
+    config = {
+        **_config(pg_server, tmp_path_factory.mktemp("special")),
+        "hive:dbUser": "hive_special",
+        "hive:database": "hive_special",
+        "hive:dbPassword": password,
+    }
+    double = _run(PgDouble(pg_server), config)
+    urls = _urls(double)
+    assert len(urls) == 3, "every mode has a URL"
+    for mode, url in urls.items():
+        assert dbchecks.scalar(url, "select current_user") == "hive_special", f"{mode}: the odd password logs in"
+    dbchecks.assert_libpq_and_psql_accept(urls, {m: SCHEMAS[m] for m in urls})
