@@ -44,6 +44,7 @@ folder. A missing folder is created with mode 0700 (it holds secrets).
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import io
 import os
@@ -224,6 +225,25 @@ def _split(binding: Binding) -> tuple[str, str, str, str]:
     return lead, prefix, comment, eol
 
 
+def newline_of(bindings: Sequence[Binding]) -> str:
+    """The file's newline style: CRLF if any line ends with it, else LF.
+
+    Only line ends count: a quoted value (or key) may hold a raw CR LF that
+    says nothing about the file's style, so a binding's key and value are
+    skipped and only its leading blank lines and its end of line are looked at.
+    """
+    for binding in bindings:
+        original = binding.original.string
+        if binding.key is None:  # a comment or blank lines: no value to skip
+            outside = original
+        else:
+            lead = _LEAD.match(original).group()  # type: ignore[union-attr]  # \s* always matches
+            outside = lead + original[len(original.rstrip("\r\n")) :]
+        if "\r\n" in outside:
+            return "\r\n"
+    return "\n"
+
+
 def effective(bindings: Sequence[Binding]) -> dict[str, int]:
     """key -> index of its last binding (the one python-dotenv's values use)."""
     return {b.key: i for i, b in enumerate(bindings) if b.key is not None}
@@ -241,13 +261,11 @@ def merge(
     bom = ""
     if text is None:
         bindings: list[Binding] = []
-        source = ""
     else:
         bom = "\ufeff" if text.startswith("\ufeff") else ""
-        source = text
         bindings = parse(text, where)
     last = effective(bindings)
-    newline = "\r\n" if "\r\n" in source else "\n"
+    newline = newline_of(bindings)
 
     replace: dict[int, str | None] = {}  # index -> new line (None: remove)
     appended: list[str] = []
@@ -291,12 +309,18 @@ def merge(
             pieces.append(lead[: max(lead.rfind("\n"), lead.rfind("\r")) + 1])
         else:
             key = str(binding.key)
+            if comment and not comment[0].isspace():
+                # `KEY#c` or `KEY='v'#c`: after an unquoted value only " #" starts a
+                # comment, so `KEY=v#c` would read back as the value "v#c".
+                comment = " " + comment
             pieces.append(lead + prefix + format_line(key, new_value) + comment + eol)
     body = "".join(pieces)
     if text is None and header:
         body = header + newline
     if appended:
-        if body.strip("\ufeff") and not body.endswith(("\n", "\r")):
+        # Only the one leading BOM is not content: a further U+FEFF is a user's
+        # (odd) bare key, and appending right after it would glue the two keys.
+        if body != bom and not body.endswith(("\n", "\r")):
             body += newline
         body += "".join(line + newline for line in appended)
     return MergeResult(text=body, written=written, left_keys=left)
@@ -394,10 +418,8 @@ def write_file(path: str, text: str) -> None:
             os.close(fd)
         os.replace(tmp, full)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
     dir_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:

@@ -18,7 +18,7 @@ import pulumi
 import pytest
 from dotenv import dotenv_values
 from dotenv.parser import parse_stream
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
@@ -160,6 +160,32 @@ def test_create_into_user_file_keeps_every_user_line(tmp_path, provider):
     assert text.count("HIVE_API_KEY") == 1, "an owned key already in the file is not appended again"
 
 
+@pytest.mark.parametrize(
+    ("line", "value", "expected"),
+    [
+        ("HIVE_API_KEY#c\n", "", "HIVE_API_KEY= #c\n"),
+        ("HIVE_API_KEY#c\n", "v", "HIVE_API_KEY=v #c\n"),
+        ("export HIVE_API_KEY='old'#c\n", "v", "export HIVE_API_KEY=v #c\n"),
+        ("HIVE_API_KEY='old' # c\n", "v", "HIVE_API_KEY=v # c\n"),
+    ],
+)
+def test_inline_comment_glued_to_the_value_stays_a_comment(line, value, expected):
+    out = merge(line, [["HIVE_API_KEY", value]], [], {}).text
+    assert out == expected, "the comment is kept, with the space an unquoted value needs before it"
+    got = dict(dotenv_values(stream=io.StringIO(out)))
+    assert got == {"HIVE_API_KEY": value}, "python-dotenv reads the stack's value, not the comment"
+
+
+def test_second_byte_order_mark_is_a_user_key_not_to_glue_to(tmp_path, provider):
+    target = tmp_path / ".env"
+    target.write_text("\ufeff\ufeff", encoding="utf-8")
+    provider.create(props(target, owned=[["A", "1"]], defaults=[]))
+    assert target.read_text(encoding="utf-8") == "\ufeff\ufeff\nA=1\n", (
+        "python-dotenv reads the second U+FEFF as a bare key: the appended key goes on a line of its own"
+    )
+    assert values(target) == {"\ufeff": None, "A": "1"}, "the user's (odd) key and the stack's key both survive"
+
+
 def test_duplicate_key_updates_the_last_binding_only(tmp_path, provider):
     target = tmp_path / ".env"
     target.write_text("HIVE_API_KEY=first\nOTHER=1\nHIVE_API_KEY=second\n")
@@ -177,6 +203,30 @@ def test_file_without_final_newline_and_crlf(tmp_path, provider):
     assert target.read_bytes() == b"# windows\r\nUSER=1\r\nA=1\r\n", (
         "appending ends the last line with the file's own newline style"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "newline"),
+    [
+        ('USER=1\nQUOTED="a\r\nb"\n', "\n"),  # LF file; the CR LF is the user's value
+        ("'K\r\nEY'=1\n", "\n"),  # python-dotenv also accepts a quoted key spanning lines
+        ('QUOTED="a\r\nb"', "\n"),  # no line end at all outside the value
+        ('QUOTED="a\nb"\r\n', "\r\n"),  # CRLF file; the LF is the user's value
+        ('\r\nQUOTED="a\nb"', "\r\n"),  # a CRLF blank line before a binding
+        ('# c\r\nQUOTED="a\nb"', "\r\n"),
+    ],
+)
+def test_newline_style_ignores_line_breaks_inside_quoted_values(text, newline):
+    out = merge(text, [["A", "1"]], [], {}).text
+    assert out.startswith(text), "the user's lines are kept byte for byte"
+    tail = out[len(text) :]
+    assert tail in (f"A=1{newline}", f"{newline}A=1{newline}"), (
+        f"the appended line uses the file's newline style {newline!r}, not a line break inside a quoted value"
+    )
+    assert dict(dotenv_values(stream=io.StringIO(out), interpolate=False)) == {
+        **dotenv_values(stream=io.StringIO(text), interpolate=False),
+        "A": "1",
+    }, "the user's values, raw CR LF included, read back unchanged"
 
 
 # --------------------------------------------------------------------------
@@ -197,7 +247,9 @@ def test_update_sets_new_values_in_place(tmp_path, provider):
     assert set(outs) >= {"path", "owned", "defaults", "header", "written", "left_keys"}, (
         "update returns the full outputs"
     )
-    changed = [(a, b) for a, b in zip(before.splitlines(), target.read_text().splitlines()) if a != b]
+    after = target.read_text().splitlines()
+    assert len(after) == len(before.splitlines()), "an in-place update adds and removes no line"
+    changed = [(a, b) for a, b in zip(before.splitlines(), after, strict=True) if a != b]
     assert len(changed) == 1 and changed[0][1].startswith("export HIVE_API_KEY="), (
         f"only the changed key's line differs, got {len(changed)} changed lines"
     )
@@ -601,33 +653,67 @@ def _user_content(text: str, changed: set[str]) -> str:
     return "".join(out)
 
 
+def _dotenv_views(text: str) -> tuple[dict, dict, dict]:
+    """python-dotenv's values of ``text``, as the provider and as an application see them.
+
+    Returns the raw values of the text itself (as ``merge`` and ``read`` parse
+    it), then the raw and the interpolated values of a file holding exactly
+    ``text``. The text and file views differ on purpose: ``dotenv_values(path)``
+    opens the file in universal-newline mode, so a raw CR LF inside a quoted
+    value reads back as LF from a file but as CR LF from the text. Always compare
+    a view of the merged text with the same view of the original.
+    """
+    stream = dict(dotenv_values(stream=io.StringIO(text), interpolate=False))
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, ".env")
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        file_raw = dict(dotenv_values(path, interpolate=False))
+        file_got = dict(dotenv_values(path))
+    return stream, file_raw, file_got
+
+
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(_TEXTS, _values, _values)
+# Regressions: a raw CR LF inside a user's quoted value (of a default key, of an
+# odd key python-dotenv accepts). The merge kept the bytes; the oracle read the
+# original from a StringIO and the result from a file (universal newlines).
+@example(text='HIVE_LOG_LEVEL="\r\n"', password="", api_key="")
+@example(text='0="\r\n"', password="", api_key="")
+@example(text="A=1\nB='x\r\ny' # c\n0 = \"\r\n\"\nC", password="p\r\nw", api_key="k\r")
+# Merge bugs found with a wider strategy: a comment glued to an owned bare key became
+# part of its new value (POSTGRES_PASSWORD=#); a U+FEFF bare key after the BOM got
+# the first appended key glued to it.
+@example(text="POSTGRES_PASSWORD#", password="", api_key="")
+@example(text="export HIVE_API_KEY='old'#c\r\n", password="", api_key="x")
+@example(text="\ufeff\ufeff", password="", api_key="")
 def test_merge_keeps_user_lines_and_sets_managed_values(text, password, api_key):
     bindings = list(parse_stream(io.StringIO(text)))
     assume(not any(b.error for b in bindings))
     owned = [["POSTGRES_PASSWORD", password], ["HIVE_API_KEY", api_key], ["NEW_KEY", "n e w"]]
     defaults = [["HIVE_LOG_LEVEL", "INFO"], ["SEEDED", "1"]]
-    before = dict(dotenv_values(stream=io.StringIO(text), interpolate=False))
     result = merge(text, owned, defaults, {}, HEADER)
     out = result.text
     assert not any(b.error for b in parse_stream(io.StringIO(out))), "the result must parse"
-    changed = {"POSTGRES_PASSWORD", "HIVE_API_KEY", "NEW_KEY"} | {k for k, _ in defaults if k not in before}
+    before = _dotenv_views(text)
+    after = _dotenv_views(out)
+    changed = {"POSTGRES_PASSWORD", "HIVE_API_KEY", "NEW_KEY"} | {k for k, _ in defaults if k not in before[0]}
     mine, theirs = _user_content(out, changed), _user_content(text, changed)
     assert mine in (theirs, theirs + "\n", theirs + "\r\n"), (
         "every line not binding a changed key is unchanged (a final newline may be added)"
     )
-    with tempfile.TemporaryDirectory() as folder:
-        path = os.path.join(folder, ".env")
-        with open(path, "w", newline="") as fh:
-            fh.write(out)
-        got = dict(dotenv_values(path))
-        raw = dict(dotenv_values(path, interpolate=False))
-    assert {k: got[k] for k, _ in owned} == dict(owned), "owned keys hold exactly the stack's values"
-    for key, value in defaults:
-        assert raw[key] == before.get(key, value), f"{key}: the user's value wins, else the default"
-    for key in set(before) - changed:
-        assert raw[key] == before[key], f"{key}: a user's key keeps its value"
+    managed = {k for k, _ in owned} | {k for k, _ in defaults}
+    for view, old, new in (("text", before[0], after[0]), ("file", before[1], after[1])):
+        assert set(new) == set(old) | managed, f"{view}: no key is lost or added besides the managed ones"
+        assert {k: new[k] for k, _ in owned} == dict(owned), f"{view}: owned keys hold exactly the stack's values"
+        for key, value in defaults:
+            assert new[key] == old.get(key, value), f"{view}: {key}: the user's value wins, else the default"
+        for key in set(old) - managed:
+            assert new[key] == old[key], f"{view}: {key}: a user's key keeps its value"
+    # Interpolated, a user's value may rightly change (it can say ${HIVE_API_KEY}): owned keys only.
+    assert {k: after[2][k] for k, _ in owned} == dict(owned), (
+        "what load_dotenv exports for owned keys is exactly the stack's values"
+    )
     again = merge(out, owned, defaults, result.written, HEADER)
     assert again.text == out, "merging twice gives the same bytes"
 
@@ -688,7 +774,7 @@ class _Monitor(pulumi.runtime.mocks.MockMonitor):
         super().__init__(mocks)
         self.requests: dict = {}
 
-    def RegisterResource(self, request):
+    def RegisterResource(self, request):  # noqa: N802  # the gRPC method's name
         self.requests[request.name] = request
         return super().RegisterResource(request)
 
