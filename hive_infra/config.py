@@ -400,8 +400,19 @@ def _validate_server(values: dict[str, Any], problems: _Problems) -> None:
             if values[key] not in (None, False):
                 problems.add(key, "applies only with postgresMode=external; unset it or set hive:postgresMode external")
         data_path = values["dataPath"]
-        if data_path is not None and not data_path.startswith("/"):
+        if data_path is None:
+            return
+        if not data_path.startswith("/"):
             problems.add("dataPath", f"{data_path!r} must be an absolute path (Docker bind-mounts absolute paths only)")
+        # Existing data keeps the logins it was initialised with: nothing generated can match them.
+        if values["adminPassword"] is None:
+            problems.add("adminPassword", "is required with hive:dataPath (the data folder's superuser password)")
+        if values["dbUser"] == values["adminUser"] and values["dbPassword"] != values["adminPassword"]:
+            problems.add(
+                "dbPassword",
+                "must equal hive:adminPassword when hive:dbUser is the data folder's superuser "
+                "(one login, one password)",
+            )
         return
     if not host or not host.strip():
         problems.add("postgresHost", "is required with postgresMode=external; set it to the server's host name")

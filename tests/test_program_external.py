@@ -90,7 +90,9 @@ def test_ssl_mode_override() -> None:
 
 
 def test_data_path_bind_mounts_instead_of_a_volume() -> None:
-    run = run_program({"dataPath": "/srv/hive/data/postgres", "adminUser": "legacyuser"})
+    run = run_program(
+        {"dataPath": "/srv/hive/data/postgres", "adminUser": "legacyuser", "adminPassword": "Legacy-Adm1n-Passw0rd"}
+    )
     assert not run.of_type("docker:index/volume:Volume"), "no named volume when a data folder is given"
     pg = run.named("hive-postgres-container")
     assert pg.inputs["volumes"] == [
@@ -116,6 +118,12 @@ EXTERNAL_BAD = [
     ({"postgresHost": "db"}, "hive:postgresHost", "only with postgresMode=external"),
     ({"dropSchemasOnDestroy": True}, "hive:dropSchemasOnDestroy", "only with postgresMode=external"),
     ({"dataPath": "data/postgres"}, "hive:dataPath", "absolute path"),
+    ({"dataPath": "/srv/data"}, "hive:adminPassword", "required with hive:dataPath"),
+    (
+        {"dataPath": "/srv/data", "adminUser": "u1", "dbUser": "u1", "adminPassword": "Legacy-Passw0rd-1234"},
+        "hive:dbPassword",
+        "must equal hive:adminPassword",
+    ),
     ({"adminUser": "hive"}, "hive:dbUser", "is also the admin"),
     ({"adminUser": "Admin"}, "hive:adminUser", "identifier"),
 ]
