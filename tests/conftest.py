@@ -136,18 +136,24 @@ class ExportedValue:
     secret: bool
 
 
-@dataclass
-class ProgramRun:
-    registrations: list[Registration]
-    outputs: dict[str, ExportedValue] = field(default_factory=dict)
+class RegistrationQueries:
+    """Look-ups over ``self.registrations`` (anything with ``type`` and ``name``)."""
 
-    def of_type(self, type_: str) -> list[Registration]:
+    registrations: list[Any]
+
+    def of_type(self, type_: str) -> list[Any]:
         return [r for r in self.registrations if r.type == type_]
 
-    def named(self, name: str) -> Registration:
+    def named(self, name: str) -> Any:
         matches = [r for r in self.registrations if r.name == name]
         assert len(matches) == 1, f"expected one resource named {name!r}, found {len(matches)}"
         return matches[0]
+
+
+@dataclass
+class ProgramRun(RegistrationQueries):
+    registrations: list[Registration]
+    outputs: dict[str, ExportedValue] = field(default_factory=dict)
 
     def by_urn(self, urn: str) -> Registration:
         return next(r for r in self.registrations if r.urn == urn)

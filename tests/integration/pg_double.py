@@ -41,6 +41,7 @@ import psycopg
 import pulumi
 from pulumi.runtime import rpc
 
+from tests.conftest import RegistrationQueries
 from tests.integration.pgserver import PgServer
 
 PROVIDER_TYPE = "pulumi:providers:postgresql"
@@ -316,7 +317,7 @@ CREATE: dict[str, Callable[[Ctx, bool], tuple[str, dict]]] = {
 # --------------------------------------------------------------------------
 # The mocks
 # --------------------------------------------------------------------------
-class PgDouble(pulumi.runtime.Mocks):
+class PgDouble(RegistrationQueries, pulumi.runtime.Mocks):
     """Stands in for pulumi-postgresql's create against ``server`` (see module doc)."""
 
     def __init__(
@@ -339,15 +340,6 @@ class PgDouble(pulumi.runtime.Mocks):
         #: The stack outputs (``pulumi.export``) of the last ``run_program``, secrets revealed.
         self.exports: dict[str, Any] = {}
         self._lock = threading.RLock()  # the SDK registers resources from several threads
-
-    # -- queries ---------------------------------------------------------
-    def of_type(self, typ: str) -> list[Registration]:
-        return [r for r in self.registrations if r.type == typ]
-
-    def named(self, name: str) -> Registration:
-        found = [r for r in self.registrations if r.name == name]
-        assert len(found) == 1, f"expected one registration named {name!r}, got {len(found)}"
-        return found[0]
 
     # -- SQL -------------------------------------------------------------
     def _run(
