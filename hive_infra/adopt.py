@@ -36,6 +36,7 @@ from dotenv import dotenv_values
 from dotenv.parser import parse_stream
 
 from hive_infra.config import (
+    IDENTIFIER,
     KEYS_BY_NAME,
     NAMESPACE,
     ConfigError,
@@ -474,7 +475,16 @@ def settings_for(adoption: Adoption, data_dir: DataDir | None) -> list[Setting]:
     out: list[Setting] = []
     default_port = str(KEYS_BY_NAME["dbPort"].default)
     if adoption.user is not None and adoption.password is not None:
-        out.append(Setting("dbUser", adoption.user.value, False, adoption.user.where))
+        if data_dir is None and not IDENTIFIER.fullmatch(adoption.user.value):
+            # A new, empty database: the user name carries nothing over, and the
+            # stack creates plain lower-case roles only. The .env files follow it.
+            adoption.warnings.append(
+                f"{adoption.user.where}: the legacy user {adoption.user.value!r} is not a plain lower-case name; "
+                f"without --data-dir the new database uses hive:dbUser's default "
+                f"{KEYS_BY_NAME['dbUser'].default!r} (your .env files are rewritten with it)"
+            )
+        else:
+            out.append(Setting("dbUser", adoption.user.value, False, adoption.user.where))
         out.append(Setting("dbPassword", adoption.password.value, True, adoption.password.where))
     if adoption.database is not None:
         out.append(Setting("database", adoption.database.value, False, adoption.database.where))
@@ -513,11 +523,6 @@ def validate(settings: Sequence[Setting]) -> HiveConfig:
             key = problem.split(": ", 1)[0]
             origin = origins.get(key)
             problems.append(f"{origin}: {problem}" if origin else problem)
-        if any(p.startswith(f"{NAMESPACE}:dbUser:") for p in exc.problems):
-            problems.append(
-                f"{NAMESPACE}:dbUser accepts only plain lower-case names, but the legacy installer generated "
-                "mixed-case user names (16 letters and digits): this program cannot take such a user over yet"
-            )
         problems.append(
             "the legacy value does not meet this program's rules: change it in the legacy "
             "installation (for a password: ALTER ROLE ... PASSWORD, then its .env files) and run adopt again"

@@ -26,6 +26,9 @@ NAMESPACE = "hive"
 
 #: Plain lower-case PostgreSQL identifiers (no quoting needed anywhere).
 IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+#: A role that exists already (the legacy installer made mixed-case names):
+#: letters of either case, digits and _, quoted wherever the provider uses it.
+EXISTING_ROLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 #: Extension names may also hold hyphens (``uuid-ossp``).
 EXTENSION_NAME = re.compile(r"[a-z_][a-z0-9_-]{0,62}")
 #: What Docker accepts at the start of a container, network or volume name.
@@ -101,6 +104,7 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
     ConfigKey("sslMode", "string", None),
     ConfigKey("dataPath", "string", None),
     ConfigKey("dropSchemasOnDestroy", "boolean", False),
+    ConfigKey("adoptDatabase", "boolean", False),
 )
 KEYS_BY_NAME: Mapping[str, ConfigKey] = {k.name: k for k in CONFIG_KEYS}
 
@@ -135,12 +139,19 @@ class HiveConfig:
     ssl_mode: str = "disable"
     data_path: str | None = None
     drop_schemas_on_destroy: bool = False
+    adopt_database: bool = False
 
     @property
     def legacy_superuser_login(self) -> bool:
-        """A legacy data folder whose superuser is the app's login: its role and
-        database exist already and are not the stack's to manage."""
+        """A legacy data folder whose superuser is the app's login."""
         return self.data_path is not None and self.db_user == self.admin_user
+
+    @property
+    def manages_role_and_database(self) -> bool:
+        """False where dbUser and the database exist already (``adoptDatabase``,
+        or a legacy data folder's superuser login): they are not the stack's to
+        create, alter or drop."""
+        return not (self.adopt_database or self.legacy_superuser_login)
 
     @property
     def external(self) -> bool:
@@ -300,6 +311,7 @@ def parse_config(raw: Mapping[str, str], known_keys: Sequence[str] = ()) -> Hive
         ssl_mode=values["sslMode"] or DEFAULT_SSL_MODE[values["postgresMode"]],
         data_path=values["dataPath"],
         drop_schemas_on_destroy=values["dropSchemasOnDestroy"],
+        adopt_database=values["adoptDatabase"],
     )
 
 
@@ -322,12 +334,17 @@ def _validate(values: dict[str, Any], problems: _Problems) -> None:
             _check_port(values[key], key, "port", problems)
     _validate_derived_ports(values, problems)
 
-    for key in ("database", "dbUser"):
-        if values[key] is not None:
-            _check_identifier(values[key], key, problems)
+    user = values["dbUser"]
+    existing_role = values["adoptDatabase"] or (values["dataPath"] is not None and user == values["adminUser"])
+    _check_identifier(values["database"], "database", problems)
+    if not existing_role:
+        _check_identifier(user, "dbUser", problems)
+    elif not EXISTING_ROLE.fullmatch(user):
+        problems.add("dbUser", f"{user!r} is not a role name of letters, digits and _ (at most 63 characters)")
+    if values["adoptDatabase"] and values["dbPassword"] is None:
+        problems.add("dbPassword", "is required with hive:adoptDatabase (the existing role's current password)")
     if values["database"] in RESERVED_DATABASES:
         problems.add("database", f"{values['database']!r} is a PostgreSQL system database; choose another name")
-    user = values["dbUser"]
     if user.startswith("pg_"):
         problems.add("dbUser", f"{user!r} is reserved by PostgreSQL; choose another name such as 'hive'")
     if user == values["adminUser"] and values["dataPath"] is None:
@@ -337,7 +354,10 @@ def _validate(values: dict[str, Any], problems: _Problems) -> None:
             f"{user!r} is also the admin (hive:adminUser); the application's role must not be the superuser "
             "(only a legacy hive:dataPath may keep its superuser as the login)",
         )
-    _check_identifier(values["adminUser"], "adminUser", problems)
+    if not EXISTING_ROLE.fullmatch(values["adminUser"]):
+        problems.add(
+            "adminUser", f"{values['adminUser']!r} is not a role name of letters, digits and _ (at most 63 characters)"
+        )
     for mode in MODES.values():
         if not mode.uses_public_schema:
             _check_identifier(mode.schema, "modes", problems)

@@ -107,7 +107,7 @@ class HiveStack(pulumi.ComponentResource):
                 deleted_with_server=server is not None,
                 drop_schemas_on_destroy=cfg.drop_schemas_on_destroy,
                 admin_is_superuser=not cfg.external,
-                manage_role_and_database=not cfg.legacy_superuser_login,
+                manage_role_and_database=cfg.manages_role_and_database,
             ),
             opts=child,
         )

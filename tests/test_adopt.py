@@ -357,13 +357,26 @@ def test_too_short_key_base_is_refused(tmp_path: Path) -> None:
     assert "tooShortBase123" not in result.both, "the message must not contain the key"
 
 
-def test_legacy_mixed_case_user_is_explained(tmp_path: Path) -> None:
+def test_legacy_mixed_case_user_without_data_keeps_the_default_user(tmp_path: Path) -> None:
     env = write(
         tmp_path, ".env", legacy_env(url=f"postgresql+psycopg://Hq3xTu8kLm2Np5Rs:{PASSWORD}@localhost:5532/hive")
     )
     result = run_adopt("--env-file", str(env))
-    assert result.code == 2, "config.py rejects mixed-case users today, so adopt must not print lines it rejects"
-    assert "mixed-case" in result.err, "the message must explain the legacy installer's user names"
+    assert result.code == 0, f"the password and key still carry over; stderr:\n{result.err}"
+    assert not any("hive:dbUser" in line for line in result.lines), "a new database cannot take a mixed-case user"
+    assert pipe_line(env, "dbPassword") in result.lines, "the password is still carried over"
+    assert "not a plain lower-case name" in result.err, "the user is told why the name changes"
+
+
+def test_legacy_mixed_case_user_with_its_data_is_kept(tmp_path: Path) -> None:
+    env = write(
+        tmp_path, ".env", legacy_env(url=f"postgresql+psycopg://Hq3xTu8kLm2Np5Rs:{PASSWORD}@localhost:5532/hive")
+    )
+    mount = _data_dir(tmp_path)
+    result = run_adopt("--env-file", str(env), "--data-dir", str(mount))
+    assert result.code == 0, f"the data folder's superuser is kept as the login; stderr:\n{result.err}"
+    assert "pulumi config set hive:dbUser Hq3xTu8kLm2Np5Rs" in result.lines, "the existing login, as it is"
+    assert "pulumi config set hive:adminUser Hq3xTu8kLm2Np5Rs" in result.lines, "it is the data's superuser"
 
 
 def test_nothing_to_adopt_exits_3(tmp_path: Path) -> None:

@@ -125,7 +125,10 @@ EXTERNAL_BAD = [
         "must equal hive:adminPassword",
     ),
     ({"adminUser": "hive"}, "hive:dbUser", "is also the admin"),
-    ({"adminUser": "Admin"}, "hive:adminUser", "identifier"),
+    ({"adminUser": "admin-user"}, "hive:adminUser", "not a role name"),
+    ({"dbUser": "HiveUser"}, "hive:dbUser", "lower-case PostgreSQL identifier"),
+    ({**EXTERNAL, "adoptDatabase": True}, "hive:dbPassword", "required with hive:adoptDatabase"),
+    ({**EXTERNAL, "adoptDatabase": True, "dbUser": "bad-name"}, "hive:dbUser", "not a role name"),
 ]
 
 
@@ -172,3 +175,20 @@ def test_superuser_login_without_a_legacy_folder_is_refused() -> None:
 
     with pytest.raises(ConfigError, match="hive:dbUser: 'hive_legacy' is also the admin"):
         run_program({"adminUser": "hive_legacy", "dbUser": "hive_legacy"})
+
+
+def test_adopt_database_on_an_external_server() -> None:
+    """An existing role and database (the legacy installer's mixed-case user):
+    the stack adds schemas, extensions and grants, and leaves those two alone."""
+    run = run_program(
+        {**EXTERNAL, "adoptDatabase": True, "dbUser": "Hq3xTu8kLm2Np5Rs", "dbPassword": "Existing-Passw0rd-99"}
+    )
+    assert not run.of_type(PG + "role:Role"), "an existing role is not created, altered or dropped"
+    assert not run.of_type(PG + "database:Database"), "an existing database is not created or dropped"
+    schemas = {r.inputs["name"]: r.inputs for r in run.of_type(PG + "schema:Schema")}
+    assert schemas["agent"]["owner"] == "Hq3xTu8kLm2Np5Rs", "mode schemas belong to the existing login"
+    assert (
+        run.outputs["databaseUrls"]
+        .value["workspace"]
+        .startswith("postgresql+psycopg://Hq3xTu8kLm2Np5Rs:Existing-Passw0rd-99@db.example.internal:6543/hive")
+    ), "the app keeps its login and password"
