@@ -144,7 +144,7 @@ class HiveConfig:
     @property
     def legacy_superuser_login(self) -> bool:
         """A legacy data folder whose superuser is the app's login."""
-        return self.data_path is not None and self.db_user == self.admin_user
+        return _superuser_login(self.data_path, self.db_user, self.admin_user)
 
     @property
     def manages_role_and_database(self) -> bool:
@@ -174,6 +174,12 @@ class HiveConfig:
 
     def api_container_name(self, mode: Mode) -> str:
         return f"{self.name_prefix}-{mode.api_container_suffix}"
+
+
+def _superuser_login(data_path: str | None, db_user: str, admin_user: str) -> bool:
+    """The one case where dbUser may be the admin: a legacy data folder
+    initialised with the application's user as its superuser."""
+    return data_path is not None and db_user == admin_user
 
 
 # --- parsing ---------------------------------------------------------------
@@ -228,6 +234,12 @@ def _check_identifier(value: str, key: str, problems: _Problems) -> None:
             f"{value!r} is not a plain lower-case PostgreSQL identifier "
             "(letters a-z, digits and _, not starting with a digit, at most 63 characters)",
         )
+
+
+def _check_role_name(value: str, key: str, problems: _Problems) -> None:
+    """A role that may exist already: either case, quoted wherever it is used."""
+    if not EXISTING_ROLE.fullmatch(value):
+        problems.add(key, f"{value!r} is not a role name of letters, digits and _ (at most 63 characters)")
 
 
 def placeholder_in(value: str) -> str | None:
@@ -335,29 +347,26 @@ def _validate(values: dict[str, Any], problems: _Problems) -> None:
     _validate_derived_ports(values, problems)
 
     user = values["dbUser"]
-    existing_role = values["adoptDatabase"] or (values["dataPath"] is not None and user == values["adminUser"])
+    superuser_login = _superuser_login(values["dataPath"], user, values["adminUser"])
     _check_identifier(values["database"], "database", problems)
-    if not existing_role:
+    if values["adoptDatabase"] or superuser_login:
+        _check_role_name(user, "dbUser", problems)
+    else:
         _check_identifier(user, "dbUser", problems)
-    elif not EXISTING_ROLE.fullmatch(user):
-        problems.add("dbUser", f"{user!r} is not a role name of letters, digits and _ (at most 63 characters)")
     if values["adoptDatabase"] and values["dbPassword"] is None:
         problems.add("dbPassword", "is required with hive:adoptDatabase (the existing role's current password)")
     if values["database"] in RESERVED_DATABASES:
         problems.add("database", f"{values['database']!r} is a PostgreSQL system database; choose another name")
     if user.startswith("pg_"):
         problems.add("dbUser", f"{user!r} is reserved by PostgreSQL; choose another name such as 'hive'")
-    if user == values["adminUser"] and values["dataPath"] is None:
+    if user == values["adminUser"] and not superuser_login:
         # Allowed only for a legacy data folder, whose superuser is the app's login.
         problems.add(
             "dbUser",
             f"{user!r} is also the admin (hive:adminUser); the application's role must not be the superuser "
             "(only a legacy hive:dataPath may keep its superuser as the login)",
         )
-    if not EXISTING_ROLE.fullmatch(values["adminUser"]):
-        problems.add(
-            "adminUser", f"{values['adminUser']!r} is not a role name of letters, digits and _ (at most 63 characters)"
-        )
+    _check_role_name(values["adminUser"], "adminUser", problems)
     for mode in MODES.values():
         if not mode.uses_public_schema:
             _check_identifier(mode.schema, "modes", problems)
@@ -427,7 +436,10 @@ def _validate_server(values: dict[str, Any], problems: _Problems) -> None:
         # Existing data keeps the logins it was initialised with: nothing generated can match them.
         if values["adminPassword"] is None:
             problems.add("adminPassword", "is required with hive:dataPath (the data folder's superuser password)")
-        if values["dbUser"] == values["adminUser"] and values["dbPassword"] != values["adminPassword"]:
+        if (
+            _superuser_login(data_path, values["dbUser"], values["adminUser"])
+            and values["dbPassword"] != values["adminPassword"]
+        ):
             problems.add(
                 "dbPassword",
                 "must equal hive:adminPassword when hive:dbUser is the data folder's superuser "
@@ -444,9 +456,8 @@ def _validate_server(values: dict[str, Any], problems: _Problems) -> None:
         )
     if values["adminPassword"] is None:
         problems.add("adminPassword", "is required with postgresMode=external (the admin login of that server)")
-    for key in ("dataPath",):
-        if values[key] is not None:
-            problems.add(key, "applies only with postgresMode=container; unset it")
+    if values["dataPath"] is not None:
+        problems.add("dataPath", "applies only with postgresMode=container; unset it")
     if values["protectData"]:
         problems.add("protectData", "applies only with postgresMode=container (it protects the data volume)")
 

@@ -37,9 +37,10 @@ class HiveDatabaseArgs:
     drop_schemas_on_destroy: bool = False
     #: False for managed servers (RDS, Cloud SQL) whose admin is not a true superuser.
     admin_is_superuser: bool = True
-    #: False for a legacy data folder whose superuser is also the app's login and
-    #: whose database already exists: the stack then declares neither (it must
-    #: not strip its own admin of superuser, and CREATE DATABASE would fail).
+    #: False where the role and the database exist already (``adoptDatabase``, or
+    #: a legacy data folder whose superuser is the app's login): the stack then
+    #: declares neither (CREATE DATABASE would fail, and a declared role would
+    #: be altered, e.g. stripped of superuser).
     manage_role_and_database: bool = True
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import pulumi
@@ -136,7 +136,7 @@ class HiveStack(pulumi.ComponentResource):
         host_entries = entries_for(db_host, None)
         header = rendering.env_header(args.project, args.stack)
 
-        self.ports = {m.name: {"db": cfg.ports(m).db, "api": cfg.ports(m).api} for m in modes}
+        self.ports = {m.name: asdict(cfg.ports(m)) for m in modes}
         self.schemas = {m.name: m.schema for m in modes}
         container_name: pulumi.Input[str | None] = server.container_name if server is not None else None
         self.postgres = pulumi.Output.all(container_name).apply(
@@ -185,7 +185,14 @@ class HiveStack(pulumi.ComponentResource):
 
         self.api = {}
         if cfg.api_containers:
-            self.api = self._api_containers(name, cfg, modes, server, db_host, database, entries_for, labels)
+            if server is None:
+                # A server elsewhere: the containers connect where the host does.
+                network_entries, network_name = host_entries, None
+            else:
+                # Inside the shared network the API reaches PostgreSQL by container name.
+                network_entries = entries_for(cfg.postgres_container_name, CONTAINER_PORT)
+                network_name = server.network_name
+            self.api = self._api_containers(name, cfg, modes, network_entries, network_name, database, labels)
 
         self.register_outputs(
             {
@@ -203,10 +210,9 @@ class HiveStack(pulumi.ComponentResource):
         name: str,
         cfg: HiveConfig,
         modes: tuple[Mode, ...],
-        server: SharedPostgres | None,
-        db_host: str,
+        network_entries: pulumi.Output[dict[str, rendering.EnvEntries]],
+        network_name: pulumi.Input[str] | None,
         database: HiveDatabase,
-        entries_for: Any,
         labels: tuple[tuple[str, str], ...],
     ) -> dict[str, HiveApi]:
         image = docker.RemoteImage(
@@ -215,14 +221,10 @@ class HiveStack(pulumi.ComponentResource):
             keep_locally=True,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        if server is None:
-            # A server elsewhere: the containers connect where the host does.
-            network_entries = entries_for(db_host, None)
-            network_name: pulumi.Input[str] | None = None
-        else:
-            # Inside the shared network the API reaches PostgreSQL by container name.
-            network_entries = entries_for(cfg.postgres_container_name, CONTAINER_PORT)
-            network_name = server.network_name
+
+        def env_of(mode: Mode) -> pulumi.Output[list[str]]:
+            return network_entries.apply(lambda e: rendering.container_env(e[mode.name]))
+
         return {
             mode.name: HiveApi(
                 f"{name}-api-{mode.name}",
@@ -233,7 +235,7 @@ class HiveStack(pulumi.ComponentResource):
                     network_name=network_name,
                     bind_address=cfg.bind_address,
                     port=cfg.ports(mode).api,
-                    env=network_entries.apply(lambda e, m=mode.name: rendering.container_env(e[m])),
+                    env=env_of(mode),
                     labels=labels,
                     depends_on=database.resources,
                 ),
