@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from hive_infra.envfile import format_line
+from hive_infra.dotenv_text import format_line
 from hive_infra.modes import EXTENSIONS_SCHEMA, Mode
 from hive_infra.ports import ModePorts
 

@@ -23,16 +23,9 @@ from hypothesis import strategies as st
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
 
-from hive_infra import envfile
-from hive_infra.envfile import (
-    EnvFile,
-    EnvFileArgs,
-    EnvFileError,
-    EnvFileProvider,
-    format_line,
-    merge,
-    quote_value,
-)
+from hive_infra import envfile, safe_file
+from hive_infra.dotenv_text import format_line, merge, quote_value
+from hive_infra.envfile import EnvFile, EnvFileArgs, EnvFileError, EnvFileProvider
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "s3cr3t-Pa55w0rd"
@@ -266,7 +259,7 @@ def test_noop_diff_and_update_write_nothing(tmp_path, provider, monkeypatch):
     assert provider.diff(str(target), old, reordered).changes is False, (
         "the order of keys already in the file does not change the file"
     )
-    monkeypatch.setattr(envfile, "write_file", lambda *a: pytest.fail("a no-op must not write"))
+    monkeypatch.setattr(safe_file, "write_atomic", lambda *a: pytest.fail("a no-op must not write"))
     outs = provider.update(str(target), old, props(target)).outs
     assert snapshot(target) == before, "content, inode, mtime and mode are unchanged"
     assert outs["written"] == old["written"], "outputs are the same"
@@ -523,7 +516,7 @@ def test_file_already_holding_the_values_is_made_0600_without_a_write(tmp_path, 
     target.write_text("".join(format_line(k, v) + "\n" for k, v in OWNED))
     os.chmod(target, 0o644)
     content, inode, mtime, _ = snapshot(target)
-    monkeypatch.setattr(envfile, "write_file", lambda *a: pytest.fail("nothing to write"))
+    monkeypatch.setattr(safe_file, "write_atomic", lambda *a: pytest.fail("nothing to write"))
     provider.create(props(target, defaults=[]))
     assert snapshot(target) == (content, inode, mtime, 0o600), (
         "a file already right is not rewritten, but its secrets are no longer world-readable"
@@ -755,6 +748,28 @@ def test_pickle_is_stable_and_matches_plain_dill():
     assert a == serialize_provider(EnvFileProvider()), "the same provider pickles the same (no spurious diffs)"
     assert dill.loads(base64.b64decode(a)).__class__ is EnvFileProvider, "it loads back as the class"
     assert len(b) < 300, "plain dill agrees it is small"
+
+
+#: The provider as stacks created before the envfile module was split hold it in
+#: state: ``serialize_provider(EnvFileProvider())`` with pulumi 3.272 at commit
+#: a732976. Every later version must load and run it, or those stacks can no
+#: longer be updated or destroyed.
+STATE_PICKLE = ROOT / "tests" / "fixtures" / "envfile-provider-2026-11.b64"
+
+
+def test_a_provider_pickled_by_an_earlier_version_still_loads_and_works(tmp_path):
+    stored = STATE_PICKLE.read_text().strip()
+    provider = dill.loads(base64.b64decode(stored))
+    assert type(provider) is EnvFileProvider, "the stored reference resolves to hive_infra.envfile.EnvFileProvider"
+    target = tmp_path / ".env"
+    target.write_text("MINE=1\n")
+    provider.create(props(target))
+    assert values(target) == {"MINE": "1", **dict(OWNED + DEFAULTS)}, "the old pickle merges like today's provider"
+    provider.delete(str(target), {**props(target), "written": dict(OWNED + DEFAULTS)})
+    assert target.read_text() == "MINE=1\n", "and its delete removes only what the stack wrote"
+    assert serialize_provider(EnvFileProvider()) == stored, (
+        "today's provider pickles exactly as the stored one: its module path and class name are unchanged"
+    )
 
 
 class _Recorder(pulumi.runtime.Mocks):

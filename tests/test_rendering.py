@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from sqlalchemy.engine import make_url
 
 from hive_infra import rendering
-from hive_infra.envfile import format_line, quote_value
+from hive_infra.dotenv_text import format_line, quote_value
 from hive_infra.modes import MODES
 from hive_infra.ports import ModePorts
 

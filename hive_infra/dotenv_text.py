@@ -1,0 +1,216 @@
+""".env text: quoting, parsing and the merge of a stack's keys into a user's file.
+
+Floor 1 of the package: pure functions of strings, built on python-dotenv's own
+parser so that what is written reads back exactly as the application reads it.
+No file system, no Pulumi. ``merge`` is the whole rule book of how the stack
+touches a user's ``.env`` text:
+
+- owned keys are set in place (the last binding of a duplicated key, the one
+  python-dotenv's values use; earlier duplicates are left alone) keeping an
+  ``export`` prefix and an inline comment, or appended in order;
+- defaults are appended only where the text has no binding for the key at all
+  (a bare ``KEY`` line counts as the user's own), and a default the stack
+  itself wrote and nobody changed follows a new default value;
+- a key the stack stopped managing is removed only while the text still holds
+  exactly the value the stack wrote;
+- every other line is kept byte for byte.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from dotenv.parser import Binding, parse_stream
+
+_BARE = re.compile(r"[A-Za-z0-9_@%+=:,./-]*")
+_DOUBLE_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def quote_value(value: str) -> str:
+    """Quote ``value`` so that python-dotenv reads exactly ``value`` back.
+
+    Plain tokens stay bare; anything else is single-quoted (no escapes are
+    needed there) unless it holds a quote, a backslash or a control character,
+    in which case it is double-quoted with python-dotenv's escapes.
+    """
+    if _BARE.fullmatch(value):
+        return value
+    if not any(ch in value for ch in "'\\\n\r\t"):
+        return f"'{value}'"
+    return '"' + "".join(_DOUBLE_ESCAPES.get(ch, ch) for ch in value) + '"'
+
+
+def format_line(key: str, value: str) -> str:
+    """One ``KEY=value`` line (without the newline)."""
+    return f"{key}={quote_value(value)}"
+
+
+#: A name python-dotenv and a shell both read as one environment variable.
+KEY_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class DotenvSyntaxError(ValueError):
+    """Text python-dotenv cannot parse; the message names the place, never a value."""
+
+
+_LEAD = re.compile(r"\s*")
+_EXPORT = re.compile(r"export[^\S\r\n]+")
+_EOL = re.compile(r"[^\S\r\n]*(?:\r\n|\n|\r)?\Z")
+_COMMENT = re.compile(r"[^\S\r\n]*#[^\r\n]*\Z")
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    text: str
+    #: key -> value the stack wrote or still owns (the new ``written``).
+    written: dict[str, str]
+    #: keys the stack stopped managing but left (changed by hand).
+    left_keys: list[str]
+
+
+def parse(text: str, where: str) -> list[Binding]:
+    """python-dotenv's bindings of ``text``; an unparseable line is an error."""
+    bindings = list(parse_stream(io.StringIO(text)))
+    for binding in bindings:
+        if binding.error:
+            raise DotenvSyntaxError(
+                f"{where}: python-dotenv cannot parse the statement at line "
+                f"{binding.original.line}; fix the file and run again"
+            )
+    if "".join(b.original.string for b in bindings) != text.removeprefix("\ufeff"):
+        raise DotenvSyntaxError(f"{where}: python-dotenv's parse does not cover the file")
+    return bindings
+
+
+def _split(binding: Binding) -> tuple[str, str, str, str]:
+    """(lead, export prefix, inline comment, end of line) of a key binding."""
+    original = binding.original.string
+    lead = _LEAD.match(original).group()  # type: ignore[union-attr]  # \s* always matches
+    rest = original[len(lead) :]
+    export = _EXPORT.match(rest)
+    prefix = export.group() if export else ""
+    eol_match = _EOL.search(rest, len(prefix))
+    assert eol_match is not None  # it can match the empty string at the end
+    eol = eol_match.group()
+    body = rest[len(prefix) : eol_match.start()]
+    comment = ""
+    for i in range(1, len(body)):
+        if _COMMENT.match(body, i) is None:
+            continue
+        head = list(parse_stream(io.StringIO(body[:i])))
+        if len(head) == 1 and not head[0].error and head[0][:2] == binding[:2]:
+            comment = body[i:]
+            break
+    return lead, prefix, comment, eol
+
+
+def newline_of(bindings: Sequence[Binding]) -> str:
+    """The file's newline style: CRLF if any line ends with it, else LF.
+
+    Only line ends count: a quoted value (or key) may hold a raw CR LF that
+    says nothing about the file's style, so a binding's key and value are
+    skipped and only its leading blank lines and its end of line are looked at.
+    """
+    for binding in bindings:
+        original = binding.original.string
+        if binding.key is None:  # a comment or blank lines: no value to skip
+            outside = original
+        else:
+            lead = _LEAD.match(original).group()  # type: ignore[union-attr]  # \s* always matches
+            outside = lead + original[len(original.rstrip("\r\n")) :]
+        if "\r\n" in outside:
+            return "\r\n"
+    return "\n"
+
+
+def effective(bindings: Sequence[Binding]) -> dict[str, int]:
+    """key -> index of its last binding (the one python-dotenv's values use)."""
+    return {b.key: i for i, b in enumerate(bindings) if b.key is not None}
+
+
+def merge(
+    text: str | None,
+    owned: Sequence[Sequence[str]],
+    defaults: Sequence[Sequence[str]],
+    old_written: Mapping[str, str],
+    header: str = "",
+    where: str = "<env file>",
+) -> MergeResult:
+    """The file's new text. ``text`` None means the file does not exist."""
+    bom = ""
+    if text is None:
+        bindings: list[Binding] = []
+    else:
+        bom = "\ufeff" if text.startswith("\ufeff") else ""
+        bindings = parse(text, where)
+    last = effective(bindings)
+    newline = newline_of(bindings)
+
+    replace: dict[int, str | None] = {}  # index -> new line (None: remove)
+    appended: list[str] = []
+    written: dict[str, str] = {}
+    left: list[str] = []
+
+    def set_key(key: str, value: str) -> None:
+        written[key] = value
+        index = last.get(key)
+        if index is None:
+            appended.append(format_line(key, value))
+        elif bindings[index].value != value:
+            replace[index] = value
+
+    for key, value in owned:
+        set_key(key, value)
+    for key, value in defaults:
+        index = last.get(key)
+        if index is None:
+            set_key(key, value)
+        elif key in old_written and bindings[index].value == old_written[key]:
+            set_key(key, value)  # ours and untouched: follows the new default
+    managed = set(written) | {key for key, _ in defaults}
+    for key, value in old_written.items():
+        if key in managed or key not in last:
+            continue
+        if bindings[last[key]].value == value:
+            replace[last[key]] = None
+        else:
+            left.append(key)
+
+    pieces: list[str] = [bom]
+    for index, binding in enumerate(bindings):
+        if index not in replace:
+            pieces.append(binding.original.string)
+            continue
+        lead, prefix, comment, eol = _split(binding)
+        new_value = replace[index]
+        if new_value is None:
+            # keep the blank lines before a removed line, not its indentation
+            pieces.append(lead[: max(lead.rfind("\n"), lead.rfind("\r")) + 1])
+        else:
+            key = str(binding.key)
+            if comment and not comment[0].isspace():
+                # `KEY#c` or `KEY='v'#c`: after an unquoted value only " #" starts a
+                # comment, so `KEY=v#c` would read back as the value "v#c".
+                comment = " " + comment
+            pieces.append(lead + prefix + format_line(key, new_value) + comment + eol)
+    body = "".join(pieces)
+    if text is None and header:
+        body = header + newline
+    if appended:
+        # Only the one leading BOM is not content: a further U+FEFF is a user's
+        # (odd) bare key, and appending right after it would glue the two keys.
+        if body != bom and not body.endswith(("\n", "\r")):
+            body += newline
+        body += "".join(line + newline for line in appended)
+    return MergeResult(text=body, written=written, left_keys=left)
+
+
+def only_header_left(text: str, header: str) -> bool:
+    """True when ``text`` holds nothing but blank lines and the stack's header."""
+    for line in text.removeprefix("\ufeff").splitlines():
+        if line.strip() and line.strip() != header.strip():
+            return False
+    return True
