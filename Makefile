@@ -11,7 +11,7 @@ WORKFLOWS := $(wildcard .github/workflows/*.yml)
 SCRIPTS := .ci/run $(wildcard .github/scripts/*)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test lint fmt preview up destroy
+.PHONY: help venv test lint fmt docs preview up destroy
 
 help: ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -40,6 +40,9 @@ lint: ## ruff, ruff format --check, mypy, shellcheck, workflow schema and zizmor
 fmt: ## Format the code and apply ruff's safe fixes
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+docs: ## Render Pulumi.yaml's config block and the README's config table from hive_infra/config.py
+	$(BIN)/python -m hive_infra.config_docs write
 
 preview: ## pulumi preview on the stack STACK
 	pulumi preview --stack $(STACK)

@@ -24,6 +24,8 @@ class Mode:
     env_file: str
     #: Suffix of the legacy API container name (``<namePrefix>-<suffix>``).
     api_container_suffix: str
+    #: Suffix of the legacy per-mode PostgreSQL container (``hive-<suffix>``).
+    legacy_postgres_suffix: str
 
     @property
     def uses_public_schema(self) -> bool:
@@ -36,9 +38,9 @@ EXTENSIONS_SCHEMA = "extensions"
 
 MODES: Mapping[str, Mode] = MappingProxyType(
     {
-        "workspace": Mode("workspace", "", PUBLIC_SCHEMA, ".env", "agents"),
-        "agent": Mode("agent", "3", "agent", ".env.agent", "agent-dev-server"),
-        "genie": Mode("genie", "4", "genie", ".env.genie", "genie-server"),
+        "workspace": Mode("workspace", "", PUBLIC_SCHEMA, ".env", "agents", "postgres"),
+        "agent": Mode("agent", "3", "agent", ".env.agent", "agent-dev-server", "postgres-agent"),
+        "genie": Mode("genie", "4", "genie", ".env.genie", "genie-server", "postgres-genie"),
     }
 )
 

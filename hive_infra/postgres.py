@@ -7,11 +7,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_docker as docker
 
-CONTAINER_PORT = 5432
-DATA_MOUNT = "/var/lib/postgresql/data"
-#: PGDATA one level below the mount, as the legacy compose file had it (initdb
-#: refuses a mount point that holds lost+found or other files).
-PGDATA = f"{DATA_MOUNT}/pgdata"
+from hive_infra.layout import DATA_MOUNT, PGDATA, POSTGRES_CONTAINER_PORT
+
 #: The legacy compose file's tuning flags.
 TUNING = ("max_connections=200", "shared_buffers=256MB", "effective_cache_size=1GB")
 #: How long `pulumi up` waits for the healthcheck on create (first init and a
@@ -104,7 +101,9 @@ class SharedPostgres(pulumi.ComponentResource):
             envs=envs,
             command=postgres_command(),
             ports=[
-                docker.ContainerPortArgs(internal=CONTAINER_PORT, external=args.host_port, ip=args.bind_address),
+                docker.ContainerPortArgs(
+                    internal=POSTGRES_CONTAINER_PORT, external=args.host_port, ip=args.bind_address
+                ),
             ],
             volumes=[data],
             networks_advanced=[

@@ -15,10 +15,6 @@ from hive_infra.ports import ModePorts
 
 URL_SCHEME = "postgresql+psycopg"
 API_KEY_PREFIX = "hive"
-#: Host the .env files use to reach the published PostgreSQL port.
-LOCAL_HOST = "localhost"
-#: Port PostgreSQL listens on inside its container.
-CONTAINER_DB_PORT = 5432
 
 
 @dataclass(frozen=True)
@@ -149,15 +145,6 @@ def env_text(entries: EnvEntries, header: str) -> str:
 def container_env(entries: EnvEntries) -> list[str]:
     """``KEY=value`` strings for a container's environment (docker does no quoting)."""
     return [f"{key}={value}" for key, value in entries.all()]
-
-
-def local_db_host(bind_address: str) -> str:
-    """The host a program on this machine uses to reach a port published on
-    ``bind_address``: ``localhost`` for loopback and wildcard binds, else the
-    address itself."""
-    if bind_address in ("0.0.0.0", "::") or bind_address.startswith("127.") or bind_address == "::1":
-        return LOCAL_HOST
-    return bind_address
 
 
 def env_file_path(env_dir: str, mode: Mode) -> str:

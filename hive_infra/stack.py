@@ -13,11 +13,10 @@ from hive_infra.api import HiveApi, HiveApiArgs
 from hive_infra.config import HiveConfig
 from hive_infra.database import HiveDatabase, HiveDatabaseArgs
 from hive_infra.envfile import EnvFile, EnvFileArgs
+from hive_infra.layout import POSTGRES_CONTAINER_PORT, STACK_LABEL, local_host_for
 from hive_infra.modes import Mode
-from hive_infra.postgres import CONTAINER_PORT, SharedPostgres, SharedPostgresArgs
+from hive_infra.postgres import SharedPostgres, SharedPostgresArgs
 from hive_infra.secrets import HiveSecrets, HiveSecretsArgs
-
-STACK_LABEL = "org.automagik-hive.pulumi-stack"
 
 
 @dataclass(frozen=True)
@@ -69,13 +68,13 @@ class HiveStack(pulumi.ComponentResource):
         if cfg.external:
             assert cfg.postgres_host is not None  # validated by config
             db_host = cfg.postgres_host
-            url_sslmode: str | None = cfg.ssl_mode
+            url_sslmode: str | None = cfg.effective_ssl_mode
         else:
             server = SharedPostgres(
                 f"{name}-postgres",
                 SharedPostgresArgs(
                     image=cfg.postgres_image,
-                    container_name=cfg.postgres_container_name,
+                    container_name=cfg.names.postgres_container,
                     network_name=f"{cfg.name_prefix}-network",
                     volume_name=f"{cfg.name_prefix}-postgres-data",
                     bind_address=cfg.bind_address,
@@ -88,7 +87,7 @@ class HiveStack(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
-            db_host = rendering.local_db_host(cfg.bind_address)
+            db_host = local_host_for(cfg.bind_address)
             url_sslmode = None  # the legacy URLs, unchanged
         database = HiveDatabase(
             f"{name}-database",
@@ -97,7 +96,7 @@ class HiveStack(pulumi.ComponentResource):
                 port=cfg.db_port,
                 admin_user=cfg.admin_user,
                 admin_password=secrets.admin_password,
-                sslmode=cfg.ssl_mode,
+                sslmode=cfg.effective_ssl_mode,
                 database=cfg.database,
                 user=cfg.db_user,
                 password=secrets.db_password,
@@ -190,7 +189,7 @@ class HiveStack(pulumi.ComponentResource):
                 network_entries, network_name = host_entries, None
             else:
                 # Inside the shared network the API reaches PostgreSQL by container name.
-                network_entries = entries_for(cfg.postgres_container_name, CONTAINER_PORT)
+                network_entries = entries_for(cfg.names.postgres_container, POSTGRES_CONTAINER_PORT)
                 network_name = server.network_name
             self.api = self._api_containers(name, cfg, modes, network_entries, network_name, database, labels)
 
@@ -230,7 +229,7 @@ class HiveStack(pulumi.ComponentResource):
                 f"{name}-api-{mode.name}",
                 HiveApiArgs(
                     mode=mode.name,
-                    container_name=cfg.api_container_name(mode),
+                    container_name=cfg.names.api_container(mode),
                     image=image.image_id,
                     network_name=network_name,
                     bind_address=cfg.bind_address,

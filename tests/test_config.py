@@ -6,8 +6,10 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hive_infra.config import CONFIG_KEYS, PLACEHOLDER_WORDS, ConfigError, HiveConfig, parse_config
+from hive_infra import config_docs
+from hive_infra.config import CONFIG_KEYS, ConfigError, HiveConfig, parse_config
 from hive_infra.modes import MODES
+from hive_infra.rules import PLACEHOLDER_WORDS
 
 from .conftest import PROJECT_DIR, RecordingMocks, config_values, run_program
 
@@ -29,8 +31,8 @@ def test_defaults_are_the_legacy_layout() -> None:
     cfg = parse_config({})
     assert cfg == HiveConfig(), "no config at all gives the documented defaults"
     assert (cfg.modes, cfg.db_port, cfg.api_port) == (("workspace", "agent", "genie"), 5532, 8886), "legacy"
-    assert cfg.postgres_container_name == "hive-postgres-shared", "the shared container's legacy name"
-    assert [cfg.api_container_name(m) for m in cfg.mode_table] == [
+    assert cfg.names.postgres_container == "hive-postgres-shared", "the shared container's legacy name"
+    assert [cfg.names.api_container(m) for m in cfg.mode_table] == [
         "hive-agents",
         "hive-agent-dev-server",
         "hive-genie-server",
@@ -38,16 +40,45 @@ def test_defaults_are_the_legacy_layout() -> None:
     assert cfg.own_schemas() == ("agent", "genie"), "public is never a schema the stack creates"
 
 
-def test_pulumi_yaml_declares_every_key_with_the_code_defaults() -> None:
+def test_pulumi_yaml_declares_every_key_with_a_default_and_only_those() -> None:
+    """The CLI requires every key Pulumi.yaml declares without a default, so an
+    optional key without one must not be declared there (the README has it)."""
     project = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())
     declared = project["config"]
-    assert set(declared) == {f"hive:{k.name}" for k in CONFIG_KEYS}, "Pulumi.yaml and the code know the same keys"
+    readme = (PROJECT_DIR / "README.md").read_text()
+    assert set(declared) <= {f"hive:{k.name}" for k in CONFIG_KEYS}, "Pulumi.yaml declares no key the code lacks"
     for key in CONFIG_KEYS:
-        entry = declared[f"hive:{key.name}"]
+        entry = declared.get(f"hive:{key.name}")
+        assert f"| `{key.name}` |" in readme, f"hive:{key.name} has a row in the README's config table"
+        if key.default is None:
+            assert entry is None, f"hive:{key.name} has no default: declared in Pulumi.yaml the CLI would require it"
+            continue
+        assert entry is not None, f"hive:{key.name} has a default, so Pulumi.yaml declares it for `pulumi config`"
+        assert "default" in entry, f"hive:{key.name}: a declared key without a default is required by the CLI"
         assert entry["type"] == key.type, f"hive:{key.name} has the same type in both places"
-        assert entry.get("default") == key.default, f"hive:{key.name}: the CLI's default and the program's agree"
+        assert entry["default"] == key.yaml_default, f"hive:{key.name}: the CLI's default and the program's agree"
         assert bool(entry.get("secret", False)) == key.secret, f"hive:{key.name} is secret in both or neither"
         assert entry.get("description"), f"hive:{key.name} is described for `pulumi config`"
+
+
+def test_pulumi_yaml_and_readme_are_rendered_from_the_declarations() -> None:
+    pulumi_yaml = config_docs.PULUMI_YAML.read_text()
+    readme = config_docs.README.read_text()
+    assert config_docs.with_pulumi_yaml_config(pulumi_yaml) == pulumi_yaml, (
+        "Pulumi.yaml's config block differs from hive_infra/config.py: run `make docs`"
+    )
+    assert config_docs.with_readme_table(readme) == readme, (
+        "the README's config table differs from hive_infra/config.py: run `make docs`"
+    )
+
+
+def test_each_key_is_declared_once_with_a_description() -> None:
+    names = [k.name for k in CONFIG_KEYS]
+    assert len(set(names)) == len(names), "a key name is declared once"
+    assert all(k.description.endswith(".") for k in CONFIG_KEYS), "every key has a sentence describing it"
+    assert {k.name for k in CONFIG_KEYS if k.secret} == {"dbPassword", "adminPassword", "apiKeyBase"}, (
+        "exactly the three credentials are secret"
+    )
 
 
 def test_pulumi_yaml_runtime_and_backend() -> None:

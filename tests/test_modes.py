@@ -1,4 +1,4 @@
-from hive_infra.config import IDENTIFIER
+from hive_infra.rules import IDENTIFIER
 from hive_infra.modes import EXTENSIONS_SCHEMA, MODE_NAMES, MODES, PUBLIC_SCHEMA
 
 
@@ -8,18 +8,14 @@ def test_the_three_legacy_modes_in_order() -> None:
 
 def test_legacy_names_and_files() -> None:
     expected = {
-        "workspace": ("", "public", ".env", "agents"),
-        "agent": ("3", "agent", ".env.agent", "agent-dev-server"),
-        "genie": ("4", "genie", ".env.genie", "genie-server"),
+        "workspace": ("", "public", ".env", "agents", "postgres"),
+        "agent": ("3", "agent", ".env.agent", "agent-dev-server", "postgres-agent"),
+        "genie": ("4", "genie", ".env.genie", "genie-server", "postgres-genie"),
     }
-    for name, (prefix, schema, env_file, suffix) in expected.items():
+    for name, row in expected.items():
         mode = MODES[name]
-        assert (mode.port_prefix, mode.schema, mode.env_file, mode.api_container_suffix) == (
-            prefix,
-            schema,
-            env_file,
-            suffix,
-        ), f"{name} must keep the legacy layout's prefix, schema, file and container name"
+        got = (mode.port_prefix, mode.schema, mode.env_file, mode.api_container_suffix, mode.legacy_postgres_suffix)
+        assert got == row, f"{name} must keep the legacy layout's prefix, schema, file and container names"
 
 
 def test_only_workspace_uses_public() -> None:

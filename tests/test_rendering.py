@@ -114,15 +114,6 @@ def test_container_env_is_unquoted() -> None:
     assert "POSTGRES_HOST=hive-postgres-shared" in env and "POSTGRES_PORT=5432" in env, "network endpoint"
 
 
-@pytest.mark.parametrize(
-    ("bind", "host"),
-    [("127.0.0.1", "localhost"), ("0.0.0.0", "localhost"), ("::", "localhost"), ("::1", "localhost"),
-     ("192.168.1.5", "192.168.1.5")],
-)  # fmt: skip
-def test_local_db_host(bind: str, host: str) -> None:
-    assert rendering.local_db_host(bind) == host, "loopback and wildcard binds are reached on localhost"
-
-
 def test_env_file_path() -> None:
     assert rendering.env_file_path(".", AGENT) == ".env.agent", "default envDir is the project folder"
     assert rendering.env_file_path("/srv/hive/", WORKSPACE) == "/srv/hive/.env", "absolute envDir"
