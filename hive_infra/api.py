@@ -13,7 +13,6 @@ HEALTH_PATH = "/api/v1/health"
 
 @dataclass(frozen=True)
 class HiveApiArgs:
-    mode: str
     container_name: str
     #: Image id (from a ``RemoteImage``) the container runs.
     image: pulumi.Input[str]

@@ -72,6 +72,12 @@ def setting(
     return dataclasses.field(default=default, repr=not secret, metadata={"setting": declaration})
 
 
+def secret_setting(description: str, min_length: int, *checks: Check, generated: str) -> Any:
+    """Declare a secret key: unset by default (``generated`` says what happens
+    then), and checked by the rules every supplied secret follows."""
+    return setting(None, description, rules.check_secret(min_length), *checks, secret=True, default_doc=generated)
+
+
 @dataclass(frozen=True)
 class HiveConfig:
     """The validated configuration. Secrets are ``None`` when to be generated."""
@@ -87,29 +93,23 @@ class HiveConfig:
     )
     database: str = setting("hive", "The database every mode shares.", rules.check_database_name)
     db_user: str = setting("hive", "Login role of the application (not a superuser).", rules.check_not_reserved_role)
-    db_password: str | None = setting(
-        None,
+    db_password: str | None = secret_setting(
         "Password of dbUser; at least 16 characters.",
-        rules.check_secret(rules.MIN_SECRET_LENGTH),
+        rules.MIN_SECRET_LENGTH,
         rules.check_no_backslash,
-        secret=True,
-        default_doc="generated (32 chars)",
+        generated="generated (32 chars)",
     )
-    admin_password: str | None = setting(
-        None,
+    admin_password: str | None = secret_setting(
         "Password of the PostgreSQL admin (adminUser); at least 16 characters. Keep it stable: the data keeps the "
         "first one.",
-        rules.check_secret(rules.MIN_SECRET_LENGTH),
-        secret=True,
-        default_doc="generated (32 chars) in container mode; required otherwise",
+        rules.MIN_SECRET_LENGTH,
+        generated="generated (32 chars) in container mode; required otherwise",
     )
-    api_key_base: str | None = setting(
-        None,
+    api_key_base: str | None = secret_setting(
         "Base of every API key; at least 33 URL-safe characters.",
-        rules.check_secret(rules.MIN_API_KEY_BASE_LENGTH),
+        rules.MIN_API_KEY_BASE_LENGTH,
         rules.check_api_key_chars,
-        secret=True,
-        default_doc="generated (43 chars)",
+        generated="generated (43 chars)",
     )
     postgres_image: str = setting("agnohq/pgvector:16", "Image of the PostgreSQL container.", rules.check_image)
     api_image: str = setting(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -67,67 +66,18 @@ class HiveDatabase(pulumi.ComponentResource):
         super().__init__("hive:index:HiveDatabase", name, None, opts)
         if PUBLIC_SCHEMA in args.schemas:
             raise ValueError("the public schema is never declared as a resource")
-        server_deps: Sequence[pulumi.Resource] = [args.server] if args.server is not None else []
-
-        self.provider = postgresql.Provider(
-            f"{name}-provider",
-            host=args.host,
-            port=args.port,
-            username=args.admin_user,
-            password=pulumi.Output.secret(args.admin_password),
-            sslmode=args.sslmode,
-            database="postgres",
-            superuser=args.admin_is_superuser,
-            connect_timeout=CONNECT_TIMEOUT_SECONDS,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=server_deps),
-        )
-
-        deleted_with = args.server if args.deleted_with_server else None
-        # On a server the stack does not delete, destroy either leaves the objects
-        # (an extension in use, a role owning retained schemas cannot be dropped
-        # alone) or, when asked, drops them all with the schemas' tables.
-        retain = deleted_with is None and not args.drop_schemas_on_destroy
-
-        def in_db(*after: pulumi.Resource | None) -> pulumi.ResourceOptions:
-            # Explicit order: a name passed as a plain string carries no dependency.
-            return pulumi.ResourceOptions(
-                parent=self,
-                provider=self.provider,
-                depends_on=[*server_deps, *(r for r in after if r is not None)],
-                deleted_with=deleted_with,
-                retain_on_delete=retain,
-            )
-
-        self.role = None
-        self.database = None
-        role_name: pulumi.Input[str] = args.user
-        database_name: pulumi.Input[str] = args.database
-        if args.manage_role_and_database:
-            self.role = postgresql.Role(
-                f"{name}-role",
-                name=args.user,
-                login=True,
-                password=pulumi.Output.secret(args.password),
-                superuser=False,
-                create_database=False,
-                create_role=False,
-                inherit=True,
-                search_paths=[PUBLIC_SCHEMA, EXTENSIONS_SCHEMA],
-                opts=in_db(),
-            )
-            self.database = postgresql.Database(
-                f"{name}-database",
-                name=args.database,
-                owner=self.role.name,
-                opts=in_db(self.role),
-            )
-            role_name, database_name = self.role.name, self.database.name
+        self._name, self._args = name, args
+        self._server_deps: list[pulumi.Resource] = [args.server] if args.server is not None else []
+        self.provider = self._build_provider()
+        self.role, self.database = self._build_role_and_database()
+        role_name: pulumi.Input[str] = self.role.name if self.role is not None else args.user
+        database_name: pulumi.Input[str] = self.database.name if self.database is not None else args.database
         extensions_schema = postgresql.Schema(
             f"{name}-extensions-schema",
             name=EXTENSIONS_SCHEMA,
             database=database_name,
             owner=args.admin_user,
-            opts=in_db(self.database),
+            opts=self._in_db(self.database),
         )
         usage = postgresql.Grant(
             f"{name}-extensions-usage",
@@ -136,7 +86,7 @@ class HiveDatabase(pulumi.ComponentResource):
             object_type="schema",
             schema=extensions_schema.name,
             privileges=["USAGE"],
-            opts=in_db(self.role, extensions_schema),
+            opts=self._in_db(self.role, extensions_schema),
         )
         self.extensions = {
             ext: postgresql.Extension(
@@ -144,7 +94,7 @@ class HiveDatabase(pulumi.ComponentResource):
                 name=ext,
                 database=database_name,
                 schema=extensions_schema.name,
-                opts=in_db(extensions_schema),
+                opts=self._in_db(extensions_schema),
             )
             for ext in args.extensions
         }
@@ -155,7 +105,7 @@ class HiveDatabase(pulumi.ComponentResource):
                 database=database_name,
                 owner=role_name,
                 drop_cascade=args.drop_schemas_on_destroy,
-                opts=in_db(self.role, self.database),
+                opts=self._in_db(self.role, self.database),
             )
             for schema in args.schemas
         }
@@ -169,3 +119,61 @@ class HiveDatabase(pulumi.ComponentResource):
         self.role_name = pulumi.Output.from_input(role_name)
         self.database_name = pulumi.Output.from_input(database_name)
         self.register_outputs({"role_name": self.role_name, "database_name": self.database_name})
+
+    def _build_provider(self) -> postgresql.Provider:
+        args = self._args
+        return postgresql.Provider(
+            f"{self._name}-provider",
+            host=args.host,
+            port=args.port,
+            username=args.admin_user,
+            password=pulumi.Output.secret(args.admin_password),
+            sslmode=args.sslmode,
+            database="postgres",
+            superuser=args.admin_is_superuser,
+            connect_timeout=CONNECT_TIMEOUT_SECONDS,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=self._server_deps),
+        )
+
+    def _in_db(self, *after: pulumi.Resource | None) -> pulumi.ResourceOptions:
+        """Options of an in-database object, created after ``after`` (and the server).
+
+        The order is explicit: a name passed as a plain string carries no
+        dependency. On a server the stack does not delete, destroy either leaves
+        the objects (an extension in use, a role owning retained schemas cannot
+        be dropped alone) or, when asked, drops them all with the schemas' tables.
+        """
+        args = self._args
+        deleted_with = args.server if args.deleted_with_server else None
+        return pulumi.ResourceOptions(
+            parent=self,
+            provider=self.provider,
+            depends_on=[*self._server_deps, *(r for r in after if r is not None)],
+            deleted_with=deleted_with,
+            retain_on_delete=deleted_with is None and not args.drop_schemas_on_destroy,
+        )
+
+    def _build_role_and_database(self) -> tuple[postgresql.Role | None, postgresql.Database | None]:
+        """The login role and the database it owns, unless both exist already."""
+        args = self._args
+        if not args.manage_role_and_database:
+            return None, None
+        role = postgresql.Role(
+            f"{self._name}-role",
+            name=args.user,
+            login=True,
+            password=pulumi.Output.secret(args.password),
+            superuser=False,
+            create_database=False,
+            create_role=False,
+            inherit=True,
+            search_paths=[PUBLIC_SCHEMA, EXTENSIONS_SCHEMA],
+            opts=self._in_db(),
+        )
+        database = postgresql.Database(
+            f"{self._name}-database",
+            name=args.database,
+            owner=role.name,
+            opts=self._in_db(role),
+        )
+        return role, database

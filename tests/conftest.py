@@ -7,7 +7,7 @@ import json
 import runpy
 import string
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,8 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 MAIN = PROJECT_DIR / "__main__.py"
 PROJECT = "hive"
 STACK = "dev"
+#: The config keys Pulumi marks secret (``pulumi config set --secret``).
+SECRET_KEYS = ("dbPassword", "adminPassword", "apiKeyBase")
 
 
 @dataclass(frozen=True)
@@ -31,11 +33,16 @@ class Secret:
     value: Any
 
 
+def is_wire_secret(value: Any) -> bool:
+    """True for a value in Pulumi's wire form of a secret."""
+    return isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig
+
+
 def _mark_secrets(value: Any) -> Any:
     """Replace the wire form of a secret with ``Secret(value)``, recursively."""
+    if is_wire_secret(value):
+        return Secret(_mark_secrets(value.get("value")))
     if isinstance(value, dict):
-        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
-            return Secret(_mark_secrets(value.get("value")))
         return {k: _mark_secrets(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_mark_secrets(v) for v in value]
@@ -43,9 +50,12 @@ def _mark_secrets(value: Any) -> Any:
 
 
 def reveal(value: Any) -> Any:
-    """The value with every ``Secret`` marker removed."""
+    """The value with every secret wrapper removed: ``Secret`` markers and
+    Pulumi's wire form alike (the one secret unwrapper of the tests)."""
     if isinstance(value, Secret):
         return reveal(value.value)
+    if is_wire_secret(value):
+        return reveal(value.get("value"))
     if isinstance(value, dict):
         return {k: reveal(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -69,6 +79,7 @@ class Registration:
     dependencies: list[str]
     retain_on_delete: bool
     delete_before_replace: bool
+    additional_secret_outputs: list[str]
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
@@ -124,6 +135,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     dependencies=list(request.dependencies),
                     retain_on_delete=request.retainOnDelete,
                     delete_before_replace=request.deleteBeforeReplace,
+                    additional_secret_outputs=list(request.additionalSecretOutputs),
                 )
             )
         return response
@@ -173,34 +185,66 @@ def config_values(config: Mapping[str, Any]) -> dict[str, str]:
     return raw
 
 
+def run_main() -> None:
+    """The whole Pulumi program, run afresh as the language host runs it."""
+    runpy.run_path(str(MAIN), run_name="__main__")
+
+
+def run_under_mocks(
+    program: Callable[[], Any],
+    mocks: pulumi.runtime.Mocks,
+    *,
+    preview: bool = False,
+    config: Mapping[str, str] | None = None,
+    secret_keys: Sequence[str] = (),
+    monitor: pulumi_mocks.MockMonitor | None = None,
+) -> dict[str, ExportedValue]:
+    """Run ``program`` as one fresh deployment (a new root stack) under
+    ``mocks``, waiting for every registration; returns the stack's exports.
+    ``config`` maps full keys (``hive:dbPort``) to the strings Pulumi stores."""
+    pulumi.runtime.settings.set_root_resource(None)  # type: ignore[arg-type]  # a new Stack for this run
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=STACK, preview=preview, monitor=monitor)
+    values = dict(config or {})
+    pulumi.runtime.set_all_config(values, [k for k in secret_keys if k in values])
+    outputs: dict[str, ExportedValue] = {}
+
+    async def body() -> None:
+        program()
+        root = pulumi.runtime.settings.get_root_resource()
+        assert root is not None
+        for key, output in dict(getattr(root, "outputs", None) or {}).items():
+            out = pulumi.Output.from_input(output)
+            known = await out.is_known()
+            value = await out.future() if known else None
+            outputs[key] = ExportedValue(value=value, known=known, secret=await out.is_secret())
+        await pulumi.runtime.stack.wait_for_rpcs()
+
+    try:
+        _sync_await(pulumi.runtime.stack.run_pulumi_func(lambda: _sync_await(body())))
+    finally:
+        pulumi.runtime.set_all_config({}, [])
+    return outputs
+
+
 def run_program(
     config: Mapping[str, Any] | None = None,
     *,
     preview: bool = False,
     mocks: pulumi.runtime.Mocks | None = None,
-    secret_keys: tuple[str, ...] = ("dbPassword", "adminPassword", "apiKeyBase"),
+    secret_keys: tuple[str, ...] = SECRET_KEYS,
 ) -> ProgramRun:
     """Run ``__main__.py`` afresh under mocks and return what it registered and exported."""
     mocks = mocks or RecordingMocks(preview=preview)
     monitor = RecordingMonitor(mocks)
-    pulumi.runtime.settings.set_root_resource(None)  # type: ignore[arg-type]  # a new Stack for this run
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=STACK, preview=preview, monitor=monitor)
-    values = config_values(config or {})
-    pulumi.runtime.set_all_config(values, [f"{PROJECT}:{k}" for k in secret_keys if f"{PROJECT}:{k}" in values])
     run = ProgramRun(registrations=monitor.registrations)
-
-    async def program_and_outputs() -> None:
-        runpy.run_path(str(MAIN), run_name="__main__")
-        root = pulumi.runtime.settings.get_root_resource()
-        assert root is not None
-        for key, output in dict(root.outputs).items():  # type: ignore[attr-defined]
-            out = pulumi.Output.from_input(output)
-            known = await out.is_known()
-            value = await out.future() if known else None
-            run.outputs[key] = ExportedValue(value=value, known=known, secret=await out.is_secret())
-        await pulumi.runtime.stack.wait_for_rpcs()
-
-    _sync_await(pulumi.runtime.stack.run_pulumi_func(lambda: _sync_await(program_and_outputs())))
+    run.outputs = run_under_mocks(
+        run_main,
+        mocks,
+        preview=preview,
+        config=config_values(config or {}),
+        secret_keys=[f"{PROJECT}:{k}" for k in secret_keys],
+        monitor=monitor,
+    )
     return run
 
 

@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 
 from hive_infra import adopt
 from hive_infra.__main__ import main
-from hive_infra.rules import IDENTIFIER, PLACEHOLDER_WORDS, placeholder_in
 from hive_infra.dotenv_text import format_line
 from hive_infra.modes import MODES
 from hive_infra.rendering import DbEndpoint, database_url
+from hive_infra.rules import IDENTIFIER, PLACEHOLDER_WORDS, placeholder_in
 
 ROOT = Path(__file__).resolve().parents[1]
 PROGRAM = ["python", "-m", "hive_infra"]

@@ -21,11 +21,12 @@ from dotenv.parser import parse_stream
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from pulumi.dynamic.dynamic import serialize_provider
-from pulumi.runtime import rpc
 
-from hive_infra import envfile, safe_file
+from hive_infra import safe_file
 from hive_infra.dotenv_text import format_line, merge, quote_value
 from hive_infra.envfile import EnvFile, EnvFileArgs, EnvFileError, EnvFileProvider
+
+from .conftest import RecordingMocks, RecordingMonitor, Secret, reveal, run_under_mocks
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "s3cr3t-Pa55w0rd"
@@ -772,36 +773,12 @@ def test_a_provider_pickled_by_an_earlier_version_still_loads_and_works(tmp_path
     )
 
 
-class _Recorder(pulumi.runtime.Mocks):
-    def __init__(self):
-        self.inputs: dict = {}
-
-    def new_resource(self, args):
-        self.inputs[args.name] = args.inputs
-        return args.name + "-id", {**args.inputs, "written": {}, "left_keys": []}
-
-    def call(self, args):
-        return {}
-
-
-class _Monitor(pulumi.runtime.mocks.MockMonitor):
-    def __init__(self, mocks):
-        super().__init__(mocks)
-        self.requests: dict = {}
-
-    def RegisterResource(self, request):  # noqa: N802  # the gRPC method's name
-        self.requests[request.name] = request
-        return super().RegisterResource(request)
-
-
 def test_resource_registration_holds_no_secret_in_the_provider_and_marks_secrets():
-    mocks = _Recorder()
-    monitor = _Monitor(mocks)
-    pulumi.runtime.set_mocks(mocks, project="hive", stack="dev", preview=False, monitor=monitor)
+    mocks = RecordingMocks()
+    monitor = RecordingMonitor(mocks)
 
-    @pulumi.runtime.test
-    def program():
-        res = EnvFile(
+    def program() -> None:
+        EnvFile(
             "env",
             EnvFileArgs(
                 path=".env",
@@ -810,21 +787,19 @@ def test_resource_registration_holds_no_secret_in_the_provider_and_marks_secrets
                 header=HEADER,
             ),
         )
-        return res.written.apply(lambda _: None)
 
-    program()
-    request = monitor.requests["env"]
-    assert request.type == "pulumi-python:dynamic/hive:EnvFile", "the type token is part of every URN"
-    assert set(request.additionalSecretOutputs) == {"owned", "defaults", "written"}, (
+    run_under_mocks(program, mocks, monitor=monitor)
+    (registration,) = monitor.registrations
+    assert registration.type == "pulumi-python:dynamic/hive:EnvFile", "the type token is part of every URN"
+    assert set(registration.additional_secret_outputs) == {"owned", "defaults", "written"}, (
         "every output derived from secret inputs is marked secret"
     )
-    inputs = mocks.inputs["env"]
-    assert rpc.is_rpc_secret(inputs["owned"]), "owned is stored as a secret input, whatever the caller marked"
-    inputs = envfile._plain(inputs)
-    assert inputs["owned"] == [["POSTGRES_PASSWORD", SECRET], ["HIVE_API_KEY", API_KEY]], (
+    inputs = registration.inputs
+    assert isinstance(inputs["owned"], Secret), "owned is stored as a secret input, whatever the caller marked"
+    assert reveal(inputs["owned"]) == [["POSTGRES_PASSWORD", SECRET], ["HIVE_API_KEY", API_KEY]], (
         "owned travels as a list of [key, value] lists"
     )
-    provider_blob = base64.b64decode(inputs["__provider"])
+    provider_blob = base64.b64decode(reveal(inputs["__provider"]))
     assert SECRET.encode() not in provider_blob and API_KEY.encode() not in provider_blob, (
         "the pickled provider must hold no secret"
     )

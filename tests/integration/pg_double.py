@@ -33,15 +33,14 @@ import secrets
 import string
 import threading
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
 import pulumi
-from pulumi.runtime import rpc
 
-from tests.conftest import RegistrationQueries
+from tests.conftest import SECRET_KEYS, RegistrationQueries, reveal, run_main, run_under_mocks
 from tests.integration.pgserver import PgServer
 
 PROVIDER_TYPE = "pulumi:providers:postgresql"
@@ -69,17 +68,6 @@ def pq_quote_literal(value: str) -> str:
     ``\\`` is stored as a different password than the one given.
     """
     return value.replace("\\", "\\\\").replace("'", "''")
-
-
-def reveal(value: Any) -> Any:
-    """Inputs with Pulumi's secret wrappers removed, recursively."""
-    if isinstance(value, dict):
-        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
-            return reveal(value.get("value"))
-        return {k: reveal(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [reveal(v) for v in value]
-    return value
 
 
 def _bool(value: Any, default: bool) -> bool:
@@ -437,42 +425,28 @@ def run_program(
     double: PgDouble,
     program: Callable[[], Any],
     *,
-    project: str = "hive",
-    stack: str = "dev",
     config: Mapping[str, str] | None = None,
-    secret_keys: list[str] | None = None,
+    secret_keys: Sequence[str] = (),
 ) -> PgDouble:
-    """Run ``program`` (a function registering resources, or e.g.
-    ``lambda: runpy.run_path("__main__.py", run_name="__main__")``) under the
-    double as one fresh ``pulumi up`` (new root stack), waiting for every
-    registration; the stack's exports land in ``double.exports``. Raises the
-    first error the double met."""
-    from pulumi.runtime.sync_await import _sync_await
-
-    pulumi.runtime.settings.set_root_resource(None)  # type: ignore[arg-type]
-    pulumi.runtime.set_mocks(double, project=project, stack=stack, preview=False)
-    pulumi.runtime.set_all_config(dict(config or {}), secret_keys or [])
+    """Run ``program`` (a function registering resources) under the double as
+    one fresh ``pulumi up``; the stack's exports land in ``double.exports``,
+    secrets revealed. Raises the first error the double met."""
     errors_before = len(double.errors)
-
     double.exports = {}
-
-    async def body() -> None:
-        program()
-        root = pulumi.runtime.settings.get_root_resource()
-        for key, value in dict(getattr(root, "outputs", None) or {}).items():
-            double.exports[key] = reveal(await pulumi.Output.from_input(value).future())
-        await pulumi.runtime.stack.wait_for_rpcs()
-
     failure: BaseException | None = None
     try:
-        _sync_await(pulumi.runtime.stack.run_pulumi_func(lambda: _sync_await(body())))
+        outputs = run_under_mocks(program, double, config=config, secret_keys=secret_keys)
+        double.exports = {key: reveal(out.value) for key, out in outputs.items()}
     except Exception as exc:  # noqa: BLE001 - re-raised below, with the double's own error first
         failure = exc
-    finally:
-        pulumi.runtime.set_all_config({}, [])
     if len(double.errors) > errors_before:
         typ, name, exc = double.errors[errors_before]
         raise RuntimeError(f"pg_double failed on {typ} {name!r}: {exc}") from exc
     if failure is not None:
         raise failure
     return double
+
+
+def run_main_program(double: PgDouble, config: Mapping[str, str]) -> PgDouble:
+    """The whole ``__main__.py`` through the double, with ``config`` (full keys)."""
+    return run_program(double, run_main, config=config, secret_keys=[f"hive:{k}" for k in SECRET_KEYS])

@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.integration import dbchecks
-from tests.integration.pg_double import PgDouble
+from tests.integration.pg_double import PgDouble, run_main_program
 from tests.integration.pgserver import PgServer
-from tests.integration.test_program_on_postgres import _run
 
 USER = "Hq3xLegacyUser"  # the legacy installer's mixed-case kind of name
 PASSWORD = "Existing-Passw0rd-99"
@@ -48,7 +47,7 @@ def external_run(existing: PgServer, tmp_path_factory: pytest.TempPathFactory) -
         "hive:extensions": json.dumps(["citext"]),
         "hive:envDir": str(tmp_path_factory.mktemp("external-env")),
     }
-    return _run(PgDouble(existing, adopt_existing=False), config), config
+    return run_main_program(PgDouble(existing, adopt_existing=False), config), config
 
 
 def _urls(double: PgDouble) -> dict[str, str]:
@@ -85,7 +84,7 @@ def test_existing_rows_survive_and_modes_work(external_run: tuple[PgDouble, dict
 def test_second_run_changes_nothing(external_run: tuple[PgDouble, dict[str, str]], tmp_path: Path) -> None:
     double, config = external_run
     before = len(double.statements)
-    _run(double, config)
+    run_main_program(double, config)
     assert len(double.statements) == before, "a second up issues no SQL"
     assert dbchecks.scalar(_urls(double)["workspace"], "select body from conversations where id = 2") == "world", (
         "and no row is lost"

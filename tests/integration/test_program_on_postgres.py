@@ -1,29 +1,22 @@
 """The real program (``__main__.py``) through the provider double: what it
 creates in PostgreSQL, checked with the same URL checks as the hand-made layout.
 
-Skipped until ``__main__.py`` is in the tree (or HIVE_PROGRAM_DIR names a
-folder holding it). Docker and the .env writer stay plain mocks: only the
-in-database resources really happen.
+Docker and the .env writer stay plain mocks: only the in-database resources
+really happen.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import runpy
 from pathlib import Path
 
 import pytest
 
 from tests.integration import dbchecks
-from tests.integration.pg_double import PgDouble, run_program
+from tests.integration.pg_double import PgDouble, run_main_program
 from tests.integration.pgserver import PgServer
 
-PROGRAM_DIR = Path(os.environ.get("HIVE_PROGRAM_DIR") or Path(__file__).resolve().parents[2])
-MAIN = PROGRAM_DIR / "__main__.py"
 SCHEMAS = {"workspace": "public", "agent": "agent", "genie": "genie"}
-
-pytestmark = pytest.mark.skipif(not MAIN.exists(), reason=f"no Pulumi program at {MAIN} yet")
 
 
 def _config(pg_server: PgServer, tmp_path: Path) -> dict[str, str]:
@@ -37,25 +30,10 @@ def _config(pg_server: PgServer, tmp_path: Path) -> dict[str, str]:
     }
 
 
-def _run(double: PgDouble, config: dict[str, str]) -> PgDouble:
-    import sys
-
-    sys.path.insert(0, str(PROGRAM_DIR))
-    try:
-        return run_program(
-            double,
-            lambda: runpy.run_path(str(MAIN), run_name="__main__"),
-            config=config,
-            secret_keys=["hive:adminPassword", "hive:dbPassword", "hive:apiKeyBase"],
-        )
-    finally:
-        sys.path.remove(str(PROGRAM_DIR))
-
-
 @pytest.fixture(scope="module")
 def program_run(pg_server: PgServer, tmp_path_factory: pytest.TempPathFactory) -> tuple[PgDouble, dict[str, str]]:
     config = _config(pg_server, tmp_path_factory.mktemp("env"))
-    return _run(PgDouble(pg_server), config), config
+    return run_main_program(PgDouble(pg_server), config), config
 
 
 def _urls(double: PgDouble) -> dict[str, str]:
@@ -87,7 +65,7 @@ def test_program_second_run_changes_nothing_and_keeps_rows(program_run) -> None:
     table = dbchecks.unique("kept")
     dbchecks.execute(url, f"create table {table} (x int)", "insert into " + table + " values (7)")
     before = len(double.statements)
-    _run(double, config)
+    run_main_program(double, config)
     assert len(double.statements) == before
     assert dbchecks.scalar(url, f"select x from {table}") == 7
 
@@ -150,7 +128,7 @@ def test_special_character_password_connects_through_every_url(
         "hive:database": "hive_special",
         "hive:dbPassword": password,
     }
-    double = _run(PgDouble(pg_server), config)
+    double = run_main_program(PgDouble(pg_server), config)
     urls = _urls(double)
     assert len(urls) == 3, "every mode has a URL"
     for mode, url in urls.items():

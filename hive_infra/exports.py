@@ -1,0 +1,49 @@
+"""The shapes of the stack's outputs: pure functions of plain values.
+
+``HiveStack`` calls these inside ``Output.apply`` (or with plain values where
+nothing is secret or unknown), so every output's shape is tested without Pulumi.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from typing import Any
+
+from hive_infra.config import HiveConfig
+from hive_infra.modes import Mode
+from hive_infra.rendering import EnvEntries, env_file_path, env_text
+
+
+def postgres_summary(cfg: HiveConfig, host: str, container: str | None) -> dict[str, Any]:
+    """``{mode, container, host, port, database, user}``: where the server is (no secret)."""
+    return {
+        "mode": cfg.postgres_mode,
+        "container": container,
+        "host": host,
+        "port": cfg.db_port,
+        "database": cfg.database,
+        "user": cfg.db_user,
+    }
+
+
+def ports(cfg: HiveConfig) -> dict[str, dict[str, int]]:
+    """``{mode: {db, api}}``."""
+    return {m.name: asdict(cfg.ports(m)) for m in cfg.mode_table}
+
+
+def schemas(modes: Sequence[Mode]) -> dict[str, str]:
+    """``{mode: schema}``."""
+    return {m.name: m.schema for m in modes}
+
+
+def entry_of(entries: Mapping[str, EnvEntries], key: str) -> dict[str, str]:
+    """``{mode: value}`` of one .env key (``HIVE_DATABASE_URL``, ``HIVE_API_KEY``)."""
+    return {mode: e.as_dict()[key] for mode, e in entries.items()}
+
+
+def env_files(
+    modes: Sequence[Mode], entries: Mapping[str, EnvEntries], env_dir: str, header: str
+) -> dict[str, dict[str, str]]:
+    """``{mode: {path, content}}``: each mode's .env file as the stack would write it new."""
+    return {m.name: {"path": env_file_path(env_dir, m), "content": env_text(entries[m.name], header)} for m in modes}

@@ -1,0 +1,60 @@
+"""The shapes of the stack's outputs, from plain values (no Pulumi)."""
+
+from __future__ import annotations
+
+import io
+
+from dotenv import dotenv_values
+
+from hive_infra import exports, rendering
+from hive_infra.config import parse_config
+from hive_infra.modes import MODES
+
+CFG = parse_config({"modes": '["workspace", "genie"]', "envDir": "conf"})
+
+
+def _entries() -> dict[str, rendering.EnvEntries]:
+    out = {}
+    for mode in CFG.mode_table:
+        endpoint = rendering.DbEndpoint("localhost", 5532, "hive", "hive", f"pw-{mode.name}")
+        out[mode.name] = rendering.env_entries(mode, CFG.ports(mode), endpoint, "B" * 43)
+    return out
+
+
+def test_postgres_summary_names_the_server_without_secrets() -> None:
+    summary = exports.postgres_summary(CFG, "localhost", "hive-postgres-shared")
+    assert summary == {
+        "mode": "container",
+        "container": "hive-postgres-shared",
+        "host": "localhost",
+        "port": 5532,
+        "database": "hive",
+        "user": "hive",
+    }, "where the shared server is and who logs in, nothing secret"
+
+
+def test_ports_and_schemas_cover_the_selected_modes_only() -> None:
+    assert exports.ports(CFG) == {"workspace": {"db": 5532, "api": 8886}, "genie": {"db": 5532, "api": 48886}}, (
+        "each selected mode's ports from the one port function"
+    )
+    assert exports.schemas(CFG.mode_table) == {"workspace": "public", "genie": "genie"}, "schema per selected mode"
+
+
+def test_entry_of_picks_one_key_per_mode() -> None:
+    entries = _entries()
+    urls = exports.entry_of(entries, "HIVE_DATABASE_URL")
+    assert set(urls) == {"workspace", "genie"}, "one URL per selected mode"
+    assert "pw-genie@" in urls["genie"] and "pw-workspace@" in urls["workspace"], "each mode's own entry"
+    keys = exports.entry_of(entries, "HIVE_API_KEY")
+    assert keys["genie"] == "hive_genie_" + "B" * 43, "the mode's key"
+
+
+def test_env_files_are_the_rendered_text_at_the_mode_path() -> None:
+    files = exports.env_files(CFG.mode_table, _entries(), CFG.env_dir, "# header")
+    assert {m: f["path"] for m, f in files.items()} == {"workspace": "conf/.env", "genie": "conf/.env.genie"}, (
+        "the legacy file names under envDir"
+    )
+    genie = dotenv_values(stream=io.StringIO(files["genie"]["content"]))
+    assert genie["HIVE_API_PORT"] == "48886" and genie["POSTGRES_PASSWORD"] == "pw-genie", "the mode's values"
+    assert files["genie"]["content"].startswith("# header\n"), "the header leads a new file"
+    assert MODES["agent"].name not in files, "an unselected mode gets no file"
