@@ -11,6 +11,7 @@ hive = HiveStack("hive", HiveStackArgs(config=config, project=pulumi.get_project
 pulumi.export("postgres", hive.postgres)
 pulumi.export("ports", hive.ports)
 pulumi.export("schemas", hive.schemas)
+pulumi.export("databases", hive.databases)
 pulumi.export("databaseUrls", pulumi.Output.secret(hive.database_urls))
 pulumi.export("apiKeys", pulumi.Output.secret(hive.api_keys))
 pulumi.export("envFiles", pulumi.Output.secret(hive.env_files))

@@ -28,6 +28,7 @@ import pulumi
 from hive_infra import rules
 from hive_infra.layout import DockerNames
 from hive_infra.modes import MODE_NAMES, MODES, Mode
+from hive_infra.placement import DATABASE_ISOLATION, DatabasePlan, Placement, database_plans, place
 from hive_infra.ports import ModePorts, mode_ports
 from hive_infra.rules import CONTAINER_MODE, EXTERNAL_MODE, Problems
 
@@ -91,7 +92,18 @@ class HiveConfig:
     api_port: int = setting(
         8886, "Base API port; agent and genie write 3 and 4 in front (38886, 48886).", rules.check_port
     )
-    database: str = setting("hive", "The database every mode shares.", rules.check_database_name)
+    database: str = setting(
+        "hive",
+        "Base database name: workspace's database (agent and genie add `_agent`, `_genie` with "
+        "isolation=database), or the one database of every mode with isolation=schema.",
+        rules.check_database_name,
+    )
+    isolation: str = setting(
+        DATABASE_ISOLATION,
+        "`database`: a database per mode in the shared server, so no mode sees another's rows; `schema`: one "
+        "database, a schema per mode (the application's own schemas are then shared by every mode).",
+        rules.check_isolation,
+    )
     db_user: str = setting("hive", "Login role of the application (not a superuser).", rules.check_not_reserved_role)
     db_password: str | None = secret_setting(
         "Password of dbUser; at least 16 characters.",
@@ -164,7 +176,12 @@ class HiveConfig:
     adopt_database: bool = setting(
         False,
         "dbUser and database exist already (an existing server): the stack neither creates, alters nor drops "
-        "them; needs dbPassword.",
+        "them; it creates the other modes' databases; needs dbPassword.",
+    )
+    allow_isolation_change: bool = setting(
+        False,
+        "Let `pulumi up` change isolation on a stack deployed with the other one (back up first: the modes' "
+        "existing rows stay where they are).",
     )
 
     @property
@@ -198,9 +215,15 @@ class HiveConfig:
     def ports(self, mode: Mode) -> ModePorts:
         return mode_ports(mode, self.db_port, self.api_port)
 
-    def own_schemas(self) -> tuple[str, ...]:
-        """Schemas the stack creates: one per selected mode that is not public."""
-        return tuple(m.schema for m in self.mode_table if not m.uses_public_schema)
+    @property
+    def placements(self) -> tuple[Placement, ...]:
+        """Where each selected mode's data lives, in the order of ``modes``."""
+        return tuple(place(m, self.database, self.isolation) for m in self.mode_table)
+
+    def database_plans(self) -> tuple[DatabasePlan, ...]:
+        """The databases the stack puts objects in; ``database`` itself is an
+        existing one where the stack does not manage the role and database."""
+        return database_plans(self.placements, self.database, base_exists=not self.manages_role_and_database)
 
 
 # --- the declarations, read back ------------------------------------------------

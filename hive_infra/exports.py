@@ -12,13 +12,16 @@ from typing import Any
 
 from hive_infra.config import HiveConfig
 from hive_infra.modes import Mode
+from hive_infra.placement import Placement
 from hive_infra.rendering import EnvEntries, env_file_path, env_text
 
 
 def postgres_summary(cfg: HiveConfig, host: str, container: str | None) -> dict[str, Any]:
-    """``{mode, container, host, port, database, user}``: where the server is (no secret)."""
+    """``{mode, isolation, container, host, port, database, user}``: where the
+    server is (no secret); ``database`` is the base name (see ``databases``)."""
     return {
         "mode": cfg.postgres_mode,
+        "isolation": cfg.isolation,
         "container": container,
         "host": host,
         "port": cfg.db_port,
@@ -35,6 +38,11 @@ def ports(cfg: HiveConfig) -> dict[str, dict[str, int]]:
 def schemas(modes: Sequence[Mode]) -> dict[str, str]:
     """``{mode: schema}``."""
     return {m.name: m.schema for m in modes}
+
+
+def databases(placements: Sequence[Placement]) -> dict[str, str]:
+    """``{mode: database}``."""
+    return {p.mode.name: p.database for p in placements}
 
 
 def entry_of(entries: Mapping[str, EnvEntries], key: str) -> dict[str, str]:

@@ -26,6 +26,9 @@ class Mode:
     api_container_suffix: str
     #: Suffix of the legacy per-mode PostgreSQL container (``hive-<suffix>``).
     legacy_postgres_suffix: str
+    #: Appended to the base database name for the mode's own database, as the
+    #: legacy installs named them (``hive``, ``hive_agent``, ``hive_genie``).
+    database_suffix: str
 
     @property
     def uses_public_schema(self) -> bool:
@@ -33,14 +36,15 @@ class Mode:
 
 
 PUBLIC_SCHEMA = "public"
-#: Schema that holds the configured extensions, on every role's search_path.
+#: Schema that holds the configured extensions in the one-database layout
+#: (``isolation=schema``), on every mode's search_path.
 EXTENSIONS_SCHEMA = "extensions"
 
 MODES: Mapping[str, Mode] = MappingProxyType(
     {
-        "workspace": Mode("workspace", "", PUBLIC_SCHEMA, ".env", "agents", "postgres"),
-        "agent": Mode("agent", "3", "agent", ".env.agent", "agent-dev-server", "postgres-agent"),
-        "genie": Mode("genie", "4", "genie", ".env.genie", "genie-server", "postgres-genie"),
+        "workspace": Mode("workspace", "", PUBLIC_SCHEMA, ".env", "agents", "postgres", ""),
+        "agent": Mode("agent", "3", "agent", ".env.agent", "agent-dev-server", "postgres-agent", "_agent"),
+        "genie": Mode("genie", "4", "genie", ".env.genie", "genie-server", "postgres-genie", "_genie"),
     }
 )
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_docker as docker
 
-from hive_infra.layout import DATA_MOUNT, PGDATA, POSTGRES_CONTAINER_PORT
+from hive_infra.layout import DATA_MOUNT, PGDATA, POSTGRES_CONTAINER_PORT, DockerNames
 
 #: The legacy compose file's tuning flags.
 TUNING = ("max_connections=200", "shared_buffers=256MB", "effective_cache_size=1GB")
@@ -19,9 +19,8 @@ WAIT_TIMEOUT_SECONDS = 300
 @dataclass(frozen=True)
 class SharedPostgresArgs:
     image: str
-    container_name: str
-    network_name: str
-    volume_name: str
+    #: The container's, network's and volume's names.
+    names: DockerNames
     bind_address: str
     host_port: int
     admin_password: pulumi.Input[str] = field(repr=False)
@@ -53,38 +52,44 @@ class SharedPostgres(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: SharedPostgresArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("hive:index:SharedPostgres", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        labels = [docker.ContainerLabelArgs(label=k, value=v) for k, v in args.labels]
-
+        self._name, self._args = name, args
+        # Named Docker objects cannot exist twice: replace by deleting first.
+        self._named = pulumi.ResourceOptions(parent=self, delete_before_replace=True)
         image = docker.RemoteImage(
             f"{name}-image",
             name=args.image,
             # Other containers on the machine may use the same image.
             keep_locally=True,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        # Named Docker objects cannot exist twice: replace by deleting first.
-        named = pulumi.ResourceOptions(parent=self, delete_before_replace=True)
         self.network = docker.Network(
             f"{name}-network",
-            name=args.network_name,
+            name=args.names.network,
             labels=[docker.NetworkLabelArgs(label=k, value=v) for k, v in args.labels],
-            opts=named,
+            opts=self._named,
         )
-        # The data outlives containers: a named volume, or an existing host folder
-        # (e.g. a legacy ./data/postgres) bind-mounted in its place.
-        if args.data_path is None:
-            self.volume = docker.Volume(
-                f"{name}-data",
-                name=args.volume_name,
-                labels=[docker.VolumeLabelArgs(label=k, value=v) for k, v in args.labels],
-                opts=pulumi.ResourceOptions.merge(named, pulumi.ResourceOptions(protect=args.protect_data)),
-            )
-            data = docker.ContainerVolumeArgs(volume_name=self.volume.name, container_path=DATA_MOUNT)
-        else:
-            self.volume = None
-            data = docker.ContainerVolumeArgs(host_path=args.data_path, container_path=DATA_MOUNT)
+        self.volume, data = self._build_data()
+        self.container = self._build_container(image, data)
+        self.container_name = self.container.name
+        self.network_name = self.network.name
+        self.register_outputs({"container_name": self.container_name, "network_name": self.network_name})
 
+    def _build_data(self) -> tuple[docker.Volume | None, docker.ContainerVolumeArgs]:
+        """The data outlives containers: a named volume, or an existing host
+        folder (e.g. a legacy ./data/postgres) bind-mounted in its place."""
+        args = self._args
+        if args.data_path is not None:
+            return None, docker.ContainerVolumeArgs(host_path=args.data_path, container_path=DATA_MOUNT)
+        volume = docker.Volume(
+            f"{self._name}-data",
+            name=args.names.postgres_volume,
+            labels=[docker.VolumeLabelArgs(label=k, value=v) for k, v in args.labels],
+            opts=pulumi.ResourceOptions.merge(self._named, pulumi.ResourceOptions(protect=args.protect_data)),
+        )
+        return volume, docker.ContainerVolumeArgs(volume_name=volume.name, container_path=DATA_MOUNT)
+
+    def _build_container(self, image: docker.RemoteImage, data: docker.ContainerVolumeArgs) -> docker.Container:
+        args = self._args
         envs: pulumi.Output[list[str]] = pulumi.Output.secret(
             pulumi.Output.from_input(args.admin_password).apply(
                 lambda password: [
@@ -94,9 +99,10 @@ class SharedPostgres(pulumi.ComponentResource):
                 ]
             )
         )
-        self.container = docker.Container(
-            f"{name}-container",
-            name=args.container_name,
+        container_name = args.names.postgres_container
+        return docker.Container(
+            f"{self._name}-container",
+            name=container_name,
             image=image.image_id,
             envs=envs,
             command=postgres_command(),
@@ -107,7 +113,7 @@ class SharedPostgres(pulumi.ComponentResource):
             ],
             volumes=[data],
             networks_advanced=[
-                docker.ContainerNetworksAdvancedArgs(name=self.network.name, aliases=[args.container_name]),
+                docker.ContainerNetworksAdvancedArgs(name=self.network.name, aliases=[container_name]),
             ],
             healthcheck=docker.ContainerHealthcheckArgs(
                 # -h 127.0.0.1: during first init the server listens on the socket only.
@@ -120,9 +126,6 @@ class SharedPostgres(pulumi.ComponentResource):
             wait=True,
             wait_timeout=WAIT_TIMEOUT_SECONDS,
             restart="unless-stopped",
-            labels=labels,
-            opts=named,
+            labels=[docker.ContainerLabelArgs(label=k, value=v) for k, v in args.labels],
+            opts=self._named,
         )
-        self.container_name = self.container.name
-        self.network_name = self.network.name
-        self.register_outputs({"container_name": self.container_name, "network_name": self.network_name})

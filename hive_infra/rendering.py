@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from hive_infra.dotenv_text import format_line
-from hive_infra.modes import EXTENSIONS_SCHEMA, Mode
+from hive_infra.modes import Mode
+from hive_infra.placement import Placement
 from hive_infra.ports import ModePorts
 
 URL_SCHEME = "postgresql+psycopg"
@@ -19,50 +20,41 @@ API_KEY_PREFIX = "hive"
 
 @dataclass(frozen=True)
 class DbEndpoint:
-    """Where and as whom a mode connects. ``password`` is a secret."""
+    """Where and as whom a consumer connects to the server. ``password`` is a secret."""
 
     host: str
     port: int
-    database: str
     user: str
     password: str
     #: libpq sslmode to put in URLs; None leaves libpq's default.
     sslmode: str | None = None
 
     def __repr__(self) -> str:  # keep the password out of logs and tracebacks
-        return (
-            f"DbEndpoint(host={self.host!r}, port={self.port}, "
-            f"database={self.database!r}, user={self.user!r}, password=***)"
-        )
+        return f"DbEndpoint(host={self.host!r}, port={self.port}, user={self.user!r}, password=***)"
 
 
-def search_path(mode: Mode) -> tuple[str, ...]:
-    """The schemas a mode resolves unqualified names in, in order."""
-    return (mode.schema, EXTENSIONS_SCHEMA)
+def url_host(host: str) -> str:
+    """``host`` as a URL writes it: an IPv6 literal in brackets, its zone's ``%`` as ``%25``."""
+    bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    return f"[{bare.replace('%', '%25')}]" if ":" in bare else bare
 
 
-def _url_host(host: str) -> str:
-    return f"[{host}]" if ":" in host else host
-
-
-def database_url(endpoint: DbEndpoint, mode: Mode) -> str:
+def database_url(endpoint: DbEndpoint, placement: Placement) -> str:
     """The SQLAlchemy URL a mode connects with.
 
-    User and password are percent-encoded whatever they hold. Modes with a
-    schema of their own pass ``options=-csearch_path=<schema>,extensions``,
-    percent-encoded so that SQLAlchemy and libpq both decode it; the public
-    mode relies on the role's default search_path. An endpoint with an
-    ``sslmode`` (a server elsewhere) adds it, so the app verifies as asked.
+    User and password are percent-encoded whatever they hold. A mode whose
+    search_path differs from the role's default passes
+    ``options=-csearch_path=<schemas>``, percent-encoded so that SQLAlchemy and
+    libpq both decode it; workspace relies on the role's default. An endpoint
+    with an ``sslmode`` (a server elsewhere) adds it, so the app verifies as asked.
     """
     user = quote(endpoint.user, safe="")
     password = quote(endpoint.password, safe="")
-    url = (
-        f"{URL_SCHEME}://{user}:{password}@{_url_host(endpoint.host)}:"
-        f"{endpoint.port}/{quote(endpoint.database, safe='')}"
-    )
+    database = quote(placement.database, safe="")
+    url = f"{URL_SCHEME}://{user}:{password}@{url_host(endpoint.host)}:{endpoint.port}/{database}"
     query = []
-    if not mode.uses_public_schema:
-        query.append("options=" + quote(f"-csearch_path={','.join(search_path(mode))}", safe="-"))
+    if placement.url_search_path is not None:
+        query.append("options=" + quote(f"-csearch_path={','.join(placement.url_search_path)}", safe="-"))
     if endpoint.sslmode is not None:
         query.append(f"sslmode={endpoint.sslmode}")
     return f"{url}?{'&'.join(query)}" if query else url
@@ -95,7 +87,7 @@ class EnvEntries:
         return dict(self.all())
 
 
-def env_entries(mode: Mode, ports: ModePorts, endpoint: DbEndpoint, api_key_base: str) -> EnvEntries:
+def env_entries(placement: Placement, ports: ModePorts, endpoint: DbEndpoint, api_key_base: str) -> EnvEntries:
     """The keys of a mode's .env file.
 
     ``endpoint`` says how this consumer reaches PostgreSQL: ``localhost`` and
@@ -105,14 +97,14 @@ def env_entries(mode: Mode, ports: ModePorts, endpoint: DbEndpoint, api_key_base
     """
     owned = (
         ("HIVE_API_PORT", str(ports.api)),
-        ("HIVE_DATABASE_URL", database_url(endpoint, mode)),
-        ("HIVE_DB_SCHEMA", mode.schema),
+        ("HIVE_DATABASE_URL", database_url(endpoint, placement)),
+        ("HIVE_DB_SCHEMA", placement.schema),
         ("POSTGRES_HOST", endpoint.host),
         ("POSTGRES_PORT", str(endpoint.port)),
         ("POSTGRES_USER", endpoint.user),
         ("POSTGRES_PASSWORD", endpoint.password),
-        ("POSTGRES_DB", endpoint.database),
-        ("HIVE_API_KEY", api_key(mode, api_key_base)),
+        ("POSTGRES_DB", placement.database),
+        ("HIVE_API_KEY", api_key(placement.mode, api_key_base)),
     )
     defaults = (
         ("HIVE_ENVIRONMENT", "development"),

@@ -17,6 +17,7 @@ from typing import Any
 
 from hive_infra.layout import is_this_machine
 from hive_infra.modes import MODE_NAMES, MODES
+from hive_infra.placement import ISOLATIONS, database_name
 from hive_infra.ports import MAX_PORT, MIN_PORT, mode_ports, port_in_range
 
 #: Plain lower-case PostgreSQL identifiers (no quoting needed anywhere).
@@ -218,6 +219,11 @@ def check_extensions(names: tuple[str, ...]) -> Iterator[str]:
         yield "lists an extension twice; list each once"
 
 
+def check_isolation(isolation: str) -> Iterator[str]:
+    if isolation not in ISOLATIONS:
+        yield f"{isolation!r} is not an isolation; use {' or '.join(ISOLATIONS)}"
+
+
 def check_postgres_mode(mode: str) -> Iterator[str]:
     if mode not in POSTGRES_MODES:
         yield f"{mode!r} is not a mode; use {' or '.join(POSTGRES_MODES)}"
@@ -241,6 +247,7 @@ def check_together(values: Mapping[str, Any], problems: Problems) -> None:
     """The rules that relate keys; ``values`` maps key names to parsed values
     (None where a key is unset or failed to parse)."""
     _check_derived_ports(values, problems)
+    _check_derived_databases(values, problems)
     _check_roles(values, problems)
     mode = values["postgresMode"]
     if mode == CONTAINER_MODE:
@@ -274,6 +281,24 @@ def _check_derived_ports(values: Mapping[str, Any], problems: Problems) -> None:
                 f"mode {name}'s API port {port} collides with {owners[port]}; change dbPort or apiPort",
             )
         owners.setdefault(port, f"mode {name}'s API port")
+
+
+def _check_derived_databases(values: Mapping[str, Any], problems: Problems) -> None:
+    """Every mode's own database name (``<database>_<mode>``) is a plain identifier too."""
+    modes, base, isolation = values["modes"], values["database"], values["isolation"]
+    if modes is None or isolation not in ISOLATIONS or identifier_problem(base) is not None:
+        return
+    for name in dict.fromkeys(modes):
+        mode = MODES.get(name)
+        if mode is None:
+            continue
+        derived = database_name(base, mode, isolation)
+        if derived != base and identifier_problem(derived) is not None:
+            problems.add(
+                "database",
+                f"gives mode {name} the database {derived!r}, longer than PostgreSQL's 63 characters; "
+                f"use a base name of at most {63 - len(mode.database_suffix)} characters",
+            )
 
 
 def _check_roles(values: Mapping[str, Any], problems: Problems) -> None:

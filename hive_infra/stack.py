@@ -11,12 +11,14 @@ import pulumi_docker as docker
 from hive_infra import exports, rendering
 from hive_infra.api import HiveApi, HiveApiArgs
 from hive_infra.config import HiveConfig
-from hive_infra.database import HiveDatabase, HiveDatabaseArgs
+from hive_infra.database import AdminConnection, HiveDatabase, HiveDatabaseArgs
 from hive_infra.envfile import EnvFile, EnvFileArgs
 from hive_infra.layout import POSTGRES_CONTAINER_PORT, STACK_LABEL, local_host_for, stack_label_value
 from hive_infra.modes import Mode
+from hive_infra.placement import role_search_path
 from hive_infra.postgres import SharedPostgres, SharedPostgresArgs
 from hive_infra.secrets import HiveSecrets, HiveSecretsArgs
+from hive_infra.stack_layout import StackLayout, StackLayoutArgs
 
 #: Each mode's .env entries, by mode name.
 Entries = pulumi.Output[dict[str, rendering.EnvEntries]]
@@ -39,6 +41,10 @@ class HiveStack(pulumi.ComponentResource):
     ports: dict[str, dict[str, int]]
     #: {mode: schema}
     schemas: dict[str, str]
+    #: {mode: database}
+    databases: dict[str, str]
+    #: The record of the layout every other resource waits for.
+    layout: StackLayout
     #: {mode: url}, secret
     database_urls: pulumi.Output[dict[str, str]]
     #: {mode: key}, secret
@@ -56,7 +62,17 @@ class HiveStack(pulumi.ComponentResource):
         self._labels = ((STACK_LABEL, stack_label_value(args.project, args.stack)),)
         self._header = rendering.env_header(args.project, args.stack)
 
-        self._secrets = self._build_secrets()
+        # First, and waited for by everything else: refuses an unannounced change of layout.
+        self.layout = StackLayout(
+            f"{name}-layout",
+            StackLayoutArgs(cfg.isolation, exports.databases(cfg.placements), cfg.allow_isolation_change),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        # A server the stack does not create has its admin password already: never generated.
+        supplied = HiveSecretsArgs(
+            cfg.admin_password, cfg.db_password, cfg.api_key_base, generate_admin=not cfg.external
+        )
+        self._secrets = HiveSecrets(f"{name}-secrets", supplied, opts=self._child())
         server = None if cfg.external else self._build_server()
         # Where this machine (the provider, the .env files) reaches PostgreSQL.
         self._db_host = (cfg.postgres_host or "") if cfg.external else local_host_for(cfg.bind_address)
@@ -68,6 +84,7 @@ class HiveStack(pulumi.ComponentResource):
 
         self.ports = exports.ports(cfg)
         self.schemas = exports.schemas(cfg.mode_table)
+        self.databases = exports.databases(cfg.placements)
         container: pulumi.Input[str | None] = server.container_name if server is not None else None
         self.postgres = pulumi.Output.from_input(container).apply(
             lambda name: exports.postgres_summary(cfg, self._db_host, name)
@@ -84,28 +101,15 @@ class HiveStack(pulumi.ComponentResource):
                 "postgres": self.postgres,
                 "ports": self.ports,
                 "schemas": self.schemas,
+                "databases": self.databases,
                 "database_urls": self.database_urls,
                 "api_keys": self.api_keys,
                 "env_files": self.env_files,
             }
         )
 
-    def _child(self, **options: Any) -> pulumi.ResourceOptions:
-        return pulumi.ResourceOptions(parent=self, **options)
-
-    def _build_secrets(self) -> HiveSecrets:
-        cfg = self._cfg
-        return HiveSecrets(
-            f"{self._name}-secrets",
-            HiveSecretsArgs(
-                admin_password=cfg.admin_password,
-                db_password=cfg.db_password,
-                api_key_base=cfg.api_key_base,
-                # A server the stack does not create has its admin password already.
-                generate_admin=not cfg.external,
-            ),
-            opts=self._child(),
-        )
+    def _child(self) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, depends_on=[self.layout])
 
     def _build_server(self) -> SharedPostgres:
         cfg = self._cfg
@@ -113,9 +117,7 @@ class HiveStack(pulumi.ComponentResource):
             f"{self._name}-postgres",
             SharedPostgresArgs(
                 image=cfg.postgres_image,
-                container_name=cfg.names.postgres_container,
-                network_name=cfg.names.network,
-                volume_name=cfg.names.postgres_volume,
+                names=cfg.names,
                 bind_address=cfg.bind_address,
                 host_port=cfg.db_port,
                 admin_user=cfg.admin_user,
@@ -132,21 +134,23 @@ class HiveStack(pulumi.ComponentResource):
         return HiveDatabase(
             f"{self._name}-database",
             HiveDatabaseArgs(
-                host=self._db_host,
-                port=cfg.db_port,
-                admin_user=cfg.admin_user,
-                admin_password=self._secrets.admin_password,
-                sslmode=cfg.effective_ssl_mode,
-                database=cfg.database,
+                admin=AdminConnection(
+                    host=self._db_host,
+                    port=cfg.db_port,
+                    user=cfg.admin_user,
+                    password=self._secrets.admin_password,
+                    sslmode=cfg.effective_ssl_mode,
+                    superuser=not cfg.external,
+                ),
                 user=cfg.db_user,
                 password=self._secrets.db_password,
-                schemas=cfg.own_schemas(),
+                databases=cfg.database_plans(),
                 extensions=cfg.extensions,
+                role_search_path=role_search_path(cfg.isolation),
+                manage_role=cfg.manages_role_and_database,
                 server=server.container if server is not None else None,
                 deleted_with_server=server is not None,
-                drop_schemas_on_destroy=cfg.drop_schemas_on_destroy,
-                admin_is_superuser=not cfg.external,
-                manage_role_and_database=cfg.manages_role_and_database,
+                drop_on_destroy=cfg.drop_schemas_on_destroy,
             ),
             opts=self._child(),
         )
@@ -160,19 +164,16 @@ class HiveStack(pulumi.ComponentResource):
 
         def render(values: list[Any]) -> dict[str, rendering.EnvEntries]:
             password, key_base = values
-            result = {}
-            for mode in cfg.mode_table:
-                ports = cfg.ports(mode)
-                endpoint = rendering.DbEndpoint(
-                    host=host,
-                    port=ports.db if port is None else port,
-                    database=cfg.database,
-                    user=cfg.db_user,
-                    password=password,
-                    sslmode=url_sslmode,
-                )
-                result[mode.name] = rendering.env_entries(mode, ports, endpoint, key_base)
-            return result
+            endpoint = rendering.DbEndpoint(
+                host=host,
+                port=cfg.db_port if port is None else port,
+                user=cfg.db_user,
+                password=password,
+                sslmode=url_sslmode,
+            )
+            return {
+                p.mode.name: rendering.env_entries(p, cfg.ports(p.mode), endpoint, key_base) for p in cfg.placements
+            }
 
         secrets = self._secrets
         return pulumi.Output.secret(pulumi.Output.all(secrets.db_password, secrets.api_key_base).apply(render))

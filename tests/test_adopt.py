@@ -19,6 +19,7 @@ from hive_infra import adopt
 from hive_infra.__main__ import main
 from hive_infra.dotenv_text import format_line
 from hive_infra.modes import MODES
+from hive_infra.placement import Placement
 from hive_infra.rendering import DbEndpoint, database_url
 from hive_infra.rules import IDENTIFIER, PLACEHOLDER_WORDS, placeholder_in
 
@@ -258,7 +259,7 @@ def _endpoint_strategy() -> st.SearchStrategy[tuple[str, str, str, int]]:
 def test_url_round_trip_any_user_and_password(values: tuple[str, str, str, int]) -> None:
     user, password, database, port = values
     for mode in MODES.values():
-        url = database_url(DbEndpoint("localhost", port, database, user, password), mode)
+        url = database_url(DbEndpoint("localhost", port, user, password), Placement(mode, database, "public"))
         parsed = adopt.parse_database_url(url, "HIVE_DATABASE_URL in .env")
         assert (parsed.user, parsed.password) == (user, password), (
             "any user/password percent-encoded into a URL must come back unchanged"
@@ -277,7 +278,7 @@ _valid_password = st.text(
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(_valid_user, _valid_password)
 def test_cli_round_trip_from_a_file(tmp_path: Path, user: str, password: str) -> None:
-    url = database_url(DbEndpoint("localhost", 5532, "hive", user, password), MODES["workspace"])
+    url = database_url(DbEndpoint("localhost", 5532, user, password), Placement(MODES["workspace"], "hive", "public"))
     env = write(tmp_path, ".env", "# legacy\n" + format_line("HIVE_DATABASE_URL", url) + "\n")
     result = run_adopt("--env-file", str(env), "--print-secret", "dbPassword")
     assert result.code == 0, f"a valid URL in a .env must adopt; stderr:\n{result.err}"
@@ -650,3 +651,28 @@ def test_module_entry_point_and_printed_pipe_work(env_file: Path) -> None:
     assert shlex.split(consumer) == ["pulumi", "config", "set", "--secret", "hive:dbPassword"], (
         "the consumer half must read the secret from stdin"
     )
+
+
+# --- database names per mode ----------------------------------------------------------------
+
+
+def test_legacy_per_mode_database_names_match_the_default_isolation(tmp_path: Path) -> None:
+    url = f"postgresql+psycopg://{USER}:{PASSWORD}@localhost:35532/hive_agent"
+    agent = write(tmp_path, ".env.agent", f"HIVE_DATABASE_URL={url}\nHIVE_API_KEY=hive_agent_{BASE}\n")
+    env = write(tmp_path, ".env", legacy_env())
+    result = run_adopt("--env-file", str(env), "--env-file", str(agent))
+    assert result.code == 0, f"the legacy layout adopts; stderr:\n{result.err}"
+    assert "database name differs" not in result.err, "hive and hive_agent are one base name, as the stack derives"
+    assert "seed's layout" not in result.err, "a legacy per-mode database is not the one-database layout"
+    assert not any("hive:database" in line and "hive_agent" in line for line in result.lines), (
+        "the base name is set, never a mode's own database"
+    )
+
+
+def test_one_shared_database_is_called_out(tmp_path: Path) -> None:
+    agent = write(tmp_path, ".env.agent", _agent_env())  # names database 'hive', the seed's shared one
+    env = write(tmp_path, ".env", legacy_env())
+    result = run_adopt("--env-file", str(env), "--env-file", str(agent))
+    assert result.code == 0, "still adoptable"
+    assert "names the database 'hive', not 'hive_agent'" in result.err, "the mixed layout is detected"
+    assert "hive:isolation schema" in result.err, "and the way to keep the modes' rows together is named"

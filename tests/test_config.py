@@ -37,7 +37,12 @@ def test_defaults_are_the_legacy_layout() -> None:
         "hive-agent-dev-server",
         "hive-genie-server",
     ], "API containers keep the legacy compose names"
-    assert cfg.own_schemas() == ("agent", "genie"), "public is never a schema the stack creates"
+    assert cfg.isolation == "database", "each mode's data in its own database by default"
+    assert [(p.name, p.schemas) for p in cfg.database_plans()] == [
+        ("hive", ()),
+        ("hive_agent", ("agent",)),
+        ("hive_genie", ("genie",)),
+    ], "the legacy database names; public is never a schema the stack creates"
 
 
 def test_pulumi_yaml_declares_every_key_with_a_default_and_only_those() -> None:
@@ -152,6 +157,8 @@ BAD_CONFIGS = [
     ({"namePrefix": "-bad"}, "hive:namePrefix", "Docker name"),
     ({"extensions": ["Vector"]}, "hive:extensions", "extension name"),
     ({"envDir": ""}, "hive:envDir", "is empty"),
+    ({"isolation": "tables"}, "hive:isolation", "not an isolation"),
+    ({"database": "d" * 58}, "hive:database", "longer than PostgreSQL's 63"),
 ]
 
 
@@ -212,7 +219,9 @@ def test_any_api_port_is_accepted_or_rejected_with_a_reason(api: int) -> None:
 
 def test_modes_subset_keeps_table_order_given() -> None:
     cfg = parse_config(raw(modes=["genie", "workspace"]))
-    assert cfg.modes == ("genie", "workspace") and cfg.own_schemas() == ("genie",), "the user's order is kept"
+    assert cfg.modes == ("genie", "workspace") and [p.name for p in cfg.database_plans()] == ["hive_genie", "hive"], (
+        "the user's order is kept"
+    )
 
 
 def test_config_module_is_pure(tmp_path: Path) -> None:

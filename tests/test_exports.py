@@ -15,9 +15,10 @@ CFG = parse_config({"modes": '["workspace", "genie"]', "envDir": "conf"})
 
 def _entries() -> dict[str, rendering.EnvEntries]:
     out = {}
-    for mode in CFG.mode_table:
-        endpoint = rendering.DbEndpoint("localhost", 5532, "hive", "hive", f"pw-{mode.name}")
-        out[mode.name] = rendering.env_entries(mode, CFG.ports(mode), endpoint, "B" * 43)
+    for placement in CFG.placements:
+        mode = placement.mode
+        endpoint = rendering.DbEndpoint("localhost", 5532, "hive", f"pw-{mode.name}")
+        out[mode.name] = rendering.env_entries(placement, CFG.ports(mode), endpoint, "B" * 43)
     return out
 
 
@@ -25,6 +26,7 @@ def test_postgres_summary_names_the_server_without_secrets() -> None:
     summary = exports.postgres_summary(CFG, "localhost", "hive-postgres-shared")
     assert summary == {
         "mode": "container",
+        "isolation": "database",
         "container": "hive-postgres-shared",
         "host": "localhost",
         "port": 5532,
@@ -38,6 +40,7 @@ def test_ports_and_schemas_cover_the_selected_modes_only() -> None:
         "each selected mode's ports from the one port function"
     )
     assert exports.schemas(CFG.mode_table) == {"workspace": "public", "genie": "genie"}, "schema per selected mode"
+    assert exports.databases(CFG.placements) == {"workspace": "hive", "genie": "hive_genie"}, "a database per mode"
 
 
 def test_entry_of_picks_one_key_per_mode() -> None:

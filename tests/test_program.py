@@ -33,6 +33,50 @@ def preview() -> ProgramRun:
     return run_program(preview=True)
 
 
+@pytest.fixture(scope="module")
+def schema_up() -> ProgramRun:
+    """The seed's one-database layout (``isolation=schema``)."""
+    return run_program({"isolation": "schema"})
+
+
+LAYOUT = "pulumi-python:dynamic/hive:StackLayout"
+#: The workspace database's URN as the program before ``isolation`` existed
+#: registered it (commit a732976, same mocks): an upgrade must not replace it.
+OLD_WORKSPACE_DATABASE_URN = (
+    "urn:pulumi:dev::hive::hive:index:HiveDatabase$postgresql:index/database:Database::hive-database-database"
+)
+COMMON = [
+    ("hive:index:HiveStack", "hive"),
+    (LAYOUT, "hive-layout"),
+    ("hive:index:HiveSecrets", "hive-secrets"),
+    ("random:index/randomPassword:RandomPassword", "hive-secrets-admin-password"),
+    ("random:index/randomPassword:RandomPassword", "hive-secrets-db-password"),
+    ("random:index/randomPassword:RandomPassword", "hive-secrets-api-key-base"),
+    ("hive:index:SharedPostgres", "hive-postgres"),
+    ("docker:index/remoteImage:RemoteImage", "hive-postgres-image"),
+    ("docker:index/network:Network", "hive-postgres-network"),
+    ("docker:index/volume:Volume", "hive-postgres-data"),
+    (CONTAINER, "hive-postgres-container"),
+    ("hive:index:HiveDatabase", "hive-database"),
+    ("pulumi:providers:postgresql", "hive-database-provider"),
+    (PG + "role:Role", "hive-database-role"),
+    (PG + "database:Database", "hive-database-database"),
+    (PG + "extension:Extension", "hive-database-extension-vector"),
+    (PG + "schema:Schema", "hive-database-schema-agent"),
+    (PG + "schema:Schema", "hive-database-schema-genie"),
+    ("docker:index/remoteImage:RemoteImage", "hive-api-image"),
+    ("hive:index:HiveApi", "hive-api-workspace"),
+    ("hive:index:HiveApi", "hive-api-agent"),
+    ("hive:index:HiveApi", "hive-api-genie"),
+    (CONTAINER, "hive-api-workspace-container"),
+    (CONTAINER, "hive-api-agent-container"),
+    (CONTAINER, "hive-api-genie-container"),
+    (ENVFILE, "hive-envfile-workspace"),
+    (ENVFILE, "hive-envfile-agent"),
+    (ENVFILE, "hive-envfile-genie"),
+]
+
+
 def env_list(reg: Registration) -> dict[str, str]:
     envs = reveal(reg.inputs["envs"])
     return dict(item.split("=", 1) for item in envs)
@@ -42,38 +86,49 @@ def test_registers_the_expected_resources(up: ProgramRun) -> None:
     got = sorted((r.type, r.name) for r in up.registrations)
     expected = sorted(
         [
-            ("hive:index:HiveStack", "hive"),
-            ("hive:index:HiveSecrets", "hive-secrets"),
-            ("random:index/randomPassword:RandomPassword", "hive-secrets-admin-password"),
-            ("random:index/randomPassword:RandomPassword", "hive-secrets-db-password"),
-            ("random:index/randomPassword:RandomPassword", "hive-secrets-api-key-base"),
-            ("hive:index:SharedPostgres", "hive-postgres"),
-            ("docker:index/remoteImage:RemoteImage", "hive-postgres-image"),
-            ("docker:index/network:Network", "hive-postgres-network"),
-            ("docker:index/volume:Volume", "hive-postgres-data"),
-            (CONTAINER, "hive-postgres-container"),
-            ("hive:index:HiveDatabase", "hive-database"),
-            ("pulumi:providers:postgresql", "hive-database-provider"),
-            (PG + "role:Role", "hive-database-role"),
-            (PG + "database:Database", "hive-database-database"),
-            (PG + "schema:Schema", "hive-database-extensions-schema"),
-            (PG + "grant:Grant", "hive-database-extensions-usage"),
-            (PG + "extension:Extension", "hive-database-extension-vector"),
-            (PG + "schema:Schema", "hive-database-schema-agent"),
-            (PG + "schema:Schema", "hive-database-schema-genie"),
-            ("docker:index/remoteImage:RemoteImage", "hive-api-image"),
-            ("hive:index:HiveApi", "hive-api-workspace"),
-            ("hive:index:HiveApi", "hive-api-agent"),
-            ("hive:index:HiveApi", "hive-api-genie"),
-            (CONTAINER, "hive-api-workspace-container"),
-            (CONTAINER, "hive-api-agent-container"),
-            (CONTAINER, "hive-api-genie-container"),
-            (ENVFILE, "hive-envfile-workspace"),
-            (ENVFILE, "hive-envfile-agent"),
-            (ENVFILE, "hive-envfile-genie"),
+            *COMMON,
+            (PG + "database:Database", "hive-database-database-agent"),
+            (PG + "database:Database", "hive-database-database-genie"),
+            (PG + "extension:Extension", "hive-database-extension-vector-agent"),
+            (PG + "extension:Extension", "hive-database-extension-vector-genie"),
         ]
     )
-    assert got == expected, "the default stack is exactly this set of resources"
+    assert got == expected, "the default stack: a database per mode, each with its extension"
+
+
+def test_schema_isolation_registers_the_seed_layout(schema_up: ProgramRun) -> None:
+    got = sorted((r.type, r.name) for r in schema_up.registrations)
+    expected = sorted(
+        [
+            *COMMON,
+            (PG + "schema:Schema", "hive-database-extensions-schema"),
+            (PG + "grant:Grant", "hive-database-extensions-usage"),
+        ]
+    )
+    assert got == expected, "one database, a schema per mode and the shared extensions schema"
+
+
+@pytest.mark.parametrize("isolation", ["database", "schema"])
+def test_the_workspace_database_keeps_its_urn(isolation: str, up: ProgramRun, schema_up: ProgramRun) -> None:
+    run = up if isolation == "database" else schema_up
+    assert run.named("hive-database-database").urn == OLD_WORKSPACE_DATABASE_URN, (
+        "an upgrade of the program must never replace (drop) the workspace database"
+    )
+
+
+def test_every_resource_waits_for_the_layout_record(up: ProgramRun) -> None:
+    layout = up.named("hive-layout")
+    assert layout.parent == up.named("hive").urn, "the record belongs to the HiveStack"
+    assert reveal(layout.inputs["isolation"]) == "database" and layout.inputs["allowChange"] is False, (
+        "it records the layout being deployed"
+    )
+    assert reveal(layout.inputs["databases"]) == {"workspace": "hive", "agent": "hive_agent", "genie": "hive_genie"}
+    for component in ("hive-secrets", "hive-postgres", "hive-database"):
+        assert layout.urn in up.named(component).dependencies, (
+            f"{component} (and so its children) waits for the layout check"
+        )
+    for name in ("hive-envfile-workspace", "hive-api-image", "hive-api-agent"):
+        assert layout.urn in up.named(name).dependencies, f"{name} waits for the layout check"
 
 
 def test_every_resource_has_a_component_parent(up: ProgramRun) -> None:
@@ -141,30 +196,49 @@ def test_provider_connects_as_admin_to_the_published_port(up: ProgramRun) -> Non
     assert container.urn in provider.dependencies, "the provider is configured after the container exists"
 
 
-def test_role(up: ProgramRun) -> None:
+def test_role(up: ProgramRun, schema_up: ProgramRun) -> None:
     role = up.named("hive-database-role").inputs
     assert role["name"] == "hive" and role["login"] is True, "the app logs in as dbUser"
     assert role["superuser"] is False and role["createDatabase"] is False and role["createRole"] is False, (
         "the app role has no cluster-wide powers"
     )
-    assert role["searchPaths"] == ["public", "extensions"], "workspace finds its tables and the extension types"
+    assert role["searchPaths"] == ["public"], "workspace finds its tables and the extension types in public"
     assert isinstance(role["password"], Secret), "the role password is secret"
+    schema_role = schema_up.named("hive-database-role").inputs
+    assert schema_role["searchPaths"] == ["public", "extensions"], "one database: the extensions schema too"
 
 
-def test_database_owned_by_the_role(up: ProgramRun) -> None:
-    db = up.named("hive-database-database").inputs
+def test_a_database_per_mode_owned_by_the_role(up: ProgramRun) -> None:
+    databases = {r.inputs["name"]: r.inputs for r in up.of_type(PG + "database:Database")}
+    assert set(databases) == {"hive", "hive_agent", "hive_genie"}, "the legacy installs' database names"
+    for name, db in databases.items():
+        assert db["owner"] == "hive", f"{name}: owning the database lets the role use its public schema"
+    schemas = {r.inputs["name"]: r.inputs for r in up.of_type(PG + "schema:Schema")}
+    assert {(n, s["database"], s["owner"]) for n, s in schemas.items()} == {
+        ("agent", "hive_agent", "hive"),
+        ("genie", "hive_genie", "hive"),
+    }, "each mode's schema inside its own database, the role's; public and extensions are never declared"
+    extensions = {(r.inputs["database"], r.inputs["schema"]) for r in up.of_type(PG + "extension:Extension")}
+    assert extensions == {("hive", "public"), ("hive_agent", "public"), ("hive_genie", "public")}, (
+        "vector in each database's public schema, where a legacy dump expects public.vector"
+    )
+    assert not up.of_type(PG + "grant:Grant"), "the role owns each database, so public needs no grant"
+
+
+def test_database_owned_by_the_role(schema_up: ProgramRun) -> None:
+    db = schema_up.named("hive-database-database").inputs
     assert db["name"] == "hive" and db["owner"] == "hive", "owning the database lets the role use public on PG 15"
 
 
-def test_schemas_extensions_and_grant(up: ProgramRun) -> None:
-    schemas = {r.inputs["name"]: r.inputs for r in up.of_type(PG + "schema:Schema")}
+def test_schemas_extensions_and_grant(schema_up: ProgramRun) -> None:
+    schemas = {r.inputs["name"]: r.inputs for r in schema_up.of_type(PG + "schema:Schema")}
     assert set(schemas) == {"extensions", "agent", "genie"}, "one schema per non-public mode plus extensions"
     assert "public" not in schemas, "declaring public would drop it on destroy"
     assert schemas["agent"]["owner"] == "hive" and schemas["genie"]["owner"] == "hive", "mode schemas: the role's"
     assert schemas["extensions"]["owner"] == "postgres", "the role may use the extensions but not drop them"
-    ext = up.named("hive-database-extension-vector").inputs
+    ext = schema_up.named("hive-database-extension-vector").inputs
     assert (ext["name"], ext["schema"], ext["database"]) == ("vector", "extensions", "hive"), "vector in extensions"
-    grant = up.named("hive-database-extensions-usage").inputs
+    grant = schema_up.named("hive-database-extensions-usage").inputs
     assert (grant["objectType"], grant["schema"], grant["privileges"], grant["role"]) == (
         "schema",
         "extensions",
@@ -173,16 +247,25 @@ def test_schemas_extensions_and_grant(up: ProgramRun) -> None:
     ), "USAGE on the extensions schema for the role"
 
 
-def test_every_database_object_goes_with_the_container(up: ProgramRun) -> None:
-    container = up.named("hive-postgres-container").urn
-    provider = up.named("hive-database-provider")
-    in_db = [r for r in up.registrations if r.type.startswith(PG)]
-    assert len(in_db) == 7, "role, database, 3 schemas, grant, extension"
+HOLDS_DATA = (PG + "database:Database", PG + "schema:Schema")
+
+
+@pytest.mark.parametrize("isolation", ["database", "schema"])
+def test_every_database_object_goes_with_the_container(isolation: str, up: ProgramRun, schema_up: ProgramRun) -> None:
+    run = up if isolation == "database" else schema_up
+    container = run.named("hive-postgres-container").urn
+    provider = run.named("hive-database-provider")
+    in_db = [r for r in run.registrations if r.type.startswith(PG)]
+    assert len(in_db) == (9 if isolation == "database" else 7), "role, databases, schemas, extensions (, grant)"
     for reg in in_db:
         assert reg.deleted_with == container, f"{reg.name}: destroy must not try to drop it from a dead server"
         assert container in reg.dependencies, f"{reg.name} is created only after the container"
         assert reg.provider.startswith(provider.urn + "::"), f"{reg.name} goes through the hive provider"
-        assert not reg.retain_on_delete, f"{reg.name}: nothing is left behind in container mode"
+        data = reg.type in HOLDS_DATA and reg.inputs.get("name") != "extensions"
+        assert reg.retain_on_delete == data, (
+            f"{reg.name}: a database or mode schema the config stops naming stays on the server with its rows; "
+            "other objects are removed"
+        )
 
 
 def test_api_containers(up: ProgramRun) -> None:
@@ -204,7 +287,9 @@ def test_api_containers(up: ProgramRun) -> None:
         assert (env["POSTGRES_HOST"], env["POSTGRES_PORT"]) == ("hive-postgres-shared", "5432"), (
             f"{mode}: inside the network, the container name and 5432"
         )
-        assert "@hive-postgres-shared:5432/hive" in env["HIVE_DATABASE_URL"], f"{mode}: URL to the container"
+        database = {"workspace": "hive", "agent": "hive_agent", "genie": "hive_genie"}[mode]
+        assert f"@hive-postgres-shared:5432/{database}" in env["HIVE_DATABASE_URL"], f"{mode}: URL to its database"
+        assert env["POSTGRES_DB"] == database, f"{mode}: POSTGRES_DB names its own database"
         assert env["HIVE_API_PORT"] == str(port), f"{mode}: listens on the port it publishes"
         assert in_db <= set(reg.dependencies), f"{mode}: starts only after every database object exists"
 
@@ -220,12 +305,15 @@ def test_no_api_containers_when_disabled() -> None:
 
 def test_workspace_only() -> None:
     run = run_program({"modes": ["workspace"]})
-    schemas = {r.inputs["name"] for r in run.of_type(PG + "schema:Schema")}
-    assert schemas == {"extensions"}, "no mode schema when only workspace (public) runs"
+    assert not run.of_type(PG + "schema:Schema"), "no schema to declare when only workspace (public) runs"
+    assert [r.inputs["name"] for r in run.of_type(PG + "database:Database")] == ["hive"], "one database"
+    schema_run = run_program({"modes": ["workspace"], "isolation": "schema"})
+    schemas = {r.inputs["name"] for r in schema_run.of_type(PG + "schema:Schema")}
+    assert schemas == {"extensions"}, "in one database only the shared extensions schema"
     assert [r.inputs["name"] for r in run.of_type(CONTAINER)] == ["hive-postgres-shared", "hive-agents"] or [
         r.inputs["name"] for r in run.of_type(CONTAINER)
     ] == ["hive-agents", "hive-postgres-shared"], "one API container"
-    for key in ("ports", "schemas", "databaseUrls", "apiKeys", "envFiles"):
+    for key in ("ports", "schemas", "databases", "databaseUrls", "apiKeys", "envFiles"):
         assert set(run.outputs[key].value) == {"workspace"}, f"{key} lists only the selected mode"
 
 
@@ -268,13 +356,16 @@ def test_specific_bind_address_is_where_clients_connect() -> None:
 
 def test_exports_shapes(up: ProgramRun) -> None:
     out = {key: value.value for key, value in up.outputs.items()}
-    assert set(out) == {"postgres", "ports", "schemas", "databaseUrls", "apiKeys", "envFiles"}, "the export set"
-    postgres = {"mode": "container", "container": "hive-postgres-shared", "host": "localhost", "port": 5532,
-                "database": "hive", "user": "hive"}  # fmt: skip
+    assert set(out) == {"postgres", "ports", "schemas", "databases", "databaseUrls", "apiKeys", "envFiles"}, (
+        "the export set"
+    )
+    postgres = {"mode": "container", "isolation": "database", "container": "hive-postgres-shared",
+                "host": "localhost", "port": 5532, "database": "hive", "user": "hive"}  # fmt: skip
     assert out["postgres"] == postgres, "postgres connection facts"
     assert out["ports"] == {"workspace": {"db": 5532, "api": 8886}, "agent": {"db": 5532, "api": 38886},
                             "genie": {"db": 5532, "api": 48886}}, "ports per mode"  # fmt: skip
     assert out["schemas"] == {"workspace": "public", "agent": "agent", "genie": "genie"}, "schema per mode"
+    assert out["databases"] == {"workspace": "hive", "agent": "hive_agent", "genie": "hive_genie"}, "db per mode"
     assert {m: f["path"] for m, f in out["envFiles"].items()} == {
         "workspace": ".env", "agent": ".env.agent", "genie": ".env.genie",
     }, "legacy file names under envDir"  # fmt: skip
@@ -324,7 +415,7 @@ def test_secret_exports_are_secret(mode: str, up: ProgramRun, preview: ProgramRu
     run = up if mode == "up" else preview
     for key in SECRET_EXPORTS:
         assert run.outputs[key].secret, f"{key} must be secret in {mode}"
-    for key in ("postgres", "ports", "schemas"):
+    for key in ("postgres", "ports", "schemas", "databases"):
         assert not run.outputs[key].secret, f"{key} holds no secret and stays readable in {mode}"
 
 
@@ -337,7 +428,7 @@ def test_preview_registers_the_same_resources(up: ProgramRun, preview: ProgramRu
 
 def test_plain_exports_never_hold_a_secret() -> None:
     run = run_program(SUPPLIED)
-    plain = repr([run.outputs[k].value for k in ("postgres", "ports", "schemas")])
+    plain = repr([run.outputs[k].value for k in ("postgres", "ports", "schemas", "databases")])
     for secret in SUPPLIED.values():
         assert secret not in plain, "a plain export must not carry a secret"
 
@@ -372,12 +463,22 @@ def test_program_writes_no_file_and_starts_no_process(audit_io: list[tuple[str, 
     assert audit_io == [], f"the program must not touch the machine itself: {audit_io}"
 
 
-def test_database_objects_are_ordered_explicitly(up: ProgramRun) -> None:
-    """Names are passed as plain strings in places, which carry no dependency:
-    the order the server needs is declared with depends_on."""
+def test_database_objects_are_ordered_explicitly(up: ProgramRun, schema_up: ProgramRun) -> None:
+    """Names are passed as plain strings, which carry no dependency: the order
+    the server needs is declared with depends_on."""
     urn = {r.name: r.urn for r in up.registrations}
     deps = {r.name: set(r.dependencies) for r in up.registrations}
-    assert urn["hive-database-role"] in deps["hive-database-database"], "the owner exists before the database"
+    for suffix in ("", "-agent", "-genie"):
+        assert urn["hive-database-role"] in deps[f"hive-database-database{suffix}"], "the owner exists first"
+        assert urn[f"hive-database-database{suffix}"] in deps[f"hive-database-extension-vector{suffix}"], (
+            "the extension inside its database"
+        )
+    for schema, database in (("agent", "-agent"), ("genie", "-genie")):
+        assert {urn["hive-database-role"], urn[f"hive-database-database{database}"]} <= deps[
+            f"hive-database-schema-{schema}"
+        ], f"{schema} after the role and its own database"
+    urn = {r.name: r.urn for r in schema_up.registrations}
+    deps = {r.name: set(r.dependencies) for r in schema_up.registrations}
     for schema in ("hive-database-schema-agent", "hive-database-schema-genie"):
         assert {urn["hive-database-role"], urn["hive-database-database"]} <= deps[schema], f"{schema} after both"
     assert urn["hive-database-database"] in deps["hive-database-extensions-schema"], "schema inside the database"

@@ -44,12 +44,21 @@ def test_provider_targets_the_external_server(external: ProgramRun) -> None:
     assert reveal(provider["password"]) == EXTERNAL["adminPassword"] and isinstance(provider["password"], Secret)
 
 
-def test_same_database_objects_retained_on_destroy(external: ProgramRun) -> None:
+@pytest.mark.parametrize("isolation", ["database", "schema"])
+def test_same_database_objects_retained_on_destroy(isolation: str) -> None:
+    external = run_program({**EXTERNAL, "isolation": isolation})
     in_db = [r for r in external.registrations if r.type.startswith(PG)]
-    assert {(r.type.split(":")[1], r.inputs.get("name")) for r in in_db} >= {
+    expected = {
         ("index/role", "hive"), ("index/database", "hive"), ("index/schema", "agent"),
-        ("index/schema", "genie"), ("index/schema", "extensions"), ("index/extension", "vector"),
-    }, "the same role, database, schemas and extensions as in container mode"  # fmt: skip
+        ("index/schema", "genie"), ("index/extension", "vector"),
+    }  # fmt: skip
+    if isolation == "database":
+        expected |= {("index/database", "hive_agent"), ("index/database", "hive_genie")}
+    else:
+        expected |= {("index/schema", "extensions"), ("index/grant", None)}
+    assert {(r.type.split(":")[1], r.inputs.get("name")) for r in in_db} == expected, (
+        "the same role, databases, schemas and extensions as in container mode"
+    )
     for reg in in_db:
         assert reg.deleted_with == "", f"{reg.name}: no server goes away, so nothing is deleted with it"
         assert reg.retain_on_delete, f"{reg.name}: destroy leaves data and objects unless asked to drop them"
@@ -71,11 +80,11 @@ def test_urls_and_containers_use_the_external_host(external: ProgramRun) -> None
     urls = external.outputs["databaseUrls"].value
     assert urls["workspace"].endswith("@db.example.internal:6543/hive?sslmode=require"), urls["workspace"]
     assert urls["agent"].endswith(
-        "@db.example.internal:6543/hive?options=-csearch_path%3Dagent%2Cextensions&sslmode=require"
-    ), "the app connects with the same TLS requirement"
+        "@db.example.internal:6543/hive_agent?options=-csearch_path%3Dagent%2Cpublic&sslmode=require"
+    ), "the app connects to its own database with the same TLS requirement"
     assert external.outputs["postgres"].value == {
-        "mode": "external", "container": None, "host": "db.example.internal", "port": 6543,
-        "database": "hive", "user": "hive",
+        "mode": "external", "isolation": "database", "container": None, "host": "db.example.internal",
+        "port": 6543, "database": "hive", "user": "hive",
     }, "no container in external mode"  # fmt: skip
     api = external.named("hive-api-agent-container")
     env = dict(item.split("=", 1) for item in reveal(api.inputs["envs"]))
@@ -152,22 +161,35 @@ def test_loopback_host_is_fine_without_api_containers() -> None:
     assert run.outputs["databaseUrls"].value["workspace"].startswith("postgresql+psycopg://hive:"), "accepted"
 
 
+LEGACY_FOLDER = {"dataPath": "/srv/hive/data/postgres", "adminUser": "hive_legacy", "dbUser": "hive_legacy",
+                 "adminPassword": "Legacy-Passw0rd-1234", "dbPassword": "Legacy-Passw0rd-1234"}  # fmt: skip
+
+
 def test_legacy_data_folder_keeps_its_superuser_login() -> None:
     """The legacy compose initialised the data with POSTGRES_USER=<app user>: that
     superuser owns the tables and the database exists; the stack adds the rest."""
-    legacy = {"dataPath": "/srv/hive/data/postgres", "adminUser": "hive_legacy", "dbUser": "hive_legacy",
-              "adminPassword": "Legacy-Passw0rd-1234", "dbPassword": "Legacy-Passw0rd-1234"}  # fmt: skip
-    run = run_program(legacy)
+    run = run_program(LEGACY_FOLDER)
     assert not run.of_type(PG + "role:Role"), "the stack must not redeclare (and demote) its own admin"
-    assert not run.of_type(PG + "database:Database"), "the legacy database exists; CREATE DATABASE would fail"
+    databases = {r.inputs["name"]: r.inputs for r in run.of_type(PG + "database:Database")}
+    assert set(databases) == {"hive_agent", "hive_genie"}, (
+        "the legacy database exists (CREATE DATABASE would fail); the other modes' databases are new"
+    )
+    assert {db["owner"] for db in databases.values()} == {"hive_legacy"}, "owned by the same login"
     schemas = {r.inputs["name"]: r.inputs for r in run.of_type(PG + "schema:Schema")}
-    assert schemas["agent"]["owner"] == "hive_legacy" and schemas["agent"]["database"] == "hive", "added to it"
-    assert run.named("hive-database-extensions-usage").inputs["role"] == "hive_legacy", "grant to the login"
+    assert schemas["agent"]["owner"] == "hive_legacy" and schemas["agent"]["database"] == "hive_agent", "added"
     assert "hive_legacy:Legacy-Passw0rd-1234@" in run.outputs["databaseUrls"].value["workspace"], "same login"
     pg = run.named("hive-postgres-container")
     for reg in run.registrations:
         if reg.type.startswith(PG):
             assert reg.deleted_with == pg.urn, f"{reg.name} still goes with the container"
+
+
+def test_legacy_data_folder_in_one_database() -> None:
+    run = run_program({**LEGACY_FOLDER, "isolation": "schema"})
+    assert not run.of_type(PG + "database:Database"), "the legacy database exists; CREATE DATABASE would fail"
+    schemas = {r.inputs["name"]: r.inputs for r in run.of_type(PG + "schema:Schema")}
+    assert schemas["agent"]["owner"] == "hive_legacy" and schemas["agent"]["database"] == "hive", "added to it"
+    assert run.named("hive-database-extensions-usage").inputs["role"] == "hive_legacy", "grant to the login"
 
 
 def test_superuser_login_without_a_legacy_folder_is_refused() -> None:
@@ -184,7 +206,10 @@ def test_adopt_database_on_an_external_server() -> None:
         {**EXTERNAL, "adoptDatabase": True, "dbUser": "Hq3xTu8kLm2Np5Rs", "dbPassword": "Existing-Passw0rd-99"}
     )
     assert not run.of_type(PG + "role:Role"), "an existing role is not created, altered or dropped"
-    assert not run.of_type(PG + "database:Database"), "an existing database is not created or dropped"
+    databases = {r.inputs["name"]: r.inputs["owner"] for r in run.of_type(PG + "database:Database")}
+    assert databases == {"hive_agent": "Hq3xTu8kLm2Np5Rs", "hive_genie": "Hq3xTu8kLm2Np5Rs"}, (
+        "the existing database is neither created nor dropped; the other modes' are new, the login's"
+    )
     schemas = {r.inputs["name"]: r.inputs for r in run.of_type(PG + "schema:Schema")}
     assert schemas["agent"]["owner"] == "Hq3xTu8kLm2Np5Rs", "mode schemas belong to the existing login"
     assert (

@@ -10,10 +10,14 @@ from sqlalchemy.engine import make_url
 from hive_infra import rendering
 from hive_infra.dotenv_text import format_line, quote_value
 from hive_infra.modes import MODES
+from hive_infra.placement import DATABASE_ISOLATION, SCHEMA_ISOLATION, place
 from hive_infra.ports import ModePorts
 
 WORKSPACE, AGENT, GENIE = MODES["workspace"], MODES["agent"], MODES["genie"]
-ENDPOINT = rendering.DbEndpoint("localhost", 5532, "hive", "hive", "s3cretPassw0rdXYZ")
+ENDPOINT = rendering.DbEndpoint("localhost", 5532, "hive", "s3cretPassw0rdXYZ")
+#: The one-database layout of the seed, and the default database per mode.
+IN_SCHEMAS = {name: place(mode, "hive", SCHEMA_ISOLATION) for name, mode in MODES.items()}
+IN_DATABASES = {name: place(mode, "hive", DATABASE_ISOLATION) for name, mode in MODES.items()}
 BASE = "A" * 43
 LEGACY_ENV_KEYS = {
     "HIVE_ENVIRONMENT", "HIVE_LOG_LEVEL", "AGNO_LOG_LEVEL", "HIVE_API_HOST", "HIVE_API_PORT",
@@ -23,14 +27,24 @@ LEGACY_ENV_KEYS = {
 }  # fmt: skip
 
 
-def test_workspace_url_is_the_legacy_form() -> None:
-    assert rendering.database_url(ENDPOINT, WORKSPACE) == (
+@pytest.mark.parametrize("layout", [IN_SCHEMAS, IN_DATABASES], ids=["schema", "database"])
+def test_workspace_url_is_the_legacy_form(layout: dict) -> None:
+    assert rendering.database_url(ENDPOINT, layout["workspace"]) == (
         "postgresql+psycopg://hive:s3cretPassw0rdXYZ@localhost:5532/hive"
     ), "workspace relies on the role's default search_path: no options"
 
 
+def test_agent_url_in_its_own_database_searches_its_schema_then_public() -> None:
+    url = rendering.database_url(ENDPOINT, IN_DATABASES["agent"])
+    assert url.endswith("/hive_agent?options=-csearch_path%3Dagent%2Cpublic"), (
+        "the legacy database name, the mode's schema first, then public where the extensions live"
+    )
+    genie = make_url(rendering.database_url(ENDPOINT, IN_DATABASES["genie"]))
+    assert (genie.database, genie.query) == ("hive_genie", {"options": "-csearch_path=genie,public"}), "genie too"
+
+
 def test_agent_url_sets_schema_and_extensions_percent_encoded() -> None:
-    url = rendering.database_url(ENDPOINT, AGENT)
+    url = rendering.database_url(ENDPOINT, IN_SCHEMAS["agent"])
     assert url.endswith("/hive?options=-csearch_path%3Dagent%2Cextensions"), (
         "'=' and ',' must be percent-encoded for SQLAlchemy and libpq alike"
     )
@@ -39,22 +53,30 @@ def test_agent_url_sets_schema_and_extensions_percent_encoded() -> None:
 
 
 def test_ipv6_host_is_bracketed() -> None:
-    endpoint = rendering.DbEndpoint("::1", 5532, "hive", "hive", "pw")
-    assert make_url(rendering.database_url(endpoint, WORKSPACE)).host == "::1", "an IPv6 literal needs brackets"
+    for host in ("::1", "[::1]"):
+        endpoint = rendering.DbEndpoint(host, 5532, "hive", "pw")
+        url = rendering.database_url(endpoint, IN_DATABASES["workspace"])
+        assert "@[::1]:5532/" in url and make_url(url).host == "::1", f"{host}: one pair of brackets"
+
+
+def test_ipv6_zone_is_percent_encoded() -> None:
+    url = rendering.database_url(rendering.DbEndpoint("fe80::1%eth0", 5532, "hive", "pw"), IN_DATABASES["workspace"])
+    assert "@[fe80::1%25eth0]:5532/" in url, "RFC 6874: the zone's '%' is written %25 inside the brackets"
 
 
 @given(
     user=st.text(min_size=1, max_size=30).filter(lambda s: "\x00" not in s),
     password=st.text(min_size=1, max_size=60).filter(lambda s: "\x00" not in s),
-    mode=st.sampled_from(list(MODES.values())),
+    placement=st.sampled_from([*IN_SCHEMAS.values(), *IN_DATABASES.values()]),
 )
-def test_url_round_trips_through_sqlalchemy(user: str, password: str, mode: object) -> None:
-    endpoint = rendering.DbEndpoint("localhost", 5532, "hive", user, password)
-    url = make_url(rendering.database_url(endpoint, mode))  # type: ignore[arg-type]
+def test_url_round_trips_through_sqlalchemy(user: str, password: str, placement: object) -> None:
+    endpoint = rendering.DbEndpoint("localhost", 5532, user, password)
+    url = make_url(rendering.database_url(endpoint, placement))  # type: ignore[arg-type]
     assert (url.username, url.password) == (user, password), "user and password survive any characters"
-    assert (url.host, url.port, url.database, url.drivername) == ("localhost", 5532, "hive", "postgresql+psycopg"), (
+    assert (url.host, url.port, url.drivername) == ("localhost", 5532, "postgresql+psycopg"), (
         "the rest of the URL is untouched by odd credentials"
     )
+    assert url.database == placement.database, "the mode's own database"  # type: ignore[attr-defined]
 
 
 def test_api_keys_follow_the_legacy_scheme() -> None:
@@ -63,8 +85,8 @@ def test_api_keys_follow_the_legacy_scheme() -> None:
     assert rendering.api_key(GENIE, BASE) == f"hive_genie_{BASE}", "genie key is hive_genie_<base>"
 
 
-def _entries(mode=AGENT, endpoint=ENDPOINT):  # type: ignore[no-untyped-def]
-    return rendering.env_entries(mode, ModePorts(db=5532, api=38886), endpoint, BASE)
+def _entries(placement=IN_SCHEMAS["agent"], endpoint=ENDPOINT):  # type: ignore[no-untyped-def]
+    return rendering.env_entries(placement, ModePorts(db=5532, api=38886), endpoint, BASE)
 
 
 def test_env_entries_hold_every_legacy_key_plus_schema() -> None:
@@ -75,7 +97,7 @@ def test_env_entries_hold_every_legacy_key_plus_schema() -> None:
     values = entries.as_dict()
     assert values["HIVE_DB_SCHEMA"] == "agent" and values["HIVE_API_PORT"] == "38886", "mode-specific values"
     assert values["POSTGRES_PASSWORD"] == ENDPOINT.password and values["POSTGRES_PORT"] == "5532", "db values"
-    assert values["HIVE_DATABASE_URL"] == rendering.database_url(ENDPOINT, AGENT), "URL from the one URL builder"
+    assert values["HIVE_DATABASE_URL"] == rendering.database_url(ENDPOINT, IN_SCHEMAS["agent"]), "one URL builder"
     assert values["HIVE_API_KEY"] == f"hive_agent_{BASE}", "key from the one key function"
 
 
@@ -88,7 +110,7 @@ def test_owned_keys_are_the_infrastructure_ones() -> None:
 
 
 def test_env_text_parses_back_to_the_entries() -> None:
-    endpoint = rendering.DbEndpoint("localhost", 5532, "hive", "hive", "p@ss w'rd\"#$x\\y")
+    endpoint = rendering.DbEndpoint("localhost", 5532, "hive", "p@ss w'rd\"#$x\\y")
     entries = _entries(endpoint=endpoint)
     text = rendering.env_text(entries, rendering.env_header("hive", "dev"))
     assert text.startswith("# Managed by Pulumi stack hive/dev"), "the header says which stack manages the file"
@@ -108,7 +130,7 @@ def test_plain_values_stay_bare(value: str) -> None:
 
 
 def test_container_env_is_unquoted() -> None:
-    entries = _entries(endpoint=rendering.DbEndpoint("hive-postgres-shared", 5432, "hive", "hive", "a b"))
+    entries = _entries(endpoint=rendering.DbEndpoint("hive-postgres-shared", 5432, "hive", "a b"))
     env = rendering.container_env(entries)
     assert "POSTGRES_PASSWORD=a b" in env, "docker passes values verbatim: no dotenv quoting"
     assert "POSTGRES_HOST=hive-postgres-shared" in env and "POSTGRES_PORT=5432" in env, "network endpoint"
@@ -122,3 +144,10 @@ def test_env_file_path() -> None:
 
 def test_endpoint_repr_hides_the_password() -> None:
     assert ENDPOINT.password not in repr(ENDPOINT), "a logged endpoint must not leak the password"
+
+
+def test_every_database_value_follows_the_modes_database() -> None:
+    values = _entries(placement=IN_DATABASES["agent"]).as_dict()
+    assert values["POSTGRES_DB"] == "hive_agent", "POSTGRES_DB names the mode's own database"
+    assert make_url(values["HIVE_DATABASE_URL"]).database == "hive_agent", "and so does the URL"
+    assert values["HIVE_DB_SCHEMA"] == "agent", "the mode's schema inside it"

@@ -82,6 +82,23 @@ class LegacyFile:
         """The mode the file belongs to: its key's prefix, else its file name."""
         return self.key_mode or _mode_of_file_name(self.path)
 
+    @property
+    def base_database(self) -> Found | None:
+        """The base name ``hive:database`` takes from this file: its database
+        without the mode's suffix (a legacy agent file names ``hive_agent``)."""
+        mode, database = self.mode, self.database
+        if database is None or mode is None or not mode.database_suffix:
+            return database
+        base = database.value.removesuffix(mode.database_suffix)
+        return Found(base, database.file, database.key) if base else database
+
+    @property
+    def shares_the_base_database(self) -> bool:
+        """An agent or genie file that names the base database itself: the
+        install kept that mode's rows in the workspace's database."""
+        mode, database = self.mode, self.database
+        return bool(mode and mode.database_suffix and database and not database.value.endswith(mode.database_suffix))
+
 
 def _mode_of_file_name(path: Path) -> Mode | None:
     return next((m for m in MODES.values() if m.env_file == path.name), None)
@@ -300,6 +317,18 @@ class Adoption:
         return self.files[0]
 
 
+def _shared_database_warning(file: LegacyFile) -> str:
+    assert file.mode is not None and file.database is not None  # shares_the_base_database
+    name, own = file.database.value, file.database.value + file.mode.database_suffix
+    return (
+        f"{file.database.where}: names the database {name!r}, not {own!r}: this install kept mode "
+        f"{file.mode.name}'s rows in one database with the other modes (the seed's layout). With "
+        f"hive:isolation=database (the default) {file.mode.name} starts on a new database {own!r} and its rows "
+        "stay behind, mixed with the others', which no tool can split; keep them together with "
+        "`pulumi config set hive:isolation schema`, or see the README's Migrating a legacy install"
+    )
+
+
 def merge(files: Sequence[LegacyFile]) -> Adoption:
     """Check that the files agree on the shared secrets; pick one value of each.
 
@@ -327,7 +356,7 @@ def merge(files: Sequence[LegacyFile]) -> Adoption:
                     problems.append(f"{message}; every mode shares one, make the files agree")
                 else:
                     warnings.append(
-                        f"{message} ({first.value} vs {other.value}); the stack shares one for every mode, "
+                        f"{message} ({first.value} vs {other.value}); the stack uses one for every mode, "
                         f"using {first.value} from {first.where}"
                     )
         return first
@@ -335,7 +364,8 @@ def merge(files: Sequence[LegacyFile]) -> Adoption:
     user = pick("user", "database user", strict=True)
     password = pick("password", "database password", strict=True)
     key_base = pick("key_base", "API key base", strict=True)
-    database = pick("database", "database name", strict=False)
+    database = pick("base_database", "base database name", strict=False)
+    warnings += [_shared_database_warning(f) for f in ordered if f.shares_the_base_database]
     port = pick("port", "database port", strict=False)
     if problems:
         raise AdoptError(problems)

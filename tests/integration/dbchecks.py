@@ -126,6 +126,42 @@ def assert_shared_role_reads_across_schemas(urls: Mapping[str, str], schemas: Ma
             execute(url, f"drop table {table}")
 
 
+def _qualified_table_per_mode(urls: Mapping[str, str]) -> dict[str, str]:
+    """Each mode creates ``ai.<table>`` as Agno does (its own schema name, not
+    the mode's) and writes its name into it; returns {mode: table}."""
+    tables = {}
+    for mode, url in urls.items():
+        table = f"ai.{unique('agno_memories')}"
+        execute(url, "create schema if not exists ai", f"create table {table} (owner text)")
+        execute(url, f"insert into {table} values ('{mode}')")
+        tables[mode] = table
+    return tables
+
+
+def assert_qualified_tables_stay_in_their_mode(urls: Mapping[str, str]) -> None:
+    """A database per mode: another mode cannot find a schema-qualified table."""
+    tables = _qualified_table_per_mode(urls)
+    for reader, url in urls.items():
+        for writer, table in tables.items():
+            if writer == reader:
+                assert scalar(url, f"select owner from {table}") == writer, (reader, table)
+                continue
+            try:
+                scalar(url, f"select count(*) from {table}")
+            except sa.exc.ProgrammingError as exc:
+                assert isinstance(exc.orig, psycopg.errors.UndefinedTable), exc
+            else:
+                raise AssertionError(f"{reader} reads {writer}'s {table}: the modes' databases are not apart")
+
+
+def assert_qualified_tables_are_shared(urls: Mapping[str, str]) -> None:
+    """One database: every mode reads every other mode's schema-qualified rows."""
+    tables = _qualified_table_per_mode(urls)
+    for reader, url in urls.items():
+        for writer, table in tables.items():
+            assert scalar(url, f"select owner from {table}") == writer, f"{reader} shares {writer}'s {table}"
+
+
 def assert_libpq_and_psql_accept(urls: Mapping[str, str], schemas: Mapping[str, str], psql: str | None = None) -> None:
     """The URL without ``+psycopg`` works with psycopg.connect and the psql CLI."""
     psql = psql or shutil.which("psql")

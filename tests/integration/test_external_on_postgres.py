@@ -58,11 +58,15 @@ def test_existing_role_and_database_are_left_alone(external_run: tuple[PgDouble,
     double, _ = external_run
     assert not double.errors, f"the program's objects are added cleanly: {double.errors}"
     sql = [s for _, s in double.statements]
-    assert not [s for s in sql if s.startswith(("CREATE ROLE", "ALTER ROLE", "CREATE DATABASE", "DROP"))], (
-        "an adopted role and database are neither created, altered nor dropped"
-    )
-    assert any(s.startswith('CREATE SCHEMA IF NOT EXISTS "agent" AUTHORIZATION "Hq3xLegacyUser"') for s in sql), (
-        "the mode schemas are added, owned by the existing (mixed-case, quoted) login"
+    assert not [
+        s for s in sql if s.startswith(("CREATE ROLE", "ALTER ROLE", "DROP", f'CREATE DATABASE "{DATABASE}" '))
+    ], "an adopted role and database are neither created, altered nor dropped"
+    created = sorted(s.split('"')[1] for s in sql if s.startswith("CREATE DATABASE"))
+    assert created == [f"{DATABASE}_agent", f"{DATABASE}_genie"], "the other modes' databases are the stack's"
+    assert all(f'OWNER "{USER}"' in s for s in sql if s.startswith("CREATE DATABASE")), "owned by the login"
+    in_agent = [s for db, s in double.statements if db == f"{DATABASE}_agent"]
+    assert any(s.startswith(f'CREATE SCHEMA IF NOT EXISTS "agent" AUTHORIZATION "{USER}"') for s in in_agent), (
+        "the mode schemas are added in their databases, owned by the existing (mixed-case, quoted) login"
     )
 
 

@@ -7,10 +7,14 @@ really happen.
 
 from __future__ import annotations
 
+import io
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
 import pytest
+from dotenv import dotenv_values
 
 from tests.integration import dbchecks
 from tests.integration.pg_double import PgDouble, run_main_program
@@ -19,7 +23,15 @@ from tests.integration.pgserver import PgServer
 SCHEMAS = {"workspace": "public", "agent": "agent", "genie": "genie"}
 
 
-def _config(pg_server: PgServer, tmp_path: Path) -> dict[str, str]:
+#: Each layout on the one throwaway server, under names of its own.
+LAYOUTS = {
+    "database": {"hive:isolation": "database"},
+    "schema": {"hive:isolation": "schema", "hive:dbUser": "hive_one", "hive:database": "hive_one"},
+}
+USERS = {"database": "hive", "schema": "hive_one"}
+
+
+def _config(pg_server: PgServer, tmp_path: Path, isolation: str = "database") -> dict[str, str]:
     # The program's own view: its provider says localhost:<dbPort> with the
     # container's admin password; the double connects to the throwaway server.
     return {
@@ -27,87 +39,103 @@ def _config(pg_server: PgServer, tmp_path: Path) -> dict[str, str]:
         "hive:extensions": json.dumps(["citext"]),  # no pgvector here; citext follows the same rules
         "hive:envDir": str(tmp_path),
         "hive:adminPassword": "container-admin-password",
+        **LAYOUTS[isolation],
     }
 
 
-@pytest.fixture(scope="module")
-def program_run(pg_server: PgServer, tmp_path_factory: pytest.TempPathFactory) -> tuple[PgDouble, dict[str, str]]:
-    config = _config(pg_server, tmp_path_factory.mktemp("env"))
-    return run_main_program(PgDouble(pg_server), config), config
+@dataclass
+class ProgramRun:
+    double: PgDouble
+    config: dict[str, str]
+    isolation: str
+
+    @property
+    def urls(self) -> dict[str, str]:
+        urls = self.double.exports.get("databaseUrls")
+        assert isinstance(urls, dict) and urls, f"the program exports no databaseUrls: {sorted(self.double.exports)}"
+        return urls
+
+    @property
+    def schemas(self) -> dict[str, str]:
+        return {m: SCHEMAS[m] for m in self.urls}
 
 
-def _urls(double: PgDouble) -> dict[str, str]:
-    urls = double.exports.get("databaseUrls")
-    assert isinstance(urls, dict) and urls, f"the program exports no databaseUrls: {sorted(double.exports)}"
-    return urls
+@pytest.fixture(scope="module", params=list(LAYOUTS))
+def program_run(
+    request: pytest.FixtureRequest, pg_server: PgServer, tmp_path_factory: pytest.TempPathFactory
+) -> ProgramRun:
+    isolation = request.param
+    config = _config(pg_server, tmp_path_factory.mktemp(f"env-{isolation}"), isolation)
+    return ProgramRun(run_main_program(PgDouble(pg_server), config), config, isolation)
 
 
-def test_program_creates_its_layout_without_errors(program_run) -> None:
-    double, _ = program_run
-    assert not double.errors
-    assert double.of_type("postgresql:index/role:Role")
-    assert double.of_type("postgresql:index/database:Database")
+def test_program_creates_its_layout_without_errors(program_run: ProgramRun) -> None:
+    double = program_run.double
+    assert not double.errors, f"every object is created cleanly: {double.errors}"
+    assert double.of_type("postgresql:index/role:Role"), "the role"
+    expected = {"database": {"hive", "hive_agent", "hive_genie"}, "schema": {"hive_one"}}[program_run.isolation]
+    with psycopg.connect(double.server.dsn()) as conn:
+        names = {r[0] for r in conn.execute("select datname from pg_database").fetchall()}
+    assert expected <= names, f"{program_run.isolation}: the databases exist on the server"
+    assert set(double.exports["databases"].values()) == expected, "and the databases export names them"
 
 
-def test_program_urls_reach_the_modes_schema(program_run) -> None:
-    double, _ = program_run
-    urls = _urls(double)
+def test_program_urls_reach_the_modes_schema(program_run: ProgramRun) -> None:
+    urls, schemas = program_run.urls, program_run.schemas
     dbchecks.assert_not_superuser(urls)
-    dbchecks.assert_current_schema(urls, {m: SCHEMAS[m] for m in urls})
-    dbchecks.assert_unqualified_create_lands_in_own_schema(urls, {m: SCHEMAS[m] for m in urls})
+    dbchecks.assert_current_schema(urls, schemas)
+    dbchecks.assert_unqualified_create_lands_in_own_schema(urls, schemas)
     dbchecks.assert_schemas_do_not_leak_unqualified(urls)
-    dbchecks.assert_libpq_and_psql_accept(urls, {m: SCHEMAS[m] for m in urls})
+    dbchecks.assert_libpq_and_psql_accept(urls, schemas)
 
 
-def test_program_second_run_changes_nothing_and_keeps_rows(program_run) -> None:
-    double, config = program_run
-    url = _urls(double)["agent"] if "agent" in _urls(double) else next(iter(_urls(double).values()))
+def test_program_second_run_changes_nothing_and_keeps_rows(program_run: ProgramRun) -> None:
+    double = program_run.double
+    url = program_run.urls["agent"]
     table = dbchecks.unique("kept")
     dbchecks.execute(url, f"create table {table} (x int)", "insert into " + table + " values (7)")
     before = len(double.statements)
-    run_main_program(double, config)
-    assert len(double.statements) == before
-    assert dbchecks.scalar(url, f"select x from {table}") == 7
+    run_main_program(double, program_run.config)
+    assert len(double.statements) == before, "a second up issues no SQL"
+    assert dbchecks.scalar(url, f"select x from {table}") == 7, "and loses no row"
 
 
-def test_extension_type_resolves_from_every_mode(program_run) -> None:
-    double, _ = program_run
-    for mode, url in _urls(double).items():
+def test_extension_type_resolves_from_every_mode(program_run: ProgramRun) -> None:
+    for mode, url in program_run.urls.items():
         table = dbchecks.unique(f"ci_{mode}")
         dbchecks.execute(url, f"create table {table} (email citext)", f"insert into {table} values ('A@B.example')")
         assert dbchecks.scalar(url, f"select count(*) from {table} where email = 'a@b.example'") == 1, (
-            f"{mode}: citext from the extensions schema must resolve through the URL's search_path"
+            f"{mode}: citext must resolve unqualified through the mode's search_path"
         )
 
 
-def test_workspace_creates_in_public_on_postgres_15(program_run) -> None:
-    double, _ = program_run
-    url = _urls(double)["workspace"]
+def test_workspace_creates_in_public_on_postgres_15(program_run: ProgramRun) -> None:
+    url = program_run.urls["workspace"]
     table = dbchecks.unique("pub")
     dbchecks.execute(url, f"create table public.{table} (x int)")
-    assert dbchecks.scalar(url, "select current_user") == "hive", "as the app role, which owns the database"
+    assert dbchecks.scalar(url, "select current_user") == USERS[program_run.isolation], (
+        "as the app role, which owns the database"
+    )
 
 
-def test_one_role_schemas_are_namespaces_not_a_boundary(program_run) -> None:
-    """The README says so: any mode reads another mode's tables when it qualifies them."""
-    double, _ = program_run
-    urls = _urls(double)
-    dbchecks.assert_shared_role_reads_across_schemas(urls, {m: SCHEMAS[m] for m in urls})
+def test_schema_qualified_tables_stay_in_their_mode_with_a_database_each(program_run: ProgramRun) -> None:
+    """The application names its own schemas (hive, agno, ai): only separate
+    databases keep one mode's rows from another; one database shares them."""
+    if program_run.isolation == "database":
+        dbchecks.assert_qualified_tables_stay_in_their_mode(program_run.urls)
+    else:
+        dbchecks.assert_qualified_tables_are_shared(program_run.urls)
+        dbchecks.assert_shared_role_reads_across_schemas(program_run.urls, program_run.schemas)
 
 
-def test_env_file_values_reach_the_same_place_as_the_url(program_run) -> None:
-    import io
-
-    import psycopg
-    from dotenv import dotenv_values
-
-    double, _ = program_run
-    for mode, env_file in double.exports["envFiles"].items():
+def test_env_file_values_reach_the_same_place_as_the_url(program_run: ProgramRun) -> None:
+    extensions = "public" if program_run.isolation == "database" else "extensions"
+    for mode, env_file in program_run.double.exports["envFiles"].items():
         env = dotenv_values(stream=io.StringIO(env_file["content"]))
         with psycopg.connect(
             host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"], user=env["POSTGRES_USER"],
             password=env["POSTGRES_PASSWORD"], dbname=env["POSTGRES_DB"],
-            options=f"-csearch_path={env['HIVE_DB_SCHEMA']},extensions",
+            options=f"-csearch_path={env['HIVE_DB_SCHEMA']},{extensions}",
         ) as conn:  # fmt: skip
             by_keys = conn.execute("select current_database(), current_user, current_schema()").fetchone()
         by_url = (
@@ -115,7 +143,10 @@ def test_env_file_values_reach_the_same_place_as_the_url(program_run) -> None:
             dbchecks.scalar(env["HIVE_DATABASE_URL"], "select current_user"),
             dbchecks.scalar(env["HIVE_DATABASE_URL"], "select current_schema()"),
         )
-        assert by_keys == by_url == ("hive", "hive", SCHEMAS[mode]), f"{mode}: POSTGRES_* and the URL agree"
+        database = program_run.double.exports["databases"][mode]
+        assert by_keys == by_url == (database, USERS[program_run.isolation], SCHEMAS[mode]), (
+            f"{mode}: POSTGRES_* and the URL reach the mode's database and schema"
+        )
 
 
 def test_special_character_password_connects_through_every_url(
@@ -129,7 +160,7 @@ def test_special_character_password_connects_through_every_url(
         "hive:dbPassword": password,
     }
     double = run_main_program(PgDouble(pg_server), config)
-    urls = _urls(double)
+    urls = double.exports["databaseUrls"]
     assert len(urls) == 3, "every mode has a URL"
     for mode, url in urls.items():
         assert dbchecks.scalar(url, "select current_user") == "hive_special", f"{mode}: the odd password logs in"
