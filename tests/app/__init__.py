@@ -1,0 +1,1 @@
+"""App tier: the real automagik-hive application against a throwaway PostgreSQL."""

@@ -1,0 +1,60 @@
+"""App tier: the real automagik-hive from PyPI against a throwaway PostgreSQL.
+
+Tests here are marked ``app`` (``-m "not app"`` leaves them out). The app is
+installed once into its own venv under ``${XDG_CACHE_HOME:-~/.cache}/hive-infra/app-venv/<hash>``
+(pins: ``constraints-app.txt``). When it cannot be installed (no network) the
+tier is skipped, with the reason; with ``HIVE_REQUIRE_APP=1`` it fails instead.
+PostgreSQL comes from the integration tier's ``pg_server`` fixture (skipped or
+failed the same way, by ``HIVE_REQUIRE_POSTGRES``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.app.hive_app import REQUIRE_ENV as REQUIRE_APP_ENV
+from tests.app.hive_app import TIMINGS, AppUnavailable, AppVenv, create_project, ensure_app_venv
+from tests.integration.conftest import pg_server  # noqa: F401  (the fixture, for tests/app too)
+
+_HERE = Path(__file__).resolve().parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "app: runs the real automagik-hive application (own cached venv) against a throwaway PostgreSQL"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if _HERE in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.app)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if TIMINGS:
+        terminalreporter.write_sep("-", "hive app tier timings")
+        for what, seconds in TIMINGS:
+            terminalreporter.write_line(f"{seconds:7.1f} s  {what}")
+
+
+@pytest.fixture(scope="session")
+def app_venv() -> AppVenv:
+    """The pinned app in its own venv (built on first use, then reused)."""
+    try:
+        venv = ensure_app_venv()
+    except AppUnavailable as exc:
+        if os.environ.get(REQUIRE_APP_ENV) == "1":
+            pytest.fail(f"{REQUIRE_APP_ENV}=1 but the app cannot be installed: {exc}", pytrace=False)
+        pytest.skip(f"automagik-hive cannot be installed: {exc}")
+    TIMINGS.append((f"app venv {'built' if venv.built else 'reused'} ({venv.path})", venv.seconds))
+    return venv
+
+
+@pytest.fixture(scope="session")
+def hive_project(app_venv: AppVenv, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One project made by the app's CLI; every server runs in a copy of it."""
+    return create_project(app_venv, tmp_path_factory.mktemp("hive-project"))
