@@ -105,6 +105,9 @@ def env_entries(placement: Placement, ports: ModePorts, endpoint: DbEndpoint, ap
         ("POSTGRES_PASSWORD", endpoint.password),
         ("POSTGRES_DB", placement.database),
         ("HIVE_API_KEY", api_key(placement.mode, api_key_base)),
+        # The current application (AgentOS) checks this bearer token and ignores
+        # HIVE_API_KEY: without it every route is open.
+        ("OS_SECURITY_KEY", api_key(placement.mode, api_key_base)),
     )
     defaults = (
         ("HIVE_ENVIRONMENT", "development"),

@@ -18,6 +18,8 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime.sync_await import _sync_await
 
+from tests.integration.fixtures import pg_server  # noqa: F401 - one throwaway server for every tier
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 MAIN = PROJECT_DIR / "__main__.py"
 PROJECT = "hive"

@@ -92,20 +92,23 @@ def _entries(placement=IN_SCHEMAS["agent"], endpoint=ENDPOINT):  # type: ignore[
 def test_env_entries_hold_every_legacy_key_plus_schema() -> None:
     entries = _entries()
     keys = [k for k, _ in entries.all()]
-    assert set(keys) == LEGACY_ENV_KEYS | {"HIVE_DB_SCHEMA"}, "the legacy keys and HIVE_DB_SCHEMA, nothing else"
+    assert set(keys) == LEGACY_ENV_KEYS | {"HIVE_DB_SCHEMA", "OS_SECURITY_KEY"}, (
+        "the legacy keys, HIVE_DB_SCHEMA and the current app's OS_SECURITY_KEY, nothing else"
+    )
     assert len(keys) == len(set(keys)), "no key twice"
     values = entries.as_dict()
     assert values["HIVE_DB_SCHEMA"] == "agent" and values["HIVE_API_PORT"] == "38886", "mode-specific values"
     assert values["POSTGRES_PASSWORD"] == ENDPOINT.password and values["POSTGRES_PORT"] == "5532", "db values"
     assert values["HIVE_DATABASE_URL"] == rendering.database_url(ENDPOINT, IN_SCHEMAS["agent"]), "one URL builder"
     assert values["HIVE_API_KEY"] == f"hive_agent_{BASE}", "key from the one key function"
+    assert values["OS_SECURITY_KEY"] == values["HIVE_API_KEY"], "AgentOS checks the same key as its bearer token"
 
 
 def test_owned_keys_are_the_infrastructure_ones() -> None:
     owned = {k for k, _ in _entries().owned}
     assert owned == {
         "HIVE_API_PORT", "HIVE_DATABASE_URL", "HIVE_DB_SCHEMA", "POSTGRES_HOST", "POSTGRES_PORT",
-        "POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB", "HIVE_API_KEY",
+        "POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB", "HIVE_API_KEY", "OS_SECURITY_KEY",
     }, "the stack owns what it decides; application settings are only seeded"  # fmt: skip
 
 

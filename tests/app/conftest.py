@@ -4,8 +4,8 @@ Tests here are marked ``app`` (``-m "not app"`` leaves them out). The app is
 installed once into its own venv under ``${XDG_CACHE_HOME:-~/.cache}/hive-infra/app-venv/<hash>``
 (pins: ``constraints-app.txt``). When it cannot be installed (no network) the
 tier is skipped, with the reason; with ``HIVE_REQUIRE_APP=1`` it fails instead.
-PostgreSQL comes from the integration tier's ``pg_server`` fixture (skipped or
-failed the same way, by ``HIVE_REQUIRE_POSTGRES``).
+PostgreSQL comes from the session's ``pg_server`` fixture (skipped or failed
+the same way, by ``HIVE_REQUIRE_POSTGRES``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import pytest
 
 from tests.app.hive_app import REQUIRE_ENV as REQUIRE_APP_ENV
 from tests.app.hive_app import TIMINGS, AppUnavailable, AppVenv, create_project, ensure_app_venv
-from tests.integration.conftest import pg_server  # noqa: F401  (the fixture, for tests/app too)
 
 _HERE = Path(__file__).resolve().parent
 

@@ -48,15 +48,16 @@ from tests.integration.pgserver import PgServer, free_port
 
 MODES = ("workspace", "agent", "genie")
 #: One database per mode, as the stack will create them.
-DATABASES = {"workspace": "hive", "agent": "hive_agent", "genie": "hive_genie"}
+#: (Named apart from the integration tier's, which shares the session's server.)
+DATABASES = {"workspace": "tier_hive", "agent": "tier_hive_agent", "genie": "tier_hive_genie"}
 SCHEMAS = {"workspace": "public", "agent": "agent", "genie": "genie"}
 #: The old layout: every mode in one database, told apart by search_path only.
-SHARED_DATABASE = "hive_schemas"
+SHARED_DATABASE = "tier_hive_schemas"
 #: Databases the role does not own (privilege checks): no CREATE on either;
 #: the admin made the ``ai`` schema for the role in the second.
-NO_CREATE_DATABASE = "hive_no_create"
-ADMIN_SCHEMA_DATABASE = "hive_ai_by_admin"
-ROLE = "hive"
+NO_CREATE_DATABASE = "tier_hive_no_create"
+ADMIN_SCHEMA_DATABASE = "tier_hive_ai_by_admin"
+ROLE = "tier_hive"
 #: URL-special characters on purpose: the URL must percent-encode them.
 ROLE_PASSWORD = "hive role: p@ss/w?rd#%&+=0123"
 EXTENSION = "citext"
