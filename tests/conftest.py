@@ -255,6 +255,50 @@ def program() -> Callable[..., ProgramRun]:
     return run_program
 
 
+@dataclass
+class FakePulumi:
+    """A stand-in ``pulumi`` CLI: prints recorded ``stack output --json`` and logs its arguments."""
+
+    path: Path
+    calls_log: Path
+
+    @property
+    def calls(self) -> list[list[str]]:
+        if not self.calls_log.exists():
+            return []
+        return [json.loads(line) for line in self.calls_log.read_text().splitlines()]
+
+
+def make_fake_pulumi(
+    folder: Path, outputs: Mapping[str, Any] | None = None, *, exit_code: int = 0, stderr: str = ""
+) -> FakePulumi:
+    """Write an executable ``pulumi`` into ``folder``. With ``--show-secrets`` it
+    prints ``outputs``; without, every secret output (``databaseUrls``,
+    ``apiKeys``, ``envFiles``) as ``"[secret]"``, as the real CLI does."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shown = json.dumps(dict(outputs or {}))
+    hidden = json.dumps({k: ("[secret]" if k in SECRET_OUTPUTS else v) for k, v in (outputs or {}).items()})
+    calls_log = folder / "pulumi-calls.jsonl"
+    script = folder / "pulumi"
+    script.write_text(
+        f"""#!{sys.executable}
+import json, sys
+with open({str(calls_log)!r}, "a") as log:
+    log.write(json.dumps(sys.argv[1:]) + "\\n")
+sys.stderr.write({stderr!r})
+if {exit_code}:
+    sys.exit({exit_code})
+print({shown!r} if "--show-secrets" in sys.argv else {hidden!r})
+"""
+    )
+    script.chmod(0o755)
+    return FakePulumi(script, calls_log)
+
+
+#: The outputs ``__main__.py`` exports as secrets.
+SECRET_OUTPUTS = ("databaseUrls", "apiKeys", "envFiles")
+
+
 @pytest.fixture(autouse=True)
 def _isolate_pulumi_config() -> Iterator[None]:
     yield
