@@ -141,7 +141,7 @@ class HiveConfig:
     env_dir: str = setting(
         ".",
         "Folder of the .env files, relative to the project or absolute.",
-        rules.check_not_empty("use '.' for the project folder or a path"),
+        rules.check_env_dir,
     )
     postgres_mode: str = setting(
         CONTAINER_MODE,
@@ -149,12 +149,12 @@ class HiveConfig:
         rules.check_postgres_mode,
     )
     postgres_host: str | None = setting(
-        None, "External mode only (required there): the server's host.", default_doc="unset"
+        None, "External mode only (required there): the server's host.", rules.check_host, default_doc="unset"
     )
     admin_user: str = setting(
         "postgres",
         "The superuser the container is initialised with, or the admin login of an external server.",
-        rules.check_role_name,
+        rules.check_admin_role,
     )
     ssl_mode: str | None = setting(
         None,

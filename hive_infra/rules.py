@@ -47,6 +47,24 @@ MIN_SECRET_LENGTH = 16
 #: ``hive_<base>``, so the base needs at least 33.
 MIN_API_KEY_BASE_LENGTH = 33
 RESERVED_DATABASES = frozenset({"postgres", "template0", "template1"})
+#: Role names PostgreSQL refuses even quoted (CREATE ROLE "public" fails).
+RESERVED_ROLES = frozenset({"public", "none", "current_user", "session_user", "current_role"})
+#: sslmodes that insist on TLS, which the local container does not speak.
+TLS_SSL_MODES = ("require", "verify-ca", "verify-full")
+#: A host name: dot-separated labels of letters, digits, '-' and '_' (Docker
+#: service names hold underscores), at most 253 characters, a trailing dot allowed.
+_HOST_LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+HOST_NAME = re.compile(rf"(?=.{{1,253}}\.?\Z){_HOST_LABEL}(?:\.{_HOST_LABEL})*\.?")
+#: A Docker image reference, as docker/distribution's reference grammar has it:
+#: [registry[:port]/]path[:tag][@digest], path components lower-case.
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+#: A registry: a name with a dot, localhost, an IPv6 literal, or any of these or a bare name with a port.
+_DOMAIN = rf"(?:(?:{_LABEL}(?:\.{_LABEL})+|localhost|\[[0-9A-Fa-f:]+\])(?::[0-9]+)?|{_LABEL}:[0-9]+)"
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+IMAGE_REFERENCE = re.compile(
+    rf"(?:{_DOMAIN}/)?{_COMPONENT}(?:/{_COMPONENT})*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{{0,127}})?"
+    r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9A-Fa-f]{32,})?"
+)
 CONTAINER_MODE = "container"
 EXTERNAL_MODE = "external"
 POSTGRES_MODES = (CONTAINER_MODE, EXTERNAL_MODE)
@@ -137,7 +155,7 @@ def check_database_name(name: str) -> Iterator[str]:
 
 
 def check_not_reserved_role(name: str) -> Iterator[str]:
-    if name.startswith("pg_"):
+    if name.startswith("pg_") or name.lower() in RESERVED_ROLES:
         yield f"{name!r} is reserved by PostgreSQL; choose another name such as 'hive'"
 
 
@@ -145,6 +163,11 @@ def check_role_name(name: str) -> Iterator[str]:
     """A role that may exist already: either case, quoted wherever it is used."""
     if not EXISTING_ROLE.fullmatch(name):
         yield f"{name!r} is not a role name of letters, digits and _ (at most 63 characters)"
+
+
+def check_admin_role(name: str) -> Iterator[str]:
+    yield from check_role_name(name)
+    yield from check_not_reserved_role(name)
 
 
 def placeholder_in(value: str) -> str | None:
@@ -185,22 +208,47 @@ def check_api_key_chars(base: str) -> Iterator[str]:
         yield "may hold only letters, digits, '-' and '_' (it is sent in HTTP headers)"
 
 
-def check_not_empty(fix: str) -> Callable[[str], Iterator[str]]:
-    def check(value: str) -> Iterator[str]:
-        if not value:
-            yield f"is empty; {fix}"
-
-    return check
-
-
-check_image = check_not_empty("name a Docker image such as the default")
+def check_image(reference: str) -> Iterator[str]:
+    if not reference:
+        yield "is empty; name a Docker image such as the default"
+    elif not IMAGE_REFERENCE.fullmatch(reference):
+        yield (
+            f"{reference!r} is not a Docker image reference "
+            "([registry[:port]/]name[:tag][@sha256:digest], the name in lower case)"
+        )
 
 
 def check_ip_address(value: str) -> Iterator[str]:
     try:
-        ipaddress.ip_address(value)
+        address = ipaddress.ip_address(value)
     except ValueError:
         yield f"{value!r} is not an IP address; use e.g. 127.0.0.1 or 0.0.0.0"
+        return
+    if isinstance(address, ipaddress.IPv6Address) and address.scope_id:
+        yield f"{value!r} names an IPv6 zone, on which Docker cannot publish ports; use an address without '%'"
+
+
+def check_host(host: str) -> Iterator[str]:
+    """A host name or IP address and nothing more (no port, user or path)."""
+    if host.startswith("[") or host.endswith("]"):
+        yield f"{host!r}: write an IPv6 address without brackets (e.g. ::1)"
+    elif ":" in host:
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            yield f"{host!r} is not a host name or IP address; put the port in hive:dbPort, not in the host"
+    elif HOST_NAME.fullmatch(host) is None:
+        yield (
+            f"{host!r} is not a host name or IP address (letters, digits, '.', '-' and '_'; "
+            "no spaces, '@', '/', '?' or '#')"
+        )
+
+
+def check_env_dir(path: str) -> Iterator[str]:
+    if not path:
+        yield "is empty; use '.' for the project folder or a path"
+    elif path.startswith("~"):
+        yield f"{path!r} starts with '~', which nothing expands here; write the absolute path (e.g. /home/me/hive)"
 
 
 def check_docker_prefix(value: str) -> Iterator[str]:
@@ -324,7 +372,19 @@ def _check_container_mode(values: Mapping[str, Any], problems: Problems) -> None
     for key in ("postgresHost", "dropSchemasOnDestroy"):
         if values[key] not in (None, False):
             problems.add(key, "applies only with postgresMode=external; unset it or set hive:postgresMode external")
+    if values["sslMode"] in TLS_SSL_MODES:
+        problems.add(
+            "sslMode",
+            f"{values['sslMode']!r} needs TLS, which the local container does not speak; unset it (disable) "
+            "or use prefer",
+        )
     data_path = values["dataPath"]
+    if values["adoptDatabase"] and data_path is None:
+        problems.add(
+            "adoptDatabase",
+            "applies to an existing server or data folder; the container starts empty without hive:dataPath, "
+            "so there is nothing to adopt: unset it, or set hive:dataPath",
+        )
     if data_path is None:
         return
     if not data_path.startswith("/"):

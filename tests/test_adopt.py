@@ -676,3 +676,16 @@ def test_one_shared_database_is_called_out(tmp_path: Path) -> None:
     assert result.code == 0, "still adoptable"
     assert "names the database 'hive', not 'hive_agent'" in result.err, "the mixed layout is detected"
     assert "hive:isolation schema" in result.err, "and the way to keep the modes' rows together is named"
+
+
+@pytest.mark.parametrize("char", ["#", "/", "?"])
+def test_an_unencoded_special_character_in_a_legacy_password_is_diagnosed(tmp_path: Path, char: str) -> None:
+    password = f"Zx9Wv7{char}Ut5Sr3Qp1O"
+    env = write(tmp_path, ".env", f"HIVE_DATABASE_URL=postgresql+psycopg://{USER}:{password}@localhost:5532/hive\n")
+    result = run_adopt("--env-file", str(env))
+    assert result.code == 2, "a URL that ends before its '@' is bad input"
+    assert "not percent-encoded" in result.err and "%23" in result.err, (
+        "the message must say what is wrong (an unencoded character), not that there is no user:password"
+    )
+    assert "has no USER:PASSWORD@ part" not in result.err, "the old, wrong diagnosis"
+    assert password not in result.both and "Ut5Sr3Qp1O" not in result.both, "and never show the password"

@@ -158,6 +158,19 @@ BAD_CONFIGS = [
     ({"extensions": ["Vector"]}, "hive:extensions", "extension name"),
     ({"envDir": ""}, "hive:envDir", "is empty"),
     ({"isolation": "tables"}, "hive:isolation", "not an isolation"),
+    # Values PostgreSQL, libpq or Docker would refuse only later, half way through an up:
+    ({"dbUser": "public"}, "hive:dbUser", "reserved by PostgreSQL"),
+    ({"dbUser": "none"}, "hive:dbUser", "reserved by PostgreSQL"),
+    ({"dbUser": "current_user"}, "hive:dbUser", "reserved by PostgreSQL"),
+    ({"adminUser": "pg_admin"}, "hive:adminUser", "reserved by PostgreSQL"),
+    ({"sslMode": "require"}, "hive:sslMode", "needs TLS, which the local container does not speak"),
+    ({"sslMode": "verify-full"}, "hive:sslMode", "needs TLS"),
+    ({"adoptDatabase": True, "dbPassword": GOOD_SECRET}, "hive:adoptDatabase", "nothing to adopt"),
+    ({"bindAddress": "fe80::1%eth0"}, "hive:bindAddress", "IPv6 zone"),
+    ({"apiImage": "Automagik/Hive:latest"}, "hive:apiImage", "not a Docker image reference"),
+    ({"postgresImage": "https://ghcr.io/x/y"}, "hive:postgresImage", "not a Docker image reference"),
+    ({"apiImage": "hive:"}, "hive:apiImage", "not a Docker image reference"),
+    ({"envDir": "~/hive"}, "hive:envDir", "starts with '~'"),
     ({"database": "d" * 58}, "hive:database", "longer than PostgreSQL's 63"),
 ]
 
@@ -171,6 +184,15 @@ def test_bad_config_fails_preview_before_any_resource(values: dict[str, Any], ke
     assert f"{key}:" in message, f"the message must name {key}: {message}"
     assert fix in message, f"the message must say what is wrong ({fix!r}): {message}"
     assert mocks.counter == 0, f"no resource may be registered before the config is valid ({mocks.counter} were)"
+
+
+@pytest.mark.parametrize(
+    "image",
+    ["agnohq/pgvector:16", "ghcr.io/namastexlabs/automagik-hive:latest", "localhost:5000/team/hive:1.2",
+     "postgres", "ghcr.io/a/b:v1@sha256:" + "0" * 64],
+)  # fmt: skip
+def test_real_image_references_are_accepted(image: str) -> None:
+    assert parse_config(raw(apiImage=image)).api_image == image, f"{image} is a valid reference"
 
 
 def test_all_problems_are_reported_together() -> None:

@@ -120,6 +120,16 @@ EXTERNAL_BAD = [
     ({"postgresMode": "external", "adminPassword": "Managed-Adm1n-Passw0rd"}, "hive:postgresHost", "is required"),
     ({"postgresMode": "external", "postgresHost": "db"}, "hive:adminPassword", "is required"),
     ({**EXTERNAL, "postgresHost": "localhost"}, "hive:postgresHost", "loopback"),
+    ({**EXTERNAL, "postgresHost": "LOCALHOST"}, "hive:postgresHost", "loopback"),
+    ({**EXTERNAL, "postgresHost": "localhost."}, "hive:postgresHost", "loopback"),
+    ({**EXTERNAL, "postgresHost": "0.0.0.0"}, "hive:postgresHost", "loopback"),
+    ({**EXTERNAL, "postgresHost": "::ffff:127.0.0.1"}, "hive:postgresHost", "loopback"),
+    ({**EXTERNAL, "postgresHost": "::1"}, "hive:postgresHost", "loopback"),
+    ({**EXTERNAL, "postgresHost": "[::1]"}, "hive:postgresHost", "without brackets"),
+    ({**EXTERNAL, "postgresHost": "db host"}, "hive:postgresHost", "not a host name"),
+    ({**EXTERNAL, "postgresHost": "admin@db"}, "hive:postgresHost", "not a host name"),
+    ({**EXTERNAL, "postgresHost": "db/x?y#z"}, "hive:postgresHost", "not a host name"),
+    ({**EXTERNAL, "postgresHost": "db.example.org:6543"}, "hive:postgresHost", "hive:dbPort"),
     ({**EXTERNAL, "dataPath": "/srv/data"}, "hive:dataPath", "only with postgresMode=container"),
     ({**EXTERNAL, "protectData": True}, "hive:protectData", "only with postgresMode=container"),
     ({**EXTERNAL, "sslMode": "on"}, "hive:sslMode", "not a libpq sslmode"),
@@ -154,6 +164,12 @@ def test_bad_server_config(values: dict[str, object], key: str, fix: str) -> Non
         run_program(values, preview=True, mocks=mocks)
     assert f"{key}:" in str(info.value) and fix in str(info.value), f"names {key} and says {fix!r}: {info.value}"
     assert mocks.counter == 0, "nothing is registered before the config is valid"
+
+
+def test_an_ipv6_server_is_written_right_everywhere() -> None:
+    run = run_program({**EXTERNAL, "postgresHost": "fd00::5", "apiContainers": False})
+    assert "@[fd00::5]:6543/hive?" in run.outputs["databaseUrls"].value["workspace"], "bracketed once in URLs"
+    assert run.named("hive-database-provider").inputs["host"] == "fd00::5", "bare for the provider (libpq host)"
 
 
 def test_loopback_host_is_fine_without_api_containers() -> None:

@@ -167,6 +167,13 @@ def parse_database_url(url: str, where: str) -> DbUrl:
         # urlsplit would split at the last '@', SQLAlchemy at the first: ambiguous.
         raise bad("has more than one '@' before the host (write '@' in a password as %40)")
     if "@" not in parts.netloc:
+        after_scheme = url.strip().partition("://")[2]
+        if "@" in after_scheme:
+            # `user:pa#ss@host` splits at '#' (or '/', '?') before reaching '@'.
+            raise bad(
+                "has a user or password holding '#', '/' or '?' that is not percent-encoded "
+                "(write %23, %2F, %3F), so the URL ends before its '@'"
+            )
         raise bad("has no USER:PASSWORD@ part")
     userinfo = parts.netloc.rpartition("@")[0]
     raw_user, colon, raw_password = userinfo.partition(":")
