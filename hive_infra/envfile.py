@@ -42,7 +42,7 @@ import pulumi
 import pulumi.dynamic
 
 from hive_infra import safe_file
-from hive_infra.dotenv_text import KEY_RE, DotenvSyntaxError, merge, only_header_left, parse
+from hive_infra.dotenv_text import KEY_RE, DotenvSyntaxError, MergeResult, merge, only_header_left, parse
 from hive_infra.safe_file import UnsafeFileError
 
 #: Pulumi's marker for a value not known yet (preview); see pulumi.runtime.rpc.
@@ -197,15 +197,15 @@ class EnvFileProvider(pulumi.dynamic.ResourceProvider):
         if problems:
             raise EnvFileError("; ".join(f"{p.property}: {p.reason}" for p in problems))
         path = inputs["path"]
-        with _refusals():
-            text = safe_file.read_text(path)
+
+        def change(text: str | None) -> tuple[str | None, MergeResult]:
             result = merge(
                 text, inputs["owned"], inputs["defaults"], old_written, inputs["header"], safe_file.absolute(path)
             )
-            if result.text != text:
-                safe_file.write_atomic(path, result.text)
-            else:
-                safe_file.ensure_private(path)
+            return result.text, result
+
+        with _refusals():
+            result = safe_file.edit(path, change)
         _warn_left(path, result.left_keys)
         return {**inputs, "written": result.written, "left_keys": result.left_keys}
 
@@ -241,16 +241,19 @@ class EnvFileProvider(pulumi.dynamic.ResourceProvider):
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         state = _inputs(props)
         path = state["path"] or id_
-        with _refusals():
-            text = safe_file.read_text(path)
+        old_written = _plain(props.get("written")) or {}
+
+        def change(text: str | None) -> tuple[str | None, list[str]]:
             if text is None:
-                return
-            result = merge(text, [], [], _plain(props.get("written")) or {}, "", safe_file.absolute(path))
-            _warn_left(path, result.left_keys)
+                return None, []
+            result = merge(text, [], [], old_written, "", safe_file.absolute(path))
             if only_header_left(result.text, state["header"]):
-                safe_file.remove(path)
-            elif result.text != text:
-                safe_file.write_atomic(path, result.text)
+                return None, result.left_keys  # nothing of the user's is left: remove the file
+            return result.text, result.left_keys
+
+        with _refusals():
+            left = safe_file.edit(path, change, make_private=False)
+        _warn_left(path, left)
 
 
 # --------------------------------------------------------------------------

@@ -88,7 +88,8 @@ def snapshot(path: Path):
 
 
 def no_temp_files(folder: Path) -> None:
-    assert not [p.name for p in folder.iterdir() if p.name.endswith(".tmp")], "no temporary file may be left behind"
+    left = [p.name for p in folder.iterdir() if p.name.endswith(".tmp") or p.name.startswith(safe_file.TEMP_PREFIX)]
+    assert not left, f"no temporary file may be left behind: {left}"
 
 
 # --------------------------------------------------------------------------
@@ -259,7 +260,7 @@ def test_noop_diff_and_update_write_nothing(tmp_path, provider, monkeypatch):
     assert provider.diff(str(target), old, reordered).changes is False, (
         "the order of keys already in the file does not change the file"
     )
-    monkeypatch.setattr(safe_file, "write_atomic", lambda *a: pytest.fail("a no-op must not write"))
+    monkeypatch.setattr(safe_file, "_replace", lambda *a: pytest.fail("a no-op must not write"))
     outs = provider.update(str(target), old, props(target)).outs
     assert snapshot(target) == before, "content, inode, mtime and mode are unchanged"
     assert outs["written"] == old["written"], "outputs are the same"
@@ -516,7 +517,7 @@ def test_file_already_holding_the_values_is_made_0600_without_a_write(tmp_path, 
     target.write_text("".join(format_line(k, v) + "\n" for k, v in OWNED))
     os.chmod(target, 0o644)
     content, inode, mtime, _ = snapshot(target)
-    monkeypatch.setattr(safe_file, "write_atomic", lambda *a: pytest.fail("nothing to write"))
+    monkeypatch.setattr(safe_file, "_replace", lambda *a: pytest.fail("nothing to write"))
     provider.create(props(target, defaults=[]))
     assert snapshot(target) == (content, inode, mtime, 0o600), (
         "a file already right is not rewritten, but its secrets are no longer world-readable"
