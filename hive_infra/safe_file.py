@@ -31,9 +31,11 @@ absolute at call time, never stored.
   name), fsync, compare, ``os.replace``, fsync of the folder. Temporary files a
   crash left behind (ours, and the ``.<name>.XXXXXXXX.tmp`` ones of earlier
   versions) are removed by the next edit in that folder, under the lock.
-- The result has mode 0600. An existing file keeps its owner and group; a
-  file created as root takes the owner and group of its folder. A missing
-  folder is created with mode 0700 (it will hold secrets).
+- The result has mode 0600. As root, an existing file keeps its owner and
+  group and a new file takes those of its folder. Any other user changes only
+  files it owns (a rename would make another user's file its own): a file
+  owned by someone else is refused, naming the owner, with nothing changed. A
+  missing folder is created with mode 0700 (it will hold secrets).
 
 Every refusal raises ``UnsafeFileError`` naming the file, never its content.
 On a file system without ``flock`` (some network file systems) the edit goes
@@ -46,6 +48,7 @@ import contextlib
 import errno
 import fcntl
 import os
+import pwd
 import random
 import re
 import stat
@@ -167,6 +170,25 @@ def _is_private(st: os.stat_result) -> bool:
     return stat.S_IMODE(st.st_mode) == PRIVATE_FILE_MODE
 
 
+def _user(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid {uid}"
+
+
+def _check_owner(full: str, st: os.stat_result | None) -> None:
+    """Refuse to change another user's file unless root (see the module's docstring)."""
+    me = os.geteuid()
+    if st is None or me == 0 or st.st_uid == me:
+        return
+    owner = _user(st.st_uid)
+    raise UnsafeFileError(
+        f"{full} is owned by {owner}, not by {_user(me)} who runs this: rewriting it would make it "
+        f"{_user(me)}'s; run as {owner} or as root. Nothing was changed"
+    )
+
+
 def _write_temp(full: str, folder: str, data: bytes, st: os.stat_result | None) -> str:
     """A durable temporary file in ``folder`` holding ``data``, mode 0600, owned as the target must be."""
     # mkstemp creates the file with O_EXCL and mode 0600: it is never readable by others.
@@ -180,6 +202,9 @@ def _write_temp(full: str, folder: str, data: bytes, st: os.stat_result | None) 
             if os.geteuid() == 0:
                 owner = st or os.stat(folder)  # an existing file's owner, else the folder's
                 os.fchown(fd, owner.st_uid, owner.st_gid)
+            elif st is not None and os.fstat(fd).st_gid != st.st_gid:
+                with contextlib.suppress(PermissionError):  # keep the group if we are in it
+                    os.fchown(fd, -1, st.st_gid)
             while data:
                 data = data[os.write(fd, data) :]
             os.fsync(fd)
@@ -285,8 +310,10 @@ def edit(
                 new = None if new_text is None else new_text.encode("utf-8")
                 if new == data:
                     if make_private and fd is not None and st is not None and not _is_private(st):
+                        _check_owner(full, st)
                         os.fchmod(fd, PRIVATE_FILE_MODE)
                     return result
+                _check_owner(full, st)
                 if _replace(full, folder, new, data, st):
                     wrote = True
                     after = None if fd is None else _read_all(fd, full)

@@ -1,4 +1,4 @@
-"""The write protocol of safe_file: lock, compare-before-rename, temporary files.
+"""The write protocol of safe_file: lock, compare-before-rename, temporary files, owner.
 
 The slow trials (marked ``slow``) race real processes against the provider;
 ``pytest -m "not slow"`` skips them, a plain ``pytest`` runs them.
@@ -10,10 +10,13 @@ import errno
 import fcntl
 import multiprocessing
 import os
+import pwd
 import shutil
 import stat
 import subprocess
 import sys
+import sysconfig
+import tempfile
 import textwrap
 import threading
 import time
@@ -24,7 +27,7 @@ from dotenv import dotenv_values
 
 from hive_infra import safe_file
 from hive_infra.envfile import EnvFileError, EnvFileProvider
-from hive_infra.safe_file import FileBusyError
+from hive_infra.safe_file import FileBusyError, UnsafeFileError
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "s3cr3t-Pa55w0rd"
@@ -328,6 +331,129 @@ def test_a_crash_at_each_step_leaves_no_secret_in_a_file_git_would_commit(tmp_pa
     EnvFileProvider().create(props(target, [["POSTGRES_PASSWORD", SECRET]]))
     assert temps(tmp_path) == [], "the next write removes the temporary file the crash left"
     assert dotenv_values(target) == {"USER": "1", "POSTGRES_PASSWORD": SECRET}, "and writes the file as wanted"
+
+
+# --------------------------------------------------------------------------
+# owner
+
+
+def _other_user() -> pwd.struct_passwd | None:
+    for name in ("postgres", "nobody"):
+        try:
+            return pwd.getpwnam(name)
+        except KeyError:
+            continue
+    return None
+
+
+def _python_for(user: pwd.struct_passwd) -> tuple[str, dict[str, str]] | None:
+    """An interpreter ``user`` can run that imports the provider, and its environment.
+
+    The venv's python may link into a folder closed to other users (a pyenv
+    under /root): then a system python of the same version, given the venv's
+    packages on PYTHONPATH, will do.
+    """
+    paths = [str(ROOT), sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": os.pathsep.join(paths)}
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    candidates = [sys.executable, shutil.which(version), f"/usr/bin/{version}", f"/usr/local/bin/{version}"]
+    for exe in dict.fromkeys(c for c in candidates if c):
+        try:
+            done = subprocess.run(
+                [exe, "-c", "import hive_infra.envfile"],
+                cwd="/",
+                user=user.pw_uid,
+                group=user.pw_gid,
+                extra_groups=[],
+                env=env,
+                capture_output=True,
+                timeout=60,
+            )
+        except OSError:
+            continue
+        if done.returncode == 0:
+            return exe, env
+    return None
+
+
+_AS_USER = textwrap.dedent(
+    """
+    import sys
+    from hive_infra.envfile import EnvFileError, EnvFileProvider
+
+    try:
+        EnvFileProvider().create({
+            "path": sys.argv[1], "owned": [["POSTGRES_PASSWORD", sys.argv[2]]], "defaults": [], "header": "",
+        })
+    except EnvFileError as exc:
+        print(exc)
+        sys.exit(3)
+    """
+)
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or _other_user() is None, reason="needs root to run as another user")
+def test_a_non_root_writer_refuses_another_users_file(tmp_path):
+    user = _other_user()
+    assert user is not None
+    folder = Path(tempfile.mkdtemp(prefix="envfile-owner-"))  # tmp_path's parents are closed to other users
+    try:
+        os.chown(folder, user.pw_uid, user.pw_gid)
+        target = folder / ".env"
+        target.write_text("USER=1\n")
+        os.chmod(target, 0o644)  # root's file, readable by the writer; the folder is the writer's
+        before = snapshot(target)
+
+        found = _python_for(user)
+        assert found is not None, f"no python that {user.pw_name} can run imports the provider"
+        python, env = found
+
+        def run_as_user(path: Path):
+            return subprocess.run(
+                [python, "-c", _AS_USER, str(path), SECRET],
+                cwd=folder,
+                user=user.pw_uid,
+                group=user.pw_gid,
+                extra_groups=[],
+                env={**env, "HOME": str(folder)},
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+
+        done = run_as_user(target)
+        assert done.returncode == 3, f"the provider must refuse with an EnvFileError: {done.stdout}{done.stderr}"
+        message = done.stdout
+        assert str(target) in message, f"the error names the file: {message}"
+        assert "owned by root" in message, f"the error names the owner: {message}"
+        assert SECRET not in message, "the error holds no value"
+        assert snapshot(target) == before, "the file is unchanged: content, inode, mtime, mode, owner"
+        assert temps(folder) == [], "no temporary file is left"
+        mine = folder / ".env.agent"
+        mine.write_text("USER=1\n")
+        os.chown(mine, user.pw_uid, user.pw_gid)
+        done = run_as_user(mine)
+        assert done.returncode == 0, f"the same user writes a file it owns: {done.stdout}{done.stderr}"
+        assert dotenv_values(mine) == {"USER": "1", "POSTGRES_PASSWORD": SECRET}, "and merges into it"
+        assert mine.stat().st_uid == user.pw_uid, "which stays the user's"
+    finally:
+        shutil.rmtree(folder)
+
+
+def test_owner_refusal_names_the_owner(tmp_path, monkeypatch):
+    target = tmp_path / ".env"
+    target.write_text("USER=1\n")
+    os.chmod(target, 0o644)
+    before = snapshot(target)
+    monkeypatch.setattr(os, "geteuid", lambda: before[4] + 4242)  # someone else, not root
+    with pytest.raises(UnsafeFileError) as info:
+        safe_file.edit(str(target), set_key("A", "1"))
+    message = str(info.value)
+    assert str(target) in message and f"owned by {pwd.getpwuid(before[4]).pw_name}" in message, message
+    assert snapshot(target) == before, "nothing changed, not even the mode"
+    with pytest.raises(UnsafeFileError, match="owned by"):
+        safe_file.edit(str(target), lambda text: (text, None))  # only the mode would change: still refused
+    assert snapshot(target) == before, "the mode of another user's file is not changed either"
 
 
 # --------------------------------------------------------------------------
