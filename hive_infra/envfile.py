@@ -24,17 +24,26 @@ Inputs, as they travel through Pulumi (and are stored in state):
 Outputs: the four inputs (after ``pulumi refresh``, ``owned`` holds the values
 the file has now, ``None`` for a missing key, and ``defaults`` holds ``None``
 for a seeded key the file no longer has, so hand edits show up as drift),
-``written`` (a ``{key: value}`` map of what the stack last wrote, the only keys
-it may remove later) and ``left_keys`` (names of keys the stack stopped
-managing but left in the file because their value was changed by hand).
-``owned``, ``defaults`` and ``written`` are secret.
+``written`` (a ``{key: value}`` map of the keys the stack holds and the values
+it last set), ``found_keys`` (the keys of ``written`` whose line was already in
+the file when the stack took the key: the user's lines, which the stack sets
+but never removes) and ``left_keys`` (names of keys the stack stopped managing
+but left in the file because their value was changed by hand). Only keys of
+``written`` not in ``found_keys`` may be removed later. ``owned``, ``defaults``
+and ``written`` are secret.
+
+State written before ``found_keys`` existed has no such output: every key of
+its ``written`` counts as one the stack added, as it did then; keys the stack
+takes from then on are recorded. State without even ``written`` records
+nothing found either.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,7 +58,7 @@ from hive_infra.safe_file import UnsafeFileError
 _UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 _SIG_KEY = "4dabf18193072939515e22adb298388d"
 _SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
-_OUTPUT_NAMES = ("written", "left_keys")
+_OUTPUT_NAMES = ("written", "left_keys", "found_keys")
 
 
 class EnvFileError(Exception):
@@ -168,6 +177,35 @@ def _same_path(a: Any, b: Any) -> bool:
     return isinstance(a, str) and isinstance(b, str) and os.path.normpath(a) == os.path.normpath(b)
 
 
+def _history(olds: Mapping[str, Any], news: Mapping[str, Any]) -> tuple[dict[str, str] | None, list[str]]:
+    """The ``written`` and ``found_keys`` an update of ``olds`` to ``news`` starts from.
+
+    ``written`` is None for state that has none (see the module's docstring).
+    """
+    if not _same_path(_plain(olds.get("path")), _plain(news.get("path"))):
+        return {}, []  # another file: nothing of ours is in it
+    written = _plain(olds.get("written"))
+    return written, _plain(olds.get("found_keys")) or []
+
+
+def _plan(
+    inputs: Mapping[str, Any], text: str | None, old_written: Mapping[str, str] | None, old_found: Collection[str]
+) -> MergeResult:
+    """What the file's text must become: a function of ``text`` only, for each attempt of a write."""
+    result = merge(
+        text,
+        inputs["owned"],
+        inputs["defaults"],
+        old_written or {},
+        inputs["header"],
+        safe_file.absolute(inputs["path"]),
+        old_found=old_found,
+    )
+    if old_written is None:  # no record at all: count nothing as found, as before the record existed
+        result = dataclasses.replace(result, found=[])
+    return result
+
+
 class EnvFileProvider(pulumi.dynamic.ResourceProvider):
     """CRUD of an EnvFile. Holds no state: everything is made inside the methods."""
 
@@ -191,33 +229,30 @@ class EnvFileProvider(pulumi.dynamic.ResourceProvider):
         )
         return pulumi.dynamic.DiffResult(changes=changed, replaces=[], delete_before_replace=True)
 
-    def _apply(self, props: Mapping[str, Any], old_written: Mapping[str, str]) -> dict[str, Any]:
+    def _apply(
+        self, props: Mapping[str, Any], old_written: Mapping[str, str] | None, old_found: Collection[str]
+    ) -> dict[str, Any]:
         inputs = _inputs(props)
         problems = validate(inputs)
         if problems:
             raise EnvFileError("; ".join(f"{p.property}: {p.reason}" for p in problems))
-        path = inputs["path"]
 
         def change(text: str | None) -> tuple[str | None, MergeResult]:
-            result = merge(
-                text, inputs["owned"], inputs["defaults"], old_written, inputs["header"], safe_file.absolute(path)
-            )
+            result = _plan(inputs, text, old_written, old_found)
             return result.text, result
 
+        path = inputs["path"]
         with _refusals():
             result = safe_file.edit(path, change)
         _warn_left(path, result.left_keys)
-        return {**inputs, "written": result.written, "left_keys": result.left_keys}
+        return {**inputs, "written": result.written, "left_keys": result.left_keys, "found_keys": result.found}
 
     def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
-        outs = self._apply(props, {})
+        outs = self._apply(props, {}, [])
         return pulumi.dynamic.CreateResult(outs["path"], outs)
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.UpdateResult:
-        old_written = _plain(olds.get("written")) or {}
-        if not _same_path(_plain(olds.get("path")), _plain(news.get("path"))):
-            old_written = {}  # another file: nothing of ours is in it
-        return pulumi.dynamic.UpdateResult(self._apply(news, old_written))
+        return pulumi.dynamic.UpdateResult(self._apply(news, *_history(olds, news)))
 
     def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
         state = _inputs(props)
@@ -235,6 +270,7 @@ class EnvFileProvider(pulumi.dynamic.ResourceProvider):
             "defaults": [[key, value if key in values else None] for key, value in state["defaults"]],
             "written": _plain(props.get("written")) or {},
             "left_keys": _plain(props.get("left_keys")) or [],
+            "found_keys": _plain(props.get("found_keys")) or [],
         }
         return pulumi.dynamic.ReadResult(id_, outs)
 
@@ -242,11 +278,12 @@ class EnvFileProvider(pulumi.dynamic.ResourceProvider):
         state = _inputs(props)
         path = state["path"] or id_
         old_written = _plain(props.get("written")) or {}
+        old_found = _plain(props.get("found_keys")) or []
 
         def change(text: str | None) -> tuple[str | None, list[str]]:
             if text is None:
                 return None, []
-            result = merge(text, [], [], old_written, "", safe_file.absolute(path))
+            result = merge(text, [], [], old_written, "", safe_file.absolute(path), old_found=old_found)
             if only_header_left(result.text, state["header"]):
                 return None, result.left_keys  # nothing of the user's is left: remove the file
             return result.text, result.left_keys
@@ -292,6 +329,7 @@ class EnvFile(pulumi.dynamic.Resource, module="hive", name="EnvFile"):
     header: pulumi.Output[str]
     written: pulumi.Output[dict[str, str]]
     left_keys: pulumi.Output[list[str]]
+    found_keys: pulumi.Output[list[str]]
 
     def __init__(self, name: str, args: EnvFileArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         props = {
@@ -301,6 +339,7 @@ class EnvFile(pulumi.dynamic.Resource, module="hive", name="EnvFile"):
             "header": args.header,
             "written": None,
             "left_keys": None,
+            "found_keys": None,
         }
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=SECRET_OUTPUTS))
         super().__init__(EnvFileProvider(), name, props, opts)

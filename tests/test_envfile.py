@@ -373,16 +373,19 @@ def test_read_of_missing_file_means_the_resource_is_gone(tmp_path, provider):
 # delete
 
 
-def test_delete_removes_managed_keys_and_keeps_user_lines(tmp_path, provider):
+def test_delete_removes_the_lines_the_stack_added_and_keeps_user_lines(tmp_path, provider):
     target = tmp_path / ".env"
     target.write_text(USER_TEXT)
     outs = provider.create(props(target)).outs
+    assert outs["found_keys"] == ["HIVE_API_KEY"], "the user's HIVE_API_KEY line was there before the stack took it"
     provider.delete(str(target), outs)
     text = target.read_text()
     got = values(target)
-    assert not set(outs["written"]) & set(got), "every key the stack wrote is gone"
-    assert text == USER_TEXT.replace("export HIVE_API_KEY=old-key # keep me\n", ""), (
-        "the file is the user's, minus the stack's keys (an owned key the user had is removed too)"
+    added = set(outs["written"]) - set(outs["found_keys"])
+    assert not added & set(got), "every key whose line the stack added is gone"
+    assert text == USER_TEXT.replace("=old-key # keep me", "=" + quote_value(API_KEY) + " # keep me"), (
+        "the file is the user's, minus the lines the stack added: the user's own HIVE_API_KEY line stays, "
+        "holding the last value the stack set (the user's earlier value is not kept anywhere)"
     )
 
 
@@ -840,3 +843,80 @@ def test_update_from_state_without_outputs_still_returns_them(tmp_path, provider
         "update rebuilds the outputs; without a record, seeded defaults count as the user's"
     )
     assert outs["left_keys"] == [], "and reports nothing left"
+
+
+# --------------------------------------------------------------------------
+# lines the stack found (the adoption path) versus lines it added
+
+
+def test_adopted_line_holding_the_stacks_value_survives_destroy(tmp_path, provider):
+    target = tmp_path / ".env"
+    legacy = f"# carried over from the legacy installer\nPOSTGRES_PASSWORD={SECRET}\nOPENAI_API_KEY=sk-user\n"
+    target.write_text(legacy)
+    outs = provider.create(
+        props(target, owned=[["POSTGRES_PASSWORD", SECRET], ["HIVE_API_PORT", "8886"]], defaults=[])
+    ).outs
+    assert target.read_text() == legacy + "HIVE_API_PORT=8886\n", "create adds only the missing key"
+    assert outs["found_keys"] == ["POSTGRES_PASSWORD"], "the user's line already held the stack's value: found"
+    assert outs["written"]["POSTGRES_PASSWORD"] == SECRET, "the stack still holds the key (it is owned)"
+    provider.delete(str(target), outs)
+    assert target.read_text() == legacy, "destroy removes only the line the stack added: the user's line survives"
+
+
+def test_found_line_stays_the_users_through_updates(tmp_path, provider, warnings):
+    target = tmp_path / ".env"
+    target.write_text(f"POSTGRES_PASSWORD={SECRET}\n")
+    outs = provider.create(props(target, owned=[["POSTGRES_PASSWORD", SECRET]], defaults=[])).outs
+    rotated = props(target, owned=[["POSTGRES_PASSWORD", "rotated"]], defaults=[])
+    outs = provider.update("x", outs, rotated).outs
+    assert values(target) == {"POSTGRES_PASSWORD": "rotated"}, "the stack sets its new value in the user's line"
+    assert outs["found_keys"] == ["POSTGRES_PASSWORD"], "the line stays the user's after the stack changes its value"
+    provider.delete(str(target), outs)
+    assert target.read_text() == "POSTGRES_PASSWORD=rotated\n", (
+        "destroy leaves a line that was the user's, holding the last value the stack set"
+    )
+    assert warnings == [], "leaving a user's own line is expected: no warning"
+
+
+def test_found_line_deleted_by_hand_and_added_again_becomes_the_stacks(tmp_path, provider):
+    target = tmp_path / ".env"
+    target.write_text(f"USER=1\nPOSTGRES_PASSWORD={SECRET}\n")
+    outs = provider.create(props(target, owned=[["POSTGRES_PASSWORD", SECRET]], defaults=[])).outs
+    target.write_text("USER=1\n")  # the user removes the line
+    outs = provider.update("x", outs, props(target, owned=[["POSTGRES_PASSWORD", SECRET]], defaults=[])).outs
+    assert outs["found_keys"] == [], "the line the stack appended again is the stack's"
+    provider.delete(str(target), outs)
+    assert target.read_text() == "USER=1\n", "so destroy removes it"
+
+
+def test_a_found_key_the_stack_stops_managing_is_left_silently(tmp_path, provider, warnings):
+    target = tmp_path / ".env"
+    target.write_text(f"POSTGRES_PASSWORD={SECRET}\n")
+    outs = provider.create(props(target, owned=[["POSTGRES_PASSWORD", SECRET], ["A", "1"]], defaults=[])).outs
+    outs = provider.update("x", outs, props(target, owned=[["A", "1"]], defaults=[])).outs
+    assert values(target) == {"POSTGRES_PASSWORD": SECRET, "A": "1"}, "the user's line is not removed"
+    assert outs["left_keys"] == [] and warnings == [], "nor reported as changed by hand"
+    assert "POSTGRES_PASSWORD" not in outs["written"], "the stack no longer holds the key"
+
+
+def test_state_without_found_keys_deletes_as_before(tmp_path, provider):
+    target = tmp_path / ".env"
+    target.write_text(f"USER=1\nPOSTGRES_PASSWORD={SECRET}\n")
+    outs = provider.create(props(target, owned=[["POSTGRES_PASSWORD", SECRET]], defaults=[])).outs
+    old_state = {k: v for k, v in outs.items() if k != "found_keys"}  # written by an earlier version
+    provider.delete(str(target), old_state)
+    assert target.read_text() == "USER=1\n", (
+        "state from before found_keys counts every written key as the stack's, as that version did"
+    )
+
+
+def test_update_of_state_without_found_keys_records_only_keys_taken_now(tmp_path, provider):
+    target = tmp_path / ".env"
+    target.write_text("USER=1\nHIVE_API_PORT=1\n")
+    outs = provider.create(props(target, owned=[["POSTGRES_PASSWORD", SECRET]], defaults=[])).outs
+    old_state = {k: v for k, v in outs.items() if k != "found_keys"}
+    news = props(target, owned=[["POSTGRES_PASSWORD", SECRET], ["HIVE_API_PORT", "2"]], defaults=[])
+    outs = provider.update("x", old_state, news).outs
+    assert outs["found_keys"] == ["HIVE_API_PORT"], (
+        "a key already in written keeps the earlier meaning; a user's line taken now is recorded as found"
+    )
