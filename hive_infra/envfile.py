@@ -36,6 +36,13 @@ State written before ``found_keys`` existed has no such output: every key of
 its ``written`` counts as one the stack added, as it did then; keys the stack
 takes from then on are recorded. State without even ``written`` records
 nothing found either.
+
+``diff`` compares the inputs with the state, and the file on disk with the
+inputs: it also reports a change when the merge would change the file's text
+(an owned value edited by hand, a missing file, a seeded default that was
+removed) or when the file is not mode 0600, so ``pulumi up`` repairs drift
+without a refresh. It never writes; a file the provider refuses to touch
+fails ``diff`` (and so ``preview``) with the same error ``up`` gives.
 """
 
 from __future__ import annotations
@@ -52,7 +59,7 @@ import pulumi.dynamic
 
 from hive_infra import safe_file
 from hive_infra.dotenv_text import KEY_RE, DotenvSyntaxError, MergeResult, merge, only_header_left, parse
-from hive_infra.safe_file import UnsafeFileError
+from hive_infra.safe_file import PRIVATE_FILE_MODE, UnsafeFileError
 
 #: Pulumi's marker for a value not known yet (preview); see pulumi.runtime.rpc.
 _UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
@@ -191,7 +198,7 @@ def _history(olds: Mapping[str, Any], news: Mapping[str, Any]) -> tuple[dict[str
 def _plan(
     inputs: Mapping[str, Any], text: str | None, old_written: Mapping[str, str] | None, old_found: Collection[str]
 ) -> MergeResult:
-    """What the file's text must become: a function of ``text`` only, for each attempt of a write."""
+    """What the file's text must become: a function of ``text`` only, for ``diff`` and for each attempt of a write."""
     result = merge(
         text,
         inputs["owned"],
@@ -221,13 +228,29 @@ class EnvFileProvider(pulumi.dynamic.ResourceProvider):
             return pulumi.dynamic.DiffResult(changes=True, replaces=["path"], delete_before_replace=True)
         if any(_has_unknown(new[k]) for k in ("owned", "defaults", "header")):
             return pulumi.dynamic.DiffResult(changes=True)
+        drifted = self._drifted(_inputs(news), *_history(olds, news))  # read even when inputs changed: see _drifted
         changed = (
             old["path"] != new["path"]
             or dict(map(tuple, old["owned"])) != dict(map(tuple, _pairs(new["owned"])))
             or dict(map(tuple, old["defaults"])) != dict(map(tuple, _pairs(new["defaults"])))
             or old["header"] != (new["header"] or "")
         )
-        return pulumi.dynamic.DiffResult(changes=changed, replaces=[], delete_before_replace=True)
+        return pulumi.dynamic.DiffResult(changes=changed or drifted, replaces=[], delete_before_replace=True)
+
+    @staticmethod
+    def _drifted(inputs: Mapping[str, Any], old_written: Mapping[str, str] | None, old_found: Collection[str]) -> bool:
+        """True when an update would change the file's text or mode. Reads only.
+
+        A file the provider refuses to touch raises the error ``update`` would
+        give: a preview that promised no change while ``up`` cannot make sure of
+        the file would be wrong, and the user learns what to fix before ``up``.
+        """
+        if validate(inputs):
+            return True  # let update report the problem
+        with _refusals():
+            text, mode = safe_file.read_text_and_mode(inputs["path"])
+            wanted = _plan(inputs, text, old_written, old_found).text
+        return wanted != text or (mode is not None and mode != PRIVATE_FILE_MODE)
 
     def _apply(
         self, props: Mapping[str, Any], old_written: Mapping[str, str] | None, old_found: Collection[str]

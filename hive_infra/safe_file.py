@@ -166,6 +166,19 @@ def read_text(path: str) -> str | None:
     return _decode(_read_bytes(full), full)
 
 
+def read_text_and_mode(path: str) -> tuple[str | None, int | None]:
+    """The file's text and permission bits, or (None, None) if it does not exist. Never writes."""
+    full = absolute(path)
+    opened = _open(full)
+    if opened is None:
+        return None, None
+    fd, st = opened
+    try:
+        return _decode(_read_all(fd, full), full), stat.S_IMODE(st.st_mode)
+    finally:
+        os.close(fd)
+
+
 def _is_private(st: os.stat_result) -> bool:
     return stat.S_IMODE(st.st_mode) == PRIVATE_FILE_MODE
 

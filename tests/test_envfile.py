@@ -920,3 +920,103 @@ def test_update_of_state_without_found_keys_records_only_keys_taken_now(tmp_path
     assert outs["found_keys"] == ["HIVE_API_PORT"], (
         "a key already in written keeps the earlier meaning; a user's line taken now is recorded as found"
     )
+
+
+# --------------------------------------------------------------------------
+# drift: diff looks at the file, so `up` repairs it without a refresh
+
+
+def _drift_to_nothing(provider, target, outs, news):
+    """diff says change, update repairs, then diff says nothing (and writes nothing)."""
+    assert provider.diff(str(target), outs, news).changes is True, "the drift is a change without a refresh"
+    outs = provider.update(str(target), outs, news).outs
+    repaired = snapshot(target)
+    assert provider.diff(str(target), outs, news).changes is False, "once repaired, nothing is left to do"
+    assert snapshot(target) == repaired, "diff never writes"
+    return outs
+
+
+def test_up_repairs_a_hand_edited_value_without_refresh(tmp_path, provider):
+    target = tmp_path / ".env"
+    target.write_text(USER_TEXT)
+    outs = provider.create(props(target)).outs
+    target.write_text(target.read_text().replace(format_line("HIVE_API_KEY", API_KEY), "HIVE_API_KEY=hand-edited"))
+    drifted = snapshot(target)
+    assert provider.diff(str(target), outs, props(target)).changes is True, "an edited owned value is drift"
+    assert snapshot(target) == drifted, "diff (preview) does not repair: it only reports"
+    _drift_to_nothing(provider, target, outs, props(target))
+    assert values(target)["HIVE_API_KEY"] == API_KEY, "update puts the stack's value back"
+    user_lines_kept(USER_TEXT, target.read_text(), {k for k, _ in OWNED})
+
+
+def test_up_repairs_a_deleted_file_without_refresh(tmp_path, provider):
+    target = tmp_path / ".env"
+    outs = provider.create(props(target)).outs
+    target.unlink()
+    _drift_to_nothing(provider, target, outs, props(target))
+    assert values(target) == dict(OWNED + DEFAULTS), "update writes the file again"
+    assert target.read_text().startswith(HEADER), "as a new file, with the header"
+
+
+def test_up_repairs_the_mode_without_refresh_or_rewrite(tmp_path, provider):
+    target = tmp_path / ".env"
+    outs = provider.create(props(target)).outs
+    os.chmod(target, 0o644)
+    content, inode, mtime, _ = snapshot(target)
+    _drift_to_nothing(provider, target, outs, props(target))
+    assert snapshot(target) == (content, inode, mtime, 0o600), "the mode is repaired; the text needed no rewrite"
+
+
+def test_a_removed_seeded_default_is_seeded_again_and_a_changed_one_is_not_drift(tmp_path, provider):
+    target = tmp_path / ".env"
+    outs = provider.create(props(target)).outs
+    target.write_text(target.read_text().replace("HIVE_LOG_LEVEL=INFO", "HIVE_LOG_LEVEL=DEBUG"))
+    assert provider.diff(str(target), outs, props(target)).changes is False, (
+        "a user's value for a default is the user's choice, not drift"
+    )
+    target.write_text(target.read_text().replace("HIVE_LOG_LEVEL=DEBUG\n", ""))
+    _drift_to_nothing(provider, target, outs, props(target))
+    assert values(target)["HIVE_LOG_LEVEL"] == "INFO", "a default missing from the file is seeded again, as up would"
+
+
+def test_no_drift_no_change_and_no_write(tmp_path, provider, monkeypatch):
+    target = tmp_path / ".env"
+    target.write_text(USER_TEXT)
+    outs = provider.create(props(target)).outs
+    before = snapshot(target)
+    monkeypatch.setattr(safe_file, "_replace", lambda *a: pytest.fail("diff must not write"))
+    assert provider.diff(str(target), outs, props(target)).changes is False, "all is as wanted: no change"
+    assert provider.diff(str(target), outs, props(target, owned=list(reversed(OWNED)))).changes is False, (
+        "the order of the owned keys is no change either"
+    )
+    assert snapshot(target) == before, "content, inode, mtime and mode are unchanged"
+
+
+@pytest.mark.parametrize("kind", ["symlink", "unparseable"])
+def test_diff_of_a_refused_file_is_the_error_up_would_give(tmp_path, provider, kind):
+    target = tmp_path / ".env"
+    outs = provider.create(props(target)).outs
+    if kind == "symlink":
+        target.unlink()
+        (tmp_path / "real").write_text("A=1\n")
+        target.symlink_to(tmp_path / "real")
+    else:
+        target.write_text(f'POSTGRES_PASSWORD="{SECRET}\n')
+    with pytest.raises(EnvFileError) as from_diff:
+        provider.diff(str(target), outs, props(target))
+    with pytest.raises(EnvFileError, match=r"python-dotenv|symbolic link"):
+        provider.diff(str(target), outs, props(target, owned=[["A", "changed"]]))  # with new inputs too
+    with pytest.raises(EnvFileError) as from_up:
+        provider.update(str(target), outs, props(target))
+    assert str(from_diff.value) == str(from_up.value), "preview reports what up would"
+    assert str(target) in str(from_diff.value) and SECRET not in str(from_diff.value), "naming the file, no value"
+
+
+def test_diff_of_old_state_still_works(tmp_path, provider):
+    target = tmp_path / ".env"
+    outs = provider.create(props(target)).outs
+    for missing in (("found_keys",), ("found_keys", "written", "left_keys")):
+        old_state = {k: v for k, v in outs.items() if k not in missing}
+        assert provider.diff(str(target), old_state, props(target)).changes is False, (
+            f"state without {missing} and a file as wanted: no change"
+        )
