@@ -66,9 +66,10 @@ _COMMENT = re.compile(r"[^\S\r\n]*#[^\r\n]*\Z")
 
 @dataclass(frozen=True)
 class MergeResult:
-    text: str
+    # The text and the values hold secrets: they stay out of the repr.
+    text: str = field(repr=False)
     #: key -> value the stack wrote or still owns (the new ``written``).
-    written: dict[str, str]
+    written: dict[str, str] = field(repr=False)
     #: keys the stack stopped managing but left (changed by hand).
     left_keys: list[str]
     #: keys of ``written`` whose line was already in the text when the stack

@@ -320,18 +320,32 @@ class EnvFileProvider(pulumi.dynamic.ResourceProvider):
 # The resource
 
 
-@dataclass(frozen=True)
+def _keys_only(pairs: Any) -> str:
+    """How the repr shows pairs: their keys, never their values."""
+    if isinstance(pairs, (list, tuple)) and all(isinstance(p, (list, tuple)) and len(p) == 2 for p in pairs):
+        return "<values hidden: " + ", ".join(str(p[0]) for p in pairs) + ">"
+    return "<hidden>"
+
+
+@dataclass(frozen=True, repr=False)
 class EnvFileArgs:
     """What an EnvFile manages.
 
     ``owned`` and ``defaults`` are ordered ``(key, value)`` pairs (tuples or
     lists, plain or Outputs); they travel as lists of ``[key, value]`` lists.
+    Their values may be secrets: the repr shows their keys only.
     """
 
     path: pulumi.Input[str]
     owned: pulumi.Input[Sequence[tuple[str, str]]]
     defaults: pulumi.Input[Sequence[tuple[str, str]]] = ()
     header: pulumi.Input[str] = ""
+
+    def __repr__(self) -> str:
+        return (
+            f"EnvFileArgs(path={self.path!r}, owned={_keys_only(self.owned)}, "
+            f"defaults={_keys_only(self.defaults)}, header={self.header!r})"
+        )
 
 
 def _secret_pairs(value: pulumi.Input[Sequence[tuple[str, str]]]) -> pulumi.Output[list[list[str]]]:

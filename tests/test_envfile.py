@@ -1020,3 +1020,18 @@ def test_diff_of_old_state_still_works(tmp_path, provider):
         assert provider.diff(str(target), old_state, props(target)).changes is False, (
             f"state without {missing} and a file as wanted: no change"
         )
+
+
+# --------------------------------------------------------------------------
+# repr
+
+
+def test_repr_shows_no_secret():
+    args = EnvFileArgs(path=".env", owned=[("POSTGRES_PASSWORD", SECRET)], defaults=[("HIVE_LOG_LEVEL", SECRET)])
+    shown = repr(args)
+    assert SECRET not in shown, f"repr(EnvFileArgs) must not show values: {shown}"
+    assert "POSTGRES_PASSWORD" in shown and "HIVE_LOG_LEVEL" in shown and ".env" in shown, (
+        f"it still says what the args are about: {shown}"
+    )
+    result = merge(None, [["POSTGRES_PASSWORD", SECRET]], [], {})
+    assert SECRET not in repr(result), f"repr(MergeResult) must not show the text or values: {result!r}"
