@@ -12,7 +12,9 @@ touches a user's ``.env`` text:
   (a bare ``KEY`` line counts as the user's own), and a default the stack
   itself wrote and nobody changed follows a new default value;
 - a key the stack stopped managing is removed only while the text still holds
-  exactly the value the stack wrote;
+  exactly the value the stack wrote, and only from a line the stack added: a
+  key whose line was already in the text when the stack took it (``found``,
+  whatever its value then) stays the user's line, and is left;
 - every other line is kept byte for byte.
 """
 
@@ -20,8 +22,8 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from dotenv.parser import Binding, parse_stream
 
@@ -64,11 +66,15 @@ _COMMENT = re.compile(r"[^\S\r\n]*#[^\r\n]*\Z")
 
 @dataclass(frozen=True)
 class MergeResult:
-    text: str
+    # The text and the values hold secrets: they stay out of the repr.
+    text: str = field(repr=False)
     #: key -> value the stack wrote or still owns (the new ``written``).
-    written: dict[str, str]
+    written: dict[str, str] = field(repr=False)
     #: keys the stack stopped managing but left (changed by hand).
     left_keys: list[str]
+    #: keys of ``written`` whose line was already in the text when the stack
+    #: took the key: the user's lines, never removed (the new ``found``).
+    found: list[str] = field(default_factory=list)
 
 
 def parse(text: str, where: str) -> list[Binding]:
@@ -138,8 +144,14 @@ def merge(
     old_written: Mapping[str, str],
     header: str = "",
     where: str = "<env file>",
+    old_found: Collection[str] = (),
 ) -> MergeResult:
-    """The file's new text. ``text`` None means the file does not exist."""
+    """The file's new text. ``text`` None means the file does not exist.
+
+    ``old_written`` and ``old_found`` are the ``written`` and ``found`` of the
+    previous merge (empty on the first one): the keys the stack holds, and
+    which of their lines were the user's before the stack took them.
+    """
     bom = ""
     if text is None:
         bindings: list[Binding] = []
@@ -153,10 +165,13 @@ def merge(
     appended: list[str] = []
     written: dict[str, str] = {}
     left: list[str] = []
+    found: list[str] = []
 
     def set_key(key: str, value: str) -> None:
         written[key] = value
         index = last.get(key)
+        if index is not None and (key in old_found or key not in old_written):
+            found.append(key)  # a line the stack did not add: it stays the user's
         if index is None:
             appended.append(format_line(key, value))
         elif bindings[index].value != value:
@@ -172,8 +187,8 @@ def merge(
             set_key(key, value)  # ours and untouched: follows the new default
     managed = set(written) | {key for key, _ in defaults}
     for key, value in old_written.items():
-        if key in managed or key not in last:
-            continue
+        if key in managed or key not in last or key in old_found:
+            continue  # still ours, already gone, or the user's own line
         if bindings[last[key]].value == value:
             replace[last[key]] = None
         else:
@@ -205,7 +220,7 @@ def merge(
         if body != bom and not body.endswith(("\n", "\r")):
             body += newline
         body += "".join(line + newline for line in appended)
-    return MergeResult(text=body, written=written, left_keys=left)
+    return MergeResult(text=body, written=written, left_keys=left, found=found)
 
 
 def only_header_left(text: str, header: str) -> bool:

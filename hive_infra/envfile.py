@@ -24,17 +24,33 @@ Inputs, as they travel through Pulumi (and are stored in state):
 Outputs: the four inputs (after ``pulumi refresh``, ``owned`` holds the values
 the file has now, ``None`` for a missing key, and ``defaults`` holds ``None``
 for a seeded key the file no longer has, so hand edits show up as drift),
-``written`` (a ``{key: value}`` map of what the stack last wrote, the only keys
-it may remove later) and ``left_keys`` (names of keys the stack stopped
-managing but left in the file because their value was changed by hand).
-``owned``, ``defaults`` and ``written`` are secret.
+``written`` (a ``{key: value}`` map of the keys the stack holds and the values
+it last set), ``found_keys`` (the keys of ``written`` whose line was already in
+the file when the stack took the key: the user's lines, which the stack sets
+but never removes) and ``left_keys`` (names of keys the stack stopped managing
+but left in the file because their value was changed by hand). Only keys of
+``written`` not in ``found_keys`` may be removed later. ``owned``, ``defaults``
+and ``written`` are secret.
+
+State written before ``found_keys`` existed has no such output: every key of
+its ``written`` counts as one the stack added, as it did then; keys the stack
+takes from then on are recorded. State without even ``written`` records
+nothing found either.
+
+``diff`` compares the inputs with the state, and the file on disk with the
+inputs: it also reports a change when the merge would change the file's text
+(an owned value edited by hand, a missing file, a seeded default that was
+removed) or when the file is not mode 0600, so ``pulumi up`` repairs drift
+without a refresh. It never writes; a file the provider refuses to touch
+fails ``diff`` (and so ``preview``) with the same error ``up`` gives.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,14 +58,14 @@ import pulumi
 import pulumi.dynamic
 
 from hive_infra import safe_file
-from hive_infra.dotenv_text import KEY_RE, DotenvSyntaxError, merge, only_header_left, parse
-from hive_infra.safe_file import UnsafeFileError
+from hive_infra.dotenv_text import KEY_RE, DotenvSyntaxError, MergeResult, merge, only_header_left, parse
+from hive_infra.safe_file import PRIVATE_FILE_MODE, UnsafeFileError
 
 #: Pulumi's marker for a value not known yet (preview); see pulumi.runtime.rpc.
 _UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 _SIG_KEY = "4dabf18193072939515e22adb298388d"
 _SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
-_OUTPUT_NAMES = ("written", "left_keys")
+_OUTPUT_NAMES = ("written", "left_keys", "found_keys")
 
 
 class EnvFileError(Exception):
@@ -168,6 +184,35 @@ def _same_path(a: Any, b: Any) -> bool:
     return isinstance(a, str) and isinstance(b, str) and os.path.normpath(a) == os.path.normpath(b)
 
 
+def _history(olds: Mapping[str, Any], news: Mapping[str, Any]) -> tuple[dict[str, str] | None, list[str]]:
+    """The ``written`` and ``found_keys`` an update of ``olds`` to ``news`` starts from.
+
+    ``written`` is None for state that has none (see the module's docstring).
+    """
+    if not _same_path(_plain(olds.get("path")), _plain(news.get("path"))):
+        return {}, []  # another file: nothing of ours is in it
+    written = _plain(olds.get("written"))
+    return written, _plain(olds.get("found_keys")) or []
+
+
+def _plan(
+    inputs: Mapping[str, Any], text: str | None, old_written: Mapping[str, str] | None, old_found: Collection[str]
+) -> MergeResult:
+    """What the file's text must become: a function of ``text`` only, for ``diff`` and for each attempt of a write."""
+    result = merge(
+        text,
+        inputs["owned"],
+        inputs["defaults"],
+        old_written or {},
+        inputs["header"],
+        safe_file.absolute(inputs["path"]),
+        old_found=old_found,
+    )
+    if old_written is None:  # no record at all: count nothing as found, as before the record existed
+        result = dataclasses.replace(result, found=[])
+    return result
+
+
 class EnvFileProvider(pulumi.dynamic.ResourceProvider):
     """CRUD of an EnvFile. Holds no state: everything is made inside the methods."""
 
@@ -183,41 +228,54 @@ class EnvFileProvider(pulumi.dynamic.ResourceProvider):
             return pulumi.dynamic.DiffResult(changes=True, replaces=["path"], delete_before_replace=True)
         if any(_has_unknown(new[k]) for k in ("owned", "defaults", "header")):
             return pulumi.dynamic.DiffResult(changes=True)
+        drifted = self._drifted(_inputs(news), *_history(olds, news))  # read even when inputs changed: see _drifted
         changed = (
             old["path"] != new["path"]
             or dict(map(tuple, old["owned"])) != dict(map(tuple, _pairs(new["owned"])))
             or dict(map(tuple, old["defaults"])) != dict(map(tuple, _pairs(new["defaults"])))
             or old["header"] != (new["header"] or "")
         )
-        return pulumi.dynamic.DiffResult(changes=changed, replaces=[], delete_before_replace=True)
+        return pulumi.dynamic.DiffResult(changes=changed or drifted, replaces=[], delete_before_replace=True)
 
-    def _apply(self, props: Mapping[str, Any], old_written: Mapping[str, str]) -> dict[str, Any]:
+    @staticmethod
+    def _drifted(inputs: Mapping[str, Any], old_written: Mapping[str, str] | None, old_found: Collection[str]) -> bool:
+        """True when an update would change the file's text or mode. Reads only.
+
+        A file the provider refuses to touch raises the error ``update`` would
+        give: a preview that promised no change while ``up`` cannot make sure of
+        the file would be wrong, and the user learns what to fix before ``up``.
+        """
+        if validate(inputs):
+            return True  # let update report the problem
+        with _refusals():
+            text, mode = safe_file.read_text_and_mode(inputs["path"])
+            wanted = _plan(inputs, text, old_written, old_found).text
+        return wanted != text or (mode is not None and mode != PRIVATE_FILE_MODE)
+
+    def _apply(
+        self, props: Mapping[str, Any], old_written: Mapping[str, str] | None, old_found: Collection[str]
+    ) -> dict[str, Any]:
         inputs = _inputs(props)
         problems = validate(inputs)
         if problems:
             raise EnvFileError("; ".join(f"{p.property}: {p.reason}" for p in problems))
+
+        def change(text: str | None) -> tuple[str | None, MergeResult]:
+            result = _plan(inputs, text, old_written, old_found)
+            return result.text, result
+
         path = inputs["path"]
         with _refusals():
-            text = safe_file.read_text(path)
-            result = merge(
-                text, inputs["owned"], inputs["defaults"], old_written, inputs["header"], safe_file.absolute(path)
-            )
-            if result.text != text:
-                safe_file.write_atomic(path, result.text)
-            else:
-                safe_file.ensure_private(path)
+            result = safe_file.edit(path, change)
         _warn_left(path, result.left_keys)
-        return {**inputs, "written": result.written, "left_keys": result.left_keys}
+        return {**inputs, "written": result.written, "left_keys": result.left_keys, "found_keys": result.found}
 
     def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
-        outs = self._apply(props, {})
+        outs = self._apply(props, {}, [])
         return pulumi.dynamic.CreateResult(outs["path"], outs)
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.UpdateResult:
-        old_written = _plain(olds.get("written")) or {}
-        if not _same_path(_plain(olds.get("path")), _plain(news.get("path"))):
-            old_written = {}  # another file: nothing of ours is in it
-        return pulumi.dynamic.UpdateResult(self._apply(news, old_written))
+        return pulumi.dynamic.UpdateResult(self._apply(news, *_history(olds, news)))
 
     def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
         state = _inputs(props)
@@ -235,40 +293,59 @@ class EnvFileProvider(pulumi.dynamic.ResourceProvider):
             "defaults": [[key, value if key in values else None] for key, value in state["defaults"]],
             "written": _plain(props.get("written")) or {},
             "left_keys": _plain(props.get("left_keys")) or [],
+            "found_keys": _plain(props.get("found_keys")) or [],
         }
         return pulumi.dynamic.ReadResult(id_, outs)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         state = _inputs(props)
         path = state["path"] or id_
-        with _refusals():
-            text = safe_file.read_text(path)
+        old_written = _plain(props.get("written")) or {}
+        old_found = _plain(props.get("found_keys")) or []
+
+        def change(text: str | None) -> tuple[str | None, list[str]]:
             if text is None:
-                return
-            result = merge(text, [], [], _plain(props.get("written")) or {}, "", safe_file.absolute(path))
-            _warn_left(path, result.left_keys)
+                return None, []
+            result = merge(text, [], [], old_written, "", safe_file.absolute(path), old_found=old_found)
             if only_header_left(result.text, state["header"]):
-                safe_file.remove(path)
-            elif result.text != text:
-                safe_file.write_atomic(path, result.text)
+                return None, result.left_keys  # nothing of the user's is left: remove the file
+            return result.text, result.left_keys
+
+        with _refusals():
+            left = safe_file.edit(path, change, make_private=False)
+        _warn_left(path, left)
 
 
 # --------------------------------------------------------------------------
 # The resource
 
 
-@dataclass(frozen=True)
+def _keys_only(pairs: Any) -> str:
+    """How the repr shows pairs: their keys, never their values."""
+    if isinstance(pairs, (list, tuple)) and all(isinstance(p, (list, tuple)) and len(p) == 2 for p in pairs):
+        return "<values hidden: " + ", ".join(str(p[0]) for p in pairs) + ">"
+    return "<hidden>"
+
+
+@dataclass(frozen=True, repr=False)
 class EnvFileArgs:
     """What an EnvFile manages.
 
     ``owned`` and ``defaults`` are ordered ``(key, value)`` pairs (tuples or
     lists, plain or Outputs); they travel as lists of ``[key, value]`` lists.
+    Their values may be secrets: the repr shows their keys only.
     """
 
     path: pulumi.Input[str]
     owned: pulumi.Input[Sequence[tuple[str, str]]]
     defaults: pulumi.Input[Sequence[tuple[str, str]]] = ()
     header: pulumi.Input[str] = ""
+
+    def __repr__(self) -> str:
+        return (
+            f"EnvFileArgs(path={self.path!r}, owned={_keys_only(self.owned)}, "
+            f"defaults={_keys_only(self.defaults)}, header={self.header!r})"
+        )
 
 
 def _secret_pairs(value: pulumi.Input[Sequence[tuple[str, str]]]) -> pulumi.Output[list[list[str]]]:
@@ -289,6 +366,7 @@ class EnvFile(pulumi.dynamic.Resource, module="hive", name="EnvFile"):
     header: pulumi.Output[str]
     written: pulumi.Output[dict[str, str]]
     left_keys: pulumi.Output[list[str]]
+    found_keys: pulumi.Output[list[str]]
 
     def __init__(self, name: str, args: EnvFileArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         props = {
@@ -298,6 +376,7 @@ class EnvFile(pulumi.dynamic.Resource, module="hive", name="EnvFile"):
             "header": args.header,
             "written": None,
             "left_keys": None,
+            "found_keys": None,
         }
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=SECRET_OUTPUTS))
         super().__init__(EnvFileProvider(), name, props, opts)

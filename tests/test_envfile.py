@@ -89,7 +89,8 @@ def snapshot(path: Path):
 
 
 def no_temp_files(folder: Path) -> None:
-    assert not [p.name for p in folder.iterdir() if p.name.endswith(".tmp")], "no temporary file may be left behind"
+    left = [p.name for p in folder.iterdir() if p.name.endswith(".tmp") or p.name.startswith(safe_file.TEMP_PREFIX)]
+    assert not left, f"no temporary file may be left behind: {left}"
 
 
 # --------------------------------------------------------------------------
@@ -260,7 +261,7 @@ def test_noop_diff_and_update_write_nothing(tmp_path, provider, monkeypatch):
     assert provider.diff(str(target), old, reordered).changes is False, (
         "the order of keys already in the file does not change the file"
     )
-    monkeypatch.setattr(safe_file, "write_atomic", lambda *a: pytest.fail("a no-op must not write"))
+    monkeypatch.setattr(safe_file, "_replace", lambda *a: pytest.fail("a no-op must not write"))
     outs = provider.update(str(target), old, props(target)).outs
     assert snapshot(target) == before, "content, inode, mtime and mode are unchanged"
     assert outs["written"] == old["written"], "outputs are the same"
@@ -373,16 +374,19 @@ def test_read_of_missing_file_means_the_resource_is_gone(tmp_path, provider):
 # delete
 
 
-def test_delete_removes_managed_keys_and_keeps_user_lines(tmp_path, provider):
+def test_delete_removes_the_lines_the_stack_added_and_keeps_user_lines(tmp_path, provider):
     target = tmp_path / ".env"
     target.write_text(USER_TEXT)
     outs = provider.create(props(target)).outs
+    assert outs["found_keys"] == ["HIVE_API_KEY"], "the user's HIVE_API_KEY line was there before the stack took it"
     provider.delete(str(target), outs)
     text = target.read_text()
     got = values(target)
-    assert not set(outs["written"]) & set(got), "every key the stack wrote is gone"
-    assert text == USER_TEXT.replace("export HIVE_API_KEY=old-key # keep me\n", ""), (
-        "the file is the user's, minus the stack's keys (an owned key the user had is removed too)"
+    added = set(outs["written"]) - set(outs["found_keys"])
+    assert not added & set(got), "every key whose line the stack added is gone"
+    assert text == USER_TEXT.replace("=old-key # keep me", "=" + quote_value(API_KEY) + " # keep me"), (
+        "the file is the user's, minus the lines the stack added: the user's own HIVE_API_KEY line stays, "
+        "holding the last value the stack set (the user's earlier value is not kept anywhere)"
     )
 
 
@@ -517,7 +521,7 @@ def test_file_already_holding_the_values_is_made_0600_without_a_write(tmp_path, 
     target.write_text("".join(format_line(k, v) + "\n" for k, v in OWNED))
     os.chmod(target, 0o644)
     content, inode, mtime, _ = snapshot(target)
-    monkeypatch.setattr(safe_file, "write_atomic", lambda *a: pytest.fail("nothing to write"))
+    monkeypatch.setattr(safe_file, "_replace", lambda *a: pytest.fail("nothing to write"))
     provider.create(props(target, defaults=[]))
     assert snapshot(target) == (content, inode, mtime, 0o600), (
         "a file already right is not rewritten, but its secrets are no longer world-readable"
@@ -814,3 +818,195 @@ def test_update_from_state_without_outputs_still_returns_them(tmp_path, provider
         "update rebuilds the outputs; without a record, seeded defaults count as the user's"
     )
     assert outs["left_keys"] == [], "and reports nothing left"
+
+
+# --------------------------------------------------------------------------
+# lines the stack found (the adoption path) versus lines it added
+
+
+def test_adopted_line_holding_the_stacks_value_survives_destroy(tmp_path, provider):
+    target = tmp_path / ".env"
+    legacy = f"# carried over from the legacy installer\nPOSTGRES_PASSWORD={SECRET}\nOPENAI_API_KEY=sk-user\n"
+    target.write_text(legacy)
+    outs = provider.create(
+        props(target, owned=[["POSTGRES_PASSWORD", SECRET], ["HIVE_API_PORT", "8886"]], defaults=[])
+    ).outs
+    assert target.read_text() == legacy + "HIVE_API_PORT=8886\n", "create adds only the missing key"
+    assert outs["found_keys"] == ["POSTGRES_PASSWORD"], "the user's line already held the stack's value: found"
+    assert outs["written"]["POSTGRES_PASSWORD"] == SECRET, "the stack still holds the key (it is owned)"
+    provider.delete(str(target), outs)
+    assert target.read_text() == legacy, "destroy removes only the line the stack added: the user's line survives"
+
+
+def test_found_line_stays_the_users_through_updates(tmp_path, provider, warnings):
+    target = tmp_path / ".env"
+    target.write_text(f"POSTGRES_PASSWORD={SECRET}\n")
+    outs = provider.create(props(target, owned=[["POSTGRES_PASSWORD", SECRET]], defaults=[])).outs
+    rotated = props(target, owned=[["POSTGRES_PASSWORD", "rotated"]], defaults=[])
+    outs = provider.update("x", outs, rotated).outs
+    assert values(target) == {"POSTGRES_PASSWORD": "rotated"}, "the stack sets its new value in the user's line"
+    assert outs["found_keys"] == ["POSTGRES_PASSWORD"], "the line stays the user's after the stack changes its value"
+    provider.delete(str(target), outs)
+    assert target.read_text() == "POSTGRES_PASSWORD=rotated\n", (
+        "destroy leaves a line that was the user's, holding the last value the stack set"
+    )
+    assert warnings == [], "leaving a user's own line is expected: no warning"
+
+
+def test_found_line_deleted_by_hand_and_added_again_becomes_the_stacks(tmp_path, provider):
+    target = tmp_path / ".env"
+    target.write_text(f"USER=1\nPOSTGRES_PASSWORD={SECRET}\n")
+    outs = provider.create(props(target, owned=[["POSTGRES_PASSWORD", SECRET]], defaults=[])).outs
+    target.write_text("USER=1\n")  # the user removes the line
+    outs = provider.update("x", outs, props(target, owned=[["POSTGRES_PASSWORD", SECRET]], defaults=[])).outs
+    assert outs["found_keys"] == [], "the line the stack appended again is the stack's"
+    provider.delete(str(target), outs)
+    assert target.read_text() == "USER=1\n", "so destroy removes it"
+
+
+def test_a_found_key_the_stack_stops_managing_is_left_silently(tmp_path, provider, warnings):
+    target = tmp_path / ".env"
+    target.write_text(f"POSTGRES_PASSWORD={SECRET}\n")
+    outs = provider.create(props(target, owned=[["POSTGRES_PASSWORD", SECRET], ["A", "1"]], defaults=[])).outs
+    outs = provider.update("x", outs, props(target, owned=[["A", "1"]], defaults=[])).outs
+    assert values(target) == {"POSTGRES_PASSWORD": SECRET, "A": "1"}, "the user's line is not removed"
+    assert outs["left_keys"] == [] and warnings == [], "nor reported as changed by hand"
+    assert "POSTGRES_PASSWORD" not in outs["written"], "the stack no longer holds the key"
+
+
+def test_state_without_found_keys_deletes_as_before(tmp_path, provider):
+    target = tmp_path / ".env"
+    target.write_text(f"USER=1\nPOSTGRES_PASSWORD={SECRET}\n")
+    outs = provider.create(props(target, owned=[["POSTGRES_PASSWORD", SECRET]], defaults=[])).outs
+    old_state = {k: v for k, v in outs.items() if k != "found_keys"}  # written by an earlier version
+    provider.delete(str(target), old_state)
+    assert target.read_text() == "USER=1\n", (
+        "state from before found_keys counts every written key as the stack's, as that version did"
+    )
+
+
+def test_update_of_state_without_found_keys_records_only_keys_taken_now(tmp_path, provider):
+    target = tmp_path / ".env"
+    target.write_text("USER=1\nHIVE_API_PORT=1\n")
+    outs = provider.create(props(target, owned=[["POSTGRES_PASSWORD", SECRET]], defaults=[])).outs
+    old_state = {k: v for k, v in outs.items() if k != "found_keys"}
+    news = props(target, owned=[["POSTGRES_PASSWORD", SECRET], ["HIVE_API_PORT", "2"]], defaults=[])
+    outs = provider.update("x", old_state, news).outs
+    assert outs["found_keys"] == ["HIVE_API_PORT"], (
+        "a key already in written keeps the earlier meaning; a user's line taken now is recorded as found"
+    )
+
+
+# --------------------------------------------------------------------------
+# drift: diff looks at the file, so `up` repairs it without a refresh
+
+
+def _drift_to_nothing(provider, target, outs, news):
+    """diff says change, update repairs, then diff says nothing (and writes nothing)."""
+    assert provider.diff(str(target), outs, news).changes is True, "the drift is a change without a refresh"
+    outs = provider.update(str(target), outs, news).outs
+    repaired = snapshot(target)
+    assert provider.diff(str(target), outs, news).changes is False, "once repaired, nothing is left to do"
+    assert snapshot(target) == repaired, "diff never writes"
+    return outs
+
+
+def test_up_repairs_a_hand_edited_value_without_refresh(tmp_path, provider):
+    target = tmp_path / ".env"
+    target.write_text(USER_TEXT)
+    outs = provider.create(props(target)).outs
+    target.write_text(target.read_text().replace(format_line("HIVE_API_KEY", API_KEY), "HIVE_API_KEY=hand-edited"))
+    drifted = snapshot(target)
+    assert provider.diff(str(target), outs, props(target)).changes is True, "an edited owned value is drift"
+    assert snapshot(target) == drifted, "diff (preview) does not repair: it only reports"
+    _drift_to_nothing(provider, target, outs, props(target))
+    assert values(target)["HIVE_API_KEY"] == API_KEY, "update puts the stack's value back"
+    user_lines_kept(USER_TEXT, target.read_text(), {k for k, _ in OWNED})
+
+
+def test_up_repairs_a_deleted_file_without_refresh(tmp_path, provider):
+    target = tmp_path / ".env"
+    outs = provider.create(props(target)).outs
+    target.unlink()
+    _drift_to_nothing(provider, target, outs, props(target))
+    assert values(target) == dict(OWNED + DEFAULTS), "update writes the file again"
+    assert target.read_text().startswith(HEADER), "as a new file, with the header"
+
+
+def test_up_repairs_the_mode_without_refresh_or_rewrite(tmp_path, provider):
+    target = tmp_path / ".env"
+    outs = provider.create(props(target)).outs
+    os.chmod(target, 0o644)
+    content, inode, mtime, _ = snapshot(target)
+    _drift_to_nothing(provider, target, outs, props(target))
+    assert snapshot(target) == (content, inode, mtime, 0o600), "the mode is repaired; the text needed no rewrite"
+
+
+def test_a_removed_seeded_default_is_seeded_again_and_a_changed_one_is_not_drift(tmp_path, provider):
+    target = tmp_path / ".env"
+    outs = provider.create(props(target)).outs
+    target.write_text(target.read_text().replace("HIVE_LOG_LEVEL=INFO", "HIVE_LOG_LEVEL=DEBUG"))
+    assert provider.diff(str(target), outs, props(target)).changes is False, (
+        "a user's value for a default is the user's choice, not drift"
+    )
+    target.write_text(target.read_text().replace("HIVE_LOG_LEVEL=DEBUG\n", ""))
+    _drift_to_nothing(provider, target, outs, props(target))
+    assert values(target)["HIVE_LOG_LEVEL"] == "INFO", "a default missing from the file is seeded again, as up would"
+
+
+def test_no_drift_no_change_and_no_write(tmp_path, provider, monkeypatch):
+    target = tmp_path / ".env"
+    target.write_text(USER_TEXT)
+    outs = provider.create(props(target)).outs
+    before = snapshot(target)
+    monkeypatch.setattr(safe_file, "_replace", lambda *a: pytest.fail("diff must not write"))
+    assert provider.diff(str(target), outs, props(target)).changes is False, "all is as wanted: no change"
+    assert provider.diff(str(target), outs, props(target, owned=list(reversed(OWNED)))).changes is False, (
+        "the order of the owned keys is no change either"
+    )
+    assert snapshot(target) == before, "content, inode, mtime and mode are unchanged"
+
+
+@pytest.mark.parametrize("kind", ["symlink", "unparseable"])
+def test_diff_of_a_refused_file_is_the_error_up_would_give(tmp_path, provider, kind):
+    target = tmp_path / ".env"
+    outs = provider.create(props(target)).outs
+    if kind == "symlink":
+        target.unlink()
+        (tmp_path / "real").write_text("A=1\n")
+        target.symlink_to(tmp_path / "real")
+    else:
+        target.write_text(f'POSTGRES_PASSWORD="{SECRET}\n')
+    with pytest.raises(EnvFileError) as from_diff:
+        provider.diff(str(target), outs, props(target))
+    with pytest.raises(EnvFileError, match=r"python-dotenv|symbolic link"):
+        provider.diff(str(target), outs, props(target, owned=[["A", "changed"]]))  # with new inputs too
+    with pytest.raises(EnvFileError) as from_up:
+        provider.update(str(target), outs, props(target))
+    assert str(from_diff.value) == str(from_up.value), "preview reports what up would"
+    assert str(target) in str(from_diff.value) and SECRET not in str(from_diff.value), "naming the file, no value"
+
+
+def test_diff_of_old_state_still_works(tmp_path, provider):
+    target = tmp_path / ".env"
+    outs = provider.create(props(target)).outs
+    for missing in (("found_keys",), ("found_keys", "written", "left_keys")):
+        old_state = {k: v for k, v in outs.items() if k not in missing}
+        assert provider.diff(str(target), old_state, props(target)).changes is False, (
+            f"state without {missing} and a file as wanted: no change"
+        )
+
+
+# --------------------------------------------------------------------------
+# repr
+
+
+def test_repr_shows_no_secret():
+    args = EnvFileArgs(path=".env", owned=[("POSTGRES_PASSWORD", SECRET)], defaults=[("HIVE_LOG_LEVEL", SECRET)])
+    shown = repr(args)
+    assert SECRET not in shown, f"repr(EnvFileArgs) must not show values: {shown}"
+    assert "POSTGRES_PASSWORD" in shown and "HIVE_LOG_LEVEL" in shown and ".env" in shown, (
+        f"it still says what the args are about: {shown}"
+    )
+    result = merge(None, [["POSTGRES_PASSWORD", SECRET]], [], {})
+    assert SECRET not in repr(result), f"repr(MergeResult) must not show the text or values: {result!r}"
