@@ -25,7 +25,7 @@ from typing import Any
 
 import pulumi
 
-from hive_infra import rules
+from hive_infra import consistency, rules
 from hive_infra.layout import DockerNames
 from hive_infra.modes import MODE_NAMES, MODES, Mode
 from hive_infra.placement import DATABASE_ISOLATION, DatabasePlan, Placement, database_plans, place
@@ -191,7 +191,7 @@ class HiveConfig:
     @property
     def legacy_superuser_login(self) -> bool:
         """A legacy data folder whose superuser is the app's login."""
-        return rules.superuser_login(self.data_path, self.db_user, self.admin_user)
+        return consistency.superuser_login(self.data_path, self.db_user, self.admin_user)
 
     @property
     def manages_role_and_database(self) -> bool:
@@ -324,7 +324,7 @@ def parse_config(raw: Mapping[str, str], known_keys: Sequence[str] = ()) -> Hive
             for check in spec.declaration.checks:
                 for message in check(value):
                     problems.add(spec.name, message)
-    rules.check_together(values, problems)
+    consistency.check_together(values, problems)
     if problems.items:
         raise ConfigError(problems.items)
     return HiveConfig(**{spec.field: values[spec.name] for spec in CONFIG_KEYS})

@@ -137,6 +137,69 @@ def effective(bindings: Sequence[Binding]) -> dict[str, int]:
     return {b.key: i for i, b in enumerate(bindings) if b.key is not None}
 
 
+@dataclass
+class _Plan:
+    """What a merge does to the parsed text."""
+
+    replace: dict[int, str | None] = field(default_factory=dict)  # binding index -> new value (None: remove)
+    appended: list[str] = field(default_factory=list)
+    written: dict[str, str] = field(default_factory=dict)
+    left: list[str] = field(default_factory=list)
+    found: list[str] = field(default_factory=list)
+
+
+def _plan(
+    bindings: Sequence[Binding],
+    owned: Sequence[Sequence[str]],
+    defaults: Sequence[Sequence[str]],
+    old_written: Mapping[str, str],
+    old_found: Collection[str],
+) -> _Plan:
+    last = effective(bindings)
+    plan = _Plan()
+
+    def set_key(key: str, value: str) -> None:
+        plan.written[key] = value
+        index = last.get(key)
+        if index is not None and (key in old_found or key not in old_written):
+            plan.found.append(key)  # a line the stack did not add: it stays the user's
+        if index is None:
+            plan.appended.append(format_line(key, value))
+        elif bindings[index].value != value:
+            plan.replace[index] = value
+
+    for key, value in owned:
+        set_key(key, value)
+    for key, value in defaults:
+        index = last.get(key)
+        if index is None:
+            set_key(key, value)
+        elif key in old_written and bindings[index].value == old_written[key]:
+            set_key(key, value)  # ours and untouched: follows the new default
+    managed = set(plan.written) | {key for key, _ in defaults}
+    for key, value in old_written.items():
+        if key in managed or key not in last or key in old_found:
+            continue  # still ours, already gone, or the user's own line
+        if bindings[last[key]].value == value:
+            plan.replace[last[key]] = None
+        else:
+            plan.left.append(key)
+    return plan
+
+
+def _rewritten(binding: Binding, new_value: str | None) -> str:
+    """A binding's line with a new value (keeping its export prefix and comment), or removed."""
+    lead, prefix, comment, eol = _split(binding)
+    if new_value is None:
+        # keep the blank lines before a removed line, not its indentation
+        return lead[: max(lead.rfind("\n"), lead.rfind("\r")) + 1]
+    if comment and not comment[0].isspace():
+        # `KEY#c` or `KEY='v'#c`: after an unquoted value only " #" starts a
+        # comment, so `KEY=v#c` would read back as the value "v#c".
+        comment = " " + comment
+    return lead + prefix + format_line(str(binding.key), new_value) + comment + eol
+
+
 def merge(
     text: str | None,
     owned: Sequence[Sequence[str]],
@@ -152,75 +215,22 @@ def merge(
     previous merge (empty on the first one): the keys the stack holds, and
     which of their lines were the user's before the stack took them.
     """
-    bom = ""
-    if text is None:
-        bindings: list[Binding] = []
-    else:
-        bom = "\ufeff" if text.startswith("\ufeff") else ""
-        bindings = parse(text, where)
-    last = effective(bindings)
+    bom = "\ufeff" if text is not None and text.startswith("\ufeff") else ""
+    bindings: list[Binding] = [] if text is None else parse(text, where)
     newline = newline_of(bindings)
-
-    replace: dict[int, str | None] = {}  # index -> new line (None: remove)
-    appended: list[str] = []
-    written: dict[str, str] = {}
-    left: list[str] = []
-    found: list[str] = []
-
-    def set_key(key: str, value: str) -> None:
-        written[key] = value
-        index = last.get(key)
-        if index is not None and (key in old_found or key not in old_written):
-            found.append(key)  # a line the stack did not add: it stays the user's
-        if index is None:
-            appended.append(format_line(key, value))
-        elif bindings[index].value != value:
-            replace[index] = value
-
-    for key, value in owned:
-        set_key(key, value)
-    for key, value in defaults:
-        index = last.get(key)
-        if index is None:
-            set_key(key, value)
-        elif key in old_written and bindings[index].value == old_written[key]:
-            set_key(key, value)  # ours and untouched: follows the new default
-    managed = set(written) | {key for key, _ in defaults}
-    for key, value in old_written.items():
-        if key in managed or key not in last or key in old_found:
-            continue  # still ours, already gone, or the user's own line
-        if bindings[last[key]].value == value:
-            replace[last[key]] = None
-        else:
-            left.append(key)
-
-    pieces: list[str] = [bom]
-    for index, binding in enumerate(bindings):
-        if index not in replace:
-            pieces.append(binding.original.string)
-            continue
-        lead, prefix, comment, eol = _split(binding)
-        new_value = replace[index]
-        if new_value is None:
-            # keep the blank lines before a removed line, not its indentation
-            pieces.append(lead[: max(lead.rfind("\n"), lead.rfind("\r")) + 1])
-        else:
-            key = str(binding.key)
-            if comment and not comment[0].isspace():
-                # `KEY#c` or `KEY='v'#c`: after an unquoted value only " #" starts a
-                # comment, so `KEY=v#c` would read back as the value "v#c".
-                comment = " " + comment
-            pieces.append(lead + prefix + format_line(key, new_value) + comment + eol)
-    body = "".join(pieces)
+    plan = _plan(bindings, owned, defaults, old_written, old_found)
+    body = bom + "".join(
+        _rewritten(b, plan.replace[i]) if i in plan.replace else b.original.string for i, b in enumerate(bindings)
+    )
     if text is None and header:
         body = header + newline
-    if appended:
+    if plan.appended:
         # Only the one leading BOM is not content: a further U+FEFF is a user's
         # (odd) bare key, and appending right after it would glue the two keys.
         if body != bom and not body.endswith(("\n", "\r")):
             body += newline
-        body += "".join(line + newline for line in appended)
-    return MergeResult(text=body, written=written, left_keys=left, found=found)
+        body += "".join(line + newline for line in plan.appended)
+    return MergeResult(text=body, written=plan.written, left_keys=plan.left, found=plan.found)
 
 
 def only_header_left(text: str, header: str) -> bool:

@@ -293,6 +293,9 @@ def edit(
     text was written. It may be called several times: it must depend on the
     text only. When it returns the text unchanged nothing is written (with
     ``make_private`` the file is still made mode 0600).
+
+    Kept as one function on purpose: the read, the compare, the rename and the
+    late-write check are one protocol whose order is the point.
     """
     full = absolute(path)
     folder = os.path.dirname(full)
