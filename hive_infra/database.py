@@ -50,6 +50,10 @@ class HiveDatabaseArgs:
     #: nothing that holds data is ever dropped: a database or a mode schema the
     #: stack stops declaring (a mode removed, a name changed) stays on the server.
     drop_on_destroy: bool = False
+    #: Databases no one but their owners and the admin may connect to: PUBLIC's
+    #: CONNECT and TEMPORARY are revoked (the stack's own server: ``postgres``
+    #: and ``template1``, which every role could otherwise log in to).
+    closed_databases: tuple[str, ...] = ()
 
 
 class HiveDatabase(pulumi.ComponentResource):
@@ -83,6 +87,18 @@ class HiveDatabase(pulumi.ComponentResource):
         self.resources = [self.role] if self.role is not None else []
         for plan in args.databases:
             self._build_database(plan)
+        for database in args.closed_databases:
+            # privileges=[]: the provider revokes all of PUBLIC's and grants nothing.
+            self.resources.append(
+                postgresql.Grant(
+                    f"{name}-close-{database}",
+                    database=database,
+                    role="public",
+                    object_type="database",
+                    privileges=[],
+                    opts=self._in_db(),
+                )
+            )
         self.register_outputs({"databases": sorted(plan.name for plan in args.databases)})
 
     def _build_provider(self) -> postgresql.Provider:

@@ -22,6 +22,8 @@ DATA_MOUNT = "/var/lib/postgresql/data"
 #: refuses a mount point that holds lost+found or other files).
 PGDATA_SUBDIR = "pgdata"
 PGDATA = f"{DATA_MOUNT}/{PGDATA_SUBDIR}"
+#: The databases initdb makes besides template0 (which allows no connections).
+MAINTENANCE_DATABASES = ("postgres", "template1")
 #: The file initdb writes at the top of a cluster folder.
 PG_VERSION_FILE = "PG_VERSION"
 

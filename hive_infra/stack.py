@@ -13,7 +13,13 @@ from hive_infra.api import HiveApi, HiveApiArgs
 from hive_infra.config import HiveConfig
 from hive_infra.database import AdminConnection, HiveDatabase, HiveDatabaseArgs
 from hive_infra.envfile import EnvFile, EnvFileArgs
-from hive_infra.layout import POSTGRES_CONTAINER_PORT, STACK_LABEL, local_host_for, stack_label_value
+from hive_infra.layout import (
+    MAINTENANCE_DATABASES,
+    POSTGRES_CONTAINER_PORT,
+    STACK_LABEL,
+    local_host_for,
+    stack_label_value,
+)
 from hive_infra.modes import Mode
 from hive_infra.placement import role_search_path
 from hive_infra.postgres import SharedPostgres, SharedPostgresArgs
@@ -151,6 +157,8 @@ class HiveStack(pulumi.ComponentResource):
                 server=server.container if server is not None else None,
                 deleted_with_server=server is not None,
                 drop_on_destroy=cfg.drop_schemas_on_destroy,
+                # The stack's own server: the app role need not reach the maintenance databases.
+                closed_databases=() if cfg.external else MAINTENANCE_DATABASES,
             ),
             opts=self._child(),
         )

@@ -64,6 +64,8 @@ COMMON = [
     (PG + "extension:Extension", "hive-database-extension-vector"),
     (PG + "schema:Schema", "hive-database-schema-agent"),
     (PG + "schema:Schema", "hive-database-schema-genie"),
+    (PG + "grant:Grant", "hive-database-close-postgres"),
+    (PG + "grant:Grant", "hive-database-close-template1"),
     ("docker:index/remoteImage:RemoteImage", "hive-api-image"),
     ("hive:index:HiveApi", "hive-api-workspace"),
     ("hive:index:HiveApi", "hive-api-agent"),
@@ -222,7 +224,17 @@ def test_a_database_per_mode_owned_by_the_role(up: ProgramRun) -> None:
     assert extensions == {("hive", "public"), ("hive_agent", "public"), ("hive_genie", "public")}, (
         "vector in each database's public schema, where a legacy dump expects public.vector"
     )
-    assert not up.of_type(PG + "grant:Grant"), "the role owns each database, so public needs no grant"
+    grants = [r.inputs for r in up.of_type(PG + "grant:Grant")]
+    assert all(g["role"] == "public" for g in grants), "the role owns each database, so it needs no grant"
+
+
+def test_the_stacks_own_server_closes_its_maintenance_databases(up: ProgramRun) -> None:
+    closed = {r.inputs["database"]: r.inputs for r in up.of_type(PG + "grant:Grant") if r.inputs["role"] == "public"}
+    assert set(closed) == {"postgres", "template1"}, "every role could log in to these; the app has no business there"
+    for database, grant in closed.items():
+        assert grant["objectType"] == "database" and grant["privileges"] == [], (
+            f"{database}: an empty grant makes the provider revoke PUBLIC's CONNECT and TEMPORARY"
+        )
 
 
 def test_database_owned_by_the_role(schema_up: ProgramRun) -> None:
@@ -256,7 +268,9 @@ def test_every_database_object_goes_with_the_container(isolation: str, up: Progr
     container = run.named("hive-postgres-container").urn
     provider = run.named("hive-database-provider")
     in_db = [r for r in run.registrations if r.type.startswith(PG)]
-    assert len(in_db) == (9 if isolation == "database" else 7), "role, databases, schemas, extensions (, grant)"
+    assert len(in_db) == (11 if isolation == "database" else 9), (
+        "role, databases, schemas, extensions (, grant), and closing the two maintenance databases"
+    )
     for reg in in_db:
         assert reg.deleted_with == container, f"{reg.name}: destroy must not try to drop it from a dead server"
         assert container in reg.dependencies, f"{reg.name} is created only after the container"

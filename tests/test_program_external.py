@@ -57,7 +57,8 @@ def test_same_database_objects_retained_on_destroy(isolation: str) -> None:
     else:
         expected |= {("index/schema", "extensions"), ("index/grant", None)}
     assert {(r.type.split(":")[1], r.inputs.get("name")) for r in in_db} == expected, (
-        "the same role, databases, schemas and extensions as in container mode"
+        "the same role, databases, schemas and extensions as in container mode, and no grant to PUBLIC: "
+        "a server the stack does not own keeps its own rules on its maintenance databases"
     )
     for reg in in_db:
         assert reg.deleted_with == "", f"{reg.name}: no server goes away, so nothing is deleted with it"

@@ -285,10 +285,11 @@ def create_grant(ctx: Ctx, adopt_existing: bool) -> tuple[str, dict]:
         target = f"SCHEMA {quote_ident(i['schema'])}"
     else:
         raise NotImplementedError(f"pg_double does not emulate grants on {object_type}")
-    sql = f"GRANT {','.join(i['privileges'])} ON {target} TO {role}"
-    if _bool(i.get("withGrantOption"), False):
-        sql += " WITH GRANT OPTION"
-    ctx.run([f"REVOKE ALL PRIVILEGES ON {target} FROM {role}", sql], database=i["database"])
+    statements = [f"REVOKE ALL PRIVILEGES ON {target} FROM {role}"]
+    if i["privileges"]:  # an empty list revokes only (grantRolePrivileges returns early)
+        grant = f"GRANT {','.join(i['privileges'])} ON {target} TO {role}"
+        statements.append(grant + (" WITH GRANT OPTION" if _bool(i.get("withGrantOption"), False) else ""))
+    ctx.run(statements, database=i["database"])
     parts = [i["role"], i["database"]] + ([i["schema"]] if object_type == "SCHEMA" else []) + [i["objectType"]]
     return "_".join(parts), {}
 
