@@ -104,7 +104,11 @@ class HiveConfig:
         "database, a schema per mode (the application's own schemas are then shared by every mode).",
         rules.check_isolation,
     )
-    db_user: str = setting("hive", "Login role of the application (not a superuser).", rules.check_not_reserved_role)
+    db_user: str = setting(
+        "hive",
+        "Login role of the application: not a superuser, but for a legacy dataPath whose superuser is the login.",
+        rules.check_not_reserved_role,
+    )
     db_password: str | None = secret_setting(
         "Password of dbUser; at least 16 characters.",
         rules.MIN_SECRET_LENGTH,
