@@ -196,6 +196,14 @@ def check_not_empty(fix: str) -> Callable[[str], Iterator[str]]:
 check_image = check_not_empty("name a Docker image such as the default")
 
 
+def check_url_path(value: str) -> Iterator[str]:
+    """An absolute URL path (``/health``), put after ``http://host:port`` as it is."""
+    if not value.startswith("/"):
+        yield f"{value!r} must start with '/', such as /api/v1/health or /health"
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        yield "contains a blank or a control character; percent-encode it"
+
+
 def check_ip_address(value: str) -> Iterator[str]:
     try:
         ipaddress.ip_address(value)

@@ -9,11 +9,18 @@ import pulumi
 import pulumi_docker as docker
 
 from hive_infra import exports, rendering
-from hive_infra.api import HiveApi, HiveApiArgs
+from hive_infra.api import ApiVolume, HiveApi, HiveApiArgs
 from hive_infra.config import HiveConfig
 from hive_infra.database import AdminConnection, HiveDatabase, HiveDatabaseArgs
 from hive_infra.envfile import EnvFile, EnvFileArgs
-from hive_infra.layout import POSTGRES_CONTAINER_PORT, STACK_LABEL, local_host_for, stack_label_value
+from hive_infra.layout import (
+    APP_DATA_MOUNT,
+    APP_LOGS_MOUNT,
+    POSTGRES_CONTAINER_PORT,
+    STACK_LABEL,
+    local_host_for,
+    stack_label_value,
+)
 from hive_infra.modes import Mode
 from hive_infra.placement import role_search_path
 from hive_infra.postgres import SharedPostgres, SharedPostgresArgs
@@ -215,6 +222,12 @@ class HiveStack(pulumi.ComponentResource):
                     bind_address=cfg.bind_address,
                     port=cfg.ports(mode).api,
                     env=entries.apply(lambda e: rendering.container_env(e[mode.name])),
+                    health_path=cfg.api_health_path,
+                    volumes=(
+                        ApiVolume("logs", cfg.names.api_logs_volume(mode), APP_LOGS_MOUNT),
+                        ApiVolume("data", cfg.names.api_data_volume(mode), APP_DATA_MOUNT),
+                    ),
+                    protect_data=cfg.protect_data,
                     labels=self._labels,
                     depends_on=database.resources,
                 ),

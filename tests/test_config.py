@@ -147,6 +147,8 @@ BAD_CONFIGS = [
     ({"bindAddress": "localhost"}, "hive:bindAddress", "not an IP address"),
     ({"postgresImage": "  "}, "hive:postgresImage", "is empty"),
     ({"apiImage": ""}, "hive:apiImage", "is empty"),
+    ({"apiHealthPath": "api/v1/health"}, "hive:apiHealthPath", "must start with '/'"),
+    ({"apiHealthPath": "/api v1"}, "hive:apiHealthPath", "blank"),
     ({"dbPassword": "short"}, "hive:dbPassword", "at least 16"),
     ({"adminPassword": "Your-Password-1234567"}, "hive:adminPassword", "placeholder"),
     ({"apiKeyBase": "k" * 20}, "hive:apiKeyBase", "at least 33"),

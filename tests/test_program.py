@@ -13,6 +13,7 @@ from dotenv import dotenv_values
 from .conftest import ProgramRun, Registration, Secret, reveal, run_program
 
 CONTAINER = "docker:index/container:Container"
+VOLUME = "docker:index/volume:Volume"
 PG = "postgresql:index/"
 ENVFILE = "pulumi-python:dynamic/hive:EnvFile"
 SECRET_EXPORTS = ("databaseUrls", "apiKeys", "envFiles")
@@ -55,7 +56,7 @@ COMMON = [
     ("hive:index:SharedPostgres", "hive-postgres"),
     ("docker:index/remoteImage:RemoteImage", "hive-postgres-image"),
     ("docker:index/network:Network", "hive-postgres-network"),
-    ("docker:index/volume:Volume", "hive-postgres-data"),
+    (VOLUME, "hive-postgres-data"),
     (CONTAINER, "hive-postgres-container"),
     ("hive:index:HiveDatabase", "hive-database"),
     ("pulumi:providers:postgresql", "hive-database-provider"),
@@ -71,6 +72,12 @@ COMMON = [
     (CONTAINER, "hive-api-workspace-container"),
     (CONTAINER, "hive-api-agent-container"),
     (CONTAINER, "hive-api-genie-container"),
+    (VOLUME, "hive-api-workspace-logs"),
+    (VOLUME, "hive-api-workspace-data"),
+    (VOLUME, "hive-api-agent-logs"),
+    (VOLUME, "hive-api-agent-data"),
+    (VOLUME, "hive-api-genie-logs"),
+    (VOLUME, "hive-api-genie-data"),
     (ENVFILE, "hive-envfile-workspace"),
     (ENVFILE, "hive-envfile-agent"),
     (ENVFILE, "hive-envfile-genie"),
@@ -178,10 +185,38 @@ def test_network_and_volume_names(up: ProgramRun) -> None:
     assert not volume.protect, "protectData defaults to false"
 
 
-def test_protect_data_protects_the_volume_only() -> None:
+def test_protect_data_protects_the_volumes_only() -> None:
     run = run_program({"protectData": True})
     assert run.named("hive-postgres-data").protect, "protectData makes destroy refuse to delete the volume"
+    for mode in ("workspace", "agent", "genie"):
+        for kind in ("logs", "data"):
+            assert run.named(f"hive-api-{mode}-{kind}").protect, f"{mode}'s {kind} volume is protected like the data"
+        assert not run.named(f"hive-api-{mode}-container").protect, f"{mode}: the container itself is replaceable"
     assert not run.named("hive-postgres-container").protect, "the container is replaceable; data is in the volume"
+
+
+def test_api_volumes(up: ProgramRun) -> None:
+    for mode in ("workspace", "agent", "genie"):
+        api = up.named(f"hive-api-{mode}")
+        for kind in ("logs", "data"):
+            volume = up.named(f"hive-api-{mode}-{kind}")
+            assert volume.inputs["name"] == f"hive-{mode}-{kind}", f"{mode}: <prefix>-<mode>-{kind}"
+            assert volume.parent == api.urn, f"{mode}'s {kind} volume belongs to its API component"
+            assert volume.inputs["labels"] == [{"label": "org.automagik-hive.pulumi-stack", "value": "hive/dev"}], (
+                f"{mode}'s {kind} volume carries the stack label, as every Docker object of the stack"
+            )
+            assert not volume.protect, "protectData defaults to false"
+            assert volume.delete_before_replace, "a fixed volume name cannot exist twice during a replace"
+    prefixed = run_program({"namePrefix": "h2", "modes": ["genie"]})
+    assert sorted(r.inputs["name"] for r in prefixed.of_type(VOLUME)) == [
+        "h2-genie-data", "h2-genie-logs", "h2-postgres-data",
+    ], "volume names follow namePrefix and only the selected modes get theirs"  # fmt: skip
+
+
+def test_api_health_path_reaches_the_healthcheck() -> None:
+    run = run_program({"apiHealthPath": "/health", "modes": ["agent"]})
+    check = run.named("hive-api-agent-container").inputs["healthcheck"]["tests"]
+    assert check[-1] == "http://127.0.0.1:38886/health", "apiHealthPath is the path the probe requests"
 
 
 def test_provider_connects_as_admin_to_the_published_port(up: ProgramRun) -> None:
@@ -279,9 +314,20 @@ def test_api_containers(up: ProgramRun) -> None:
         assert inputs["ports"] == [{"internal": port, "external": port, "ip": "127.0.0.1"}], f"{mode}: its API port"
         assert inputs["networksAdvanced"] == [{"name": "hive-network"}], f"{mode}: on the shared network"
         assert inputs["restart"] == "unless-stopped", f"{mode}: restarts like the compose file"
-        assert inputs["healthcheck"]["tests"] == [
-            "CMD", "curl", "-f", f"http://localhost:{port}/api/v1/health",
-        ], f"{mode}: the legacy healthcheck"  # fmt: skip
+        check = inputs["healthcheck"]["tests"]
+        assert check[:2] == ["CMD", "python3"], (
+            f"{mode}: exec form through the image's own python3 (python:3.12-slim has no shell tools to rely on)"
+        )
+        assert not {"curl", "wget", "sh", "bash"} & {word for part in check for word in part.split()}, (
+            f"{mode}: the application's image has no curl or wget: {check}"
+        )
+        assert check[-1] == f"http://127.0.0.1:{port}/api/v1/health", (
+            f"{mode}: asks the API on its own port inside the container, on apiHealthPath's default"
+        )
+        assert inputs["volumes"] == [
+            {"volumeName": f"hive-{mode}-logs", "containerPath": "/app/logs"},
+            {"volumeName": f"hive-{mode}-data", "containerPath": "/app/data"},
+        ], f"{mode}: logs and data on the mode's own volumes, where the legacy compose mounted them"
         assert isinstance(inputs["envs"], Secret), f"{mode}: its env holds the password and key"
         env = env_list(reg)
         assert (env["POSTGRES_HOST"], env["POSTGRES_PORT"]) == ("hive-postgres-shared", "5432"), (
