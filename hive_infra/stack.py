@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -26,6 +26,7 @@ from hive_infra.placement import role_search_path
 from hive_infra.postgres import SharedPostgres, SharedPostgresArgs
 from hive_infra.secrets import HiveSecrets, HiveSecretsArgs
 from hive_infra.stack_layout import StackLayout, StackLayoutArgs
+from hive_infra.user_env import UserEnv
 
 #: Each mode's .env entries, by mode name.
 Entries = pulumi.Output[dict[str, rendering.EnvEntries]]
@@ -36,6 +37,8 @@ class HiveStackArgs:
     config: HiveConfig
     project: str
     stack: str
+    #: The user's own keys each API container gets (read by ``user_env``); secret.
+    user_env: UserEnv = field(default_factory=UserEnv, repr=False)
 
 
 class HiveStack(pulumi.ComponentResource):
@@ -87,6 +90,7 @@ class HiveStack(pulumi.ComponentResource):
         host_entries = self._entries(self._db_host, None)
 
         self.env_file_resources = {m.name: self._build_env_file(m, host_entries) for m in cfg.mode_table}
+        self._user_env = args.user_env
         self.api = self._build_api_containers(server, database, host_entries) if cfg.api_containers else {}
 
         self.ports = exports.ports(cfg)
@@ -221,7 +225,8 @@ class HiveStack(pulumi.ComponentResource):
                     network_name=network_name,
                     bind_address=cfg.bind_address,
                     port=cfg.ports(mode).api,
-                    env=entries.apply(lambda e: rendering.container_env(e[mode.name])),
+                    # Inside the secret entries' apply: the user's values travel only in this secret list.
+                    env=entries.apply(lambda e: rendering.container_env(e[mode.name], self._user_env.of(mode.name))),
                     health_path=cfg.api_health_path,
                     volumes=(
                         ApiVolume("logs", cfg.names.api_logs_volume(mode), APP_LOGS_MOUNT),

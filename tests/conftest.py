@@ -3,10 +3,12 @@ that runs the whole ``__main__.py`` under them."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import runpy
 import string
 import sys
+import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -234,19 +236,28 @@ def run_program(
     preview: bool = False,
     mocks: pulumi.runtime.Mocks | None = None,
     secret_keys: tuple[str, ...] = SECRET_KEYS,
+    cwd: Path | None = None,
 ) -> ProgramRun:
-    """Run ``__main__.py`` afresh under mocks and return what it registered and exported."""
+    """Run ``__main__.py`` afresh under mocks and return what it registered and exported.
+
+    The program reads the user's .env files under ``envDir`` (relative to the
+    working directory, the project folder under ``pulumi``): it runs in ``cwd``,
+    by default a fresh empty folder, so a developer's own ``.env`` in the
+    checkout never changes what the tests see."""
     mocks = mocks or RecordingMocks(preview=preview)
     monitor = RecordingMonitor(mocks)
     run = ProgramRun(registrations=monitor.registrations)
-    run.outputs = run_under_mocks(
-        run_main,
-        mocks,
-        preview=preview,
-        config=config_values(config or {}),
-        secret_keys=[f"{PROJECT}:{k}" for k in secret_keys],
-        monitor=monitor,
-    )
+    with contextlib.ExitStack() as stack:
+        folder = cwd or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hive-program-")))
+        stack.enter_context(contextlib.chdir(folder))
+        run.outputs = run_under_mocks(
+            run_main,
+            mocks,
+            preview=preview,
+            config=config_values(config or {}),
+            secret_keys=[f"{PROJECT}:{k}" for k in secret_keys],
+            monitor=monitor,
+        )
     return run
 
 
