@@ -45,7 +45,7 @@ class HiveStack(pulumi.ComponentResource):
     """Builds the secrets, the shared PostgreSQL, the database objects, the API
     containers and the .env files, and owns the shapes of the exports."""
 
-    #: {mode, container, host, port, database, user}
+    #: {mode, isolation, container, host, port, database, user, sslmode}
     postgres: pulumi.Output[dict[str, Any]]
     #: {mode: {db, api}}
     ports: dict[str, dict[str, int]]
@@ -53,6 +53,10 @@ class HiveStack(pulumi.ComponentResource):
     schemas: dict[str, str]
     #: {mode: database}
     databases: dict[str, str]
+    #: {mode: http://host:port}
+    api_urls: dict[str, str]
+    #: {mode: .env path}
+    env_file_paths: dict[str, str]
     #: The record of the layout every other resource waits for.
     layout: StackLayout
     #: {mode: url}, secret
@@ -96,6 +100,8 @@ class HiveStack(pulumi.ComponentResource):
         self.ports = exports.ports(cfg)
         self.schemas = exports.schemas(cfg.mode_table)
         self.databases = exports.databases(cfg.placements)
+        self.api_urls = exports.api_urls(cfg)
+        self.env_file_paths = exports.env_file_paths(cfg)
         container: pulumi.Input[str | None] = server.container_name if server is not None else None
         self.postgres = pulumi.Output.from_input(container).apply(
             lambda name: exports.postgres_summary(cfg, self._db_host, name)
@@ -113,6 +119,8 @@ class HiveStack(pulumi.ComponentResource):
                 "ports": self.ports,
                 "schemas": self.schemas,
                 "databases": self.databases,
+                "api_urls": self.api_urls,
+                "env_file_paths": self.env_file_paths,
                 "database_urls": self.database_urls,
                 "api_keys": self.api_keys,
                 "env_files": self.env_files,

@@ -398,15 +398,17 @@ def test_specific_bind_address_is_where_clients_connect() -> None:
     run = run_program({"bindAddress": "10.1.2.3"})
     assert run.named("hive-database-provider").inputs["host"] == "10.1.2.3", "localhost would not reach it"
     assert "@10.1.2.3:5532/" in run.outputs["databaseUrls"].value["agent"], ".env URLs use the bound address"
+    assert run.outputs["apiUrls"].value["agent"] == "http://10.1.2.3:38886", "so do the API URLs"
 
 
 def test_exports_shapes(up: ProgramRun) -> None:
     out = {key: value.value for key, value in up.outputs.items()}
-    assert set(out) == {"postgres", "ports", "schemas", "databases", "databaseUrls", "apiKeys", "envFiles"}, (
-        "the export set"
-    )
+    assert set(out) == {
+        "postgres", "ports", "schemas", "databases", "apiUrls", "envFilePaths", "databaseUrls", "apiKeys", "envFiles",
+    }, "the export set"  # fmt: skip
     postgres = {"mode": "container", "isolation": "database", "container": "hive-postgres-shared",
-                "host": "localhost", "port": 5532, "database": "hive", "user": "hive"}  # fmt: skip
+                "host": "localhost", "port": 5532, "database": "hive", "user": "hive",
+                "sslmode": "disable"}  # fmt: skip
     assert out["postgres"] == postgres, "postgres connection facts"
     assert out["ports"] == {"workspace": {"db": 5532, "api": 8886}, "agent": {"db": 5532, "api": 38886},
                             "genie": {"db": 5532, "api": 48886}}, "ports per mode"  # fmt: skip
@@ -415,6 +417,9 @@ def test_exports_shapes(up: ProgramRun) -> None:
     assert {m: f["path"] for m, f in out["envFiles"].items()} == {
         "workspace": ".env", "agent": ".env.agent", "genie": ".env.genie",
     }, "legacy file names under envDir"  # fmt: skip
+    assert out["envFilePaths"] == {m: f["path"] for m, f in out["envFiles"].items()}, "the paths, readable"
+    assert out["apiUrls"] == {"workspace": "http://localhost:8886", "agent": "http://localhost:38886",
+                              "genie": "http://localhost:48886"}, "each mode's API on this machine"  # fmt: skip
 
 
 def test_env_files_agree_with_the_other_exports(up: ProgramRun) -> None:
@@ -461,8 +466,9 @@ def test_secret_exports_are_secret(mode: str, up: ProgramRun, preview: ProgramRu
     run = up if mode == "up" else preview
     for key in SECRET_EXPORTS:
         assert run.outputs[key].secret, f"{key} must be secret in {mode}"
-    for key in ("postgres", "ports", "schemas", "databases"):
+    for key in ("postgres", "ports", "schemas", "databases", "apiUrls", "envFilePaths"):
         assert not run.outputs[key].secret, f"{key} holds no secret and stays readable in {mode}"
+        assert run.outputs[key].known, f"{key} is known already in a first {mode}: status can show it"
 
 
 def test_preview_registers_the_same_resources(up: ProgramRun, preview: ProgramRun) -> None:
@@ -474,7 +480,9 @@ def test_preview_registers_the_same_resources(up: ProgramRun, preview: ProgramRu
 
 def test_plain_exports_never_hold_a_secret() -> None:
     run = run_program(SUPPLIED)
-    plain = repr([run.outputs[k].value for k in ("postgres", "ports", "schemas", "databases")])
+    plain = repr(
+        [run.outputs[k].value for k in ("postgres", "ports", "schemas", "databases", "apiUrls", "envFilePaths")]
+    )
     for secret in SUPPLIED.values():
         assert secret not in plain, "a plain export must not carry a secret"
 

@@ -85,8 +85,8 @@ def test_urls_and_containers_use_the_external_host(external: ProgramRun) -> None
     ), "the app connects to its own database with the same TLS requirement"
     assert external.outputs["postgres"].value == {
         "mode": "external", "isolation": "database", "container": None, "host": "db.example.internal",
-        "port": 6543, "database": "hive", "user": "hive",
-    }, "no container in external mode"  # fmt: skip
+        "port": 6543, "database": "hive", "user": "hive", "sslmode": "require",
+    }, "no container in external mode; the sslmode the URLs carry"  # fmt: skip
     api = external.named("hive-api-agent-container")
     env = dict(item.split("=", 1) for item in reveal(api.inputs["envs"]))
     assert (env["POSTGRES_HOST"], env["POSTGRES_PORT"]) == ("db.example.internal", "6543"), "direct to the server"
