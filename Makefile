@@ -47,9 +47,10 @@ docs: ## Render Pulumi.yaml's config block and the README's config table from hi
 preview: ## pulumi preview on the stack STACK
 	pulumi preview --stack $(STACK)
 
-up: ## Select (or create) the stack STACK, then pulumi up
+up: ## Select (or create) the stack STACK, pulumi up, then print what it made (status)
 	pulumi stack select --create $(STACK)
 	pulumi up --stack $(STACK)
+	$(BIN)/python -m hive_infra status --stack $(STACK)
 
 destroy: ## pulumi destroy on the stack STACK
 	pulumi destroy --stack $(STACK)

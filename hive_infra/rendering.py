@@ -126,6 +126,23 @@ def env_entries(placement: Placement, ports: ModePorts, endpoint: DbEndpoint, ap
     return EnvEntries(owned=owned, defaults=defaults)
 
 
+#: The keys ``env_entries`` puts in ``owned``, in its order: the ones every
+#: mode's .env file holds exactly as the stack wrote them (``status -o env``
+#: prints these).
+OWNED_KEYS = (
+    "HIVE_API_PORT",
+    "HIVE_DATABASE_URL",
+    "HIVE_DB_SCHEMA",
+    "POSTGRES_HOST",
+    "POSTGRES_PORT",
+    "POSTGRES_USER",
+    "POSTGRES_PASSWORD",
+    "POSTGRES_DB",
+    "HIVE_API_KEY",
+    "OS_SECURITY_KEY",
+)
+
+
 def env_header(project: str, stack: str) -> str:
     """The comment line that says who manages a .env file."""
     return f"# Managed by Pulumi stack {project}/{stack}: keys it owns are rewritten on `pulumi up`."

@@ -89,6 +89,12 @@ def _entries(placement=IN_SCHEMAS["agent"], endpoint=ENDPOINT):  # type: ignore[
     return rendering.env_entries(placement, ModePorts(db=5532, api=38886), endpoint, BASE)
 
 
+def test_owned_keys_name_the_owned_entries_in_order() -> None:
+    assert tuple(k for k, _ in _entries().owned) == rendering.OWNED_KEYS, (
+        "OWNED_KEYS (what `status -o env` prints) must be exactly the keys the stack owns in each .env"
+    )
+
+
 def test_env_entries_hold_every_legacy_key_plus_schema() -> None:
     entries = _entries()
     keys = [k for k, _ in entries.all()]
