@@ -219,3 +219,21 @@ def test_a_stack_deployed_before_api_urls_existed(fake_pulumi: Callable[..., Fak
     fake_pulumi(old)
     code, _, err = run_status()
     assert code == 1 and "has no output 'apiUrls'" in err and "pulumi up" in err, f"says to run up: {err}"
+
+
+def test_the_readmes_set_a_source_of_a_stack_written_file(tmp_path: Path) -> None:
+    """README, Running the API yourself: `set -a; . ./.env.agent; set +a` exports the file's values."""
+    run = run_program({"envDir": str(tmp_path)})  # generated secrets, as most stacks have them
+    for reg in run.of_type(ENVFILE):
+        EnvFileProvider().create(reveal(reg.inputs))
+    done = subprocess.run(
+        ["bash", "-c", "set -eu; set -a; . ./.env.agent; set +a; env -0"],
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, f"bash must source the file: {done.stderr.decode()}"
+    env = dict(item.split("=", 1) for item in done.stdout.decode().split("\0") if "=" in item)
+    for key, value in dotenv_values(tmp_path / ".env.agent").items():
+        assert env.get(key) == value, f"{key}: the shell reads what python-dotenv (and the app) reads"
