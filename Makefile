@@ -44,12 +44,15 @@ fmt: ## Format the code and apply ruff's safe fixes
 docs: ## Render Pulumi.yaml's config block and the README's config table from hive_infra/config.py
 	$(BIN)/python -m hive_infra.config_docs write
 
-preview: ## pulumi preview on the stack STACK
+preview: ## Check the machine (doctor), then pulumi preview on the stack STACK
+	$(BIN)/python -m hive_infra doctor --stack $(STACK)
 	pulumi preview --stack $(STACK)
 
-up: ## Select (or create) the stack STACK, then pulumi up
+up: ## Check the machine (doctor), select (or create) the stack STACK, pulumi up, then print what it made (status)
+	$(BIN)/python -m hive_infra doctor --stack $(STACK)
 	pulumi stack select --create $(STACK)
 	pulumi up --stack $(STACK)
+	$(BIN)/python -m hive_infra status --stack $(STACK)
 
 destroy: ## pulumi destroy on the stack STACK
 	pulumi destroy --stack $(STACK)

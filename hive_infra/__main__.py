@@ -12,10 +12,12 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from hive_infra import status
 from hive_infra.adopt import cli as adopt_cli
+from hive_infra.doctor import cli as doctor_cli
 
 #: Every command's ``add_parser``, in the order ``--help`` lists them.
-COMMANDS = (adopt_cli.add_parser,)
+COMMANDS = (adopt_cli.add_parser, status.add_parser, doctor_cli.add_parser)
 
 
 def build_parser() -> argparse.ArgumentParser:

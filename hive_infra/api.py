@@ -1,4 +1,4 @@
-"""Component: the API container of one hive mode."""
+"""Component: the API container of one hive mode, with its logs and data volumes."""
 
 from __future__ import annotations
 
@@ -8,7 +8,22 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_docker as docker
 
-HEALTH_PATH = "/api/v1/health"
+#: The healthcheck's probe, run by the image's own Python: the application's
+#: image (python:3.12-slim) has no curl or wget. ``urlopen`` raises on a refused
+#: connection, a timeout and any 4xx/5xx answer, so the exit code is 1 unless
+#: the API answers 2xx/3xx. The URL comes as ``sys.argv[1]``.
+HEALTH_PROBE = "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=5)"
+
+
+@dataclass(frozen=True)
+class ApiVolume:
+    """A named Docker volume mounted into the container."""
+
+    #: Short word naming the resource (``<component>-<key>``): ``logs``, ``data``.
+    key: str
+    #: The Docker volume's name.
+    name: str
+    container_path: str
 
 
 @dataclass(frozen=True)
@@ -20,15 +35,22 @@ class HiveApiArgs:
     network_name: pulumi.Input[str] | None
     bind_address: str
     port: int
-    #: ``KEY=value`` strings (secret: they hold the database URL and API key).
+    #: ``KEY=value`` strings (secret: they hold the database URL, the API key and the user's own keys).
     env: pulumi.Input[Sequence[str]] = field(repr=False)
+    #: Path the healthcheck requests (``apiHealthPath``).
+    health_path: str = "/api/v1/health"
+    #: The container's logs and data volumes, created with it.
+    volumes: tuple[ApiVolume, ...] = ()
+    #: Protect the volumes (``protectData``).
+    protect_data: bool = False
     labels: tuple[tuple[str, str], ...] = ()
     #: Resources the app needs before it starts (the database objects).
     depends_on: Sequence[pulumi.Resource] = ()
 
 
-def health_command(port: int) -> list[str]:
-    return ["CMD", "curl", "-f", f"http://localhost:{port}{HEALTH_PATH}"]
+def health_command(port: int, path: str) -> list[str]:
+    """The exec-form healthcheck: the image's ``python3`` asks the API on its own port."""
+    return ["CMD", "python3", "-c", HEALTH_PROBE, f"http://127.0.0.1:{port}{path}"]
 
 
 class HiveApi(pulumi.ComponentResource):
@@ -37,9 +59,22 @@ class HiveApi(pulumi.ComponentResource):
 
     container: docker.Container
     container_name: pulumi.Output[str]
+    #: The volumes, in the order of ``HiveApiArgs.volumes``.
+    volumes: list[docker.Volume]
 
     def __init__(self, name: str, args: HiveApiArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("hive:index:HiveApi", name, None, opts)
+        labels = list(args.labels)
+        self.volumes = [
+            docker.Volume(
+                f"{name}-{volume.key}",
+                name=volume.name,
+                labels=[docker.VolumeLabelArgs(label=k, value=v) for k, v in labels],
+                # A fixed name cannot exist twice during a replace; the data outlives containers.
+                opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True, protect=args.protect_data),
+            )
+            for volume in args.volumes
+        ]
         self.container = docker.Container(
             f"{name}-container",
             name=args.container_name,
@@ -51,15 +86,20 @@ class HiveApi(pulumi.ComponentResource):
                 if args.network_name is not None
                 else None
             ),
+            volumes=[
+                docker.ContainerVolumeArgs(volume_name=created.name, container_path=volume.container_path)
+                for created, volume in zip(self.volumes, args.volumes, strict=True)
+            ]
+            or None,
             healthcheck=docker.ContainerHealthcheckArgs(
-                tests=health_command(args.port),
+                tests=health_command(args.port, args.health_path),
                 interval="30s",
                 timeout="10s",
                 retries=3,
                 start_period="30s",
             ),
             restart="unless-stopped",
-            labels=[docker.ContainerLabelArgs(label=k, value=v) for k, v in args.labels],
+            labels=[docker.ContainerLabelArgs(label=k, value=v) for k, v in labels],
             opts=pulumi.ResourceOptions(
                 parent=self,
                 depends_on=list(args.depends_on),

@@ -131,6 +131,12 @@ class HiveConfig:
     api_image: str = setting(
         "ghcr.io/namastexlabs/automagik-hive:latest", "Image of the API containers.", rules.check_image
     )
+    api_health_path: str = setting(
+        "/api/v1/health",
+        "Path the API containers' healthcheck requests: `/api/v1/health` for the 2025 image (the default "
+        "apiImage), `/health` for the current release.",
+        rules.check_url_path,
+    )
     api_containers: bool = setting(True, "Run one API container per mode (false to run the API yourself).")
     bind_address: str = setting("127.0.0.1", "Host address every port is published on.", rules.check_ip_address)
     name_prefix: str = setting(
@@ -141,7 +147,11 @@ class HiveConfig:
     extensions: tuple[str, ...] = setting(
         ("vector",), "Extensions created in the extensions schema.", rules.check_extensions
     )
-    protect_data: bool = setting(False, "Protect the data volume: `pulumi destroy` refuses to delete it.")
+    protect_data: bool = setting(
+        False,
+        "Protect the data volumes (PostgreSQL's and each API container's logs and data): a `pulumi destroy` "
+        "that would delete one fails as a whole.",
+    )
     env_dir: str = setting(
         ".",
         "Folder of the .env files, relative to the project or absolute.",

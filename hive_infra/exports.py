@@ -11,14 +11,17 @@ from dataclasses import asdict
 from typing import Any
 
 from hive_infra.config import HiveConfig
+from hive_infra.layout import local_host_for
 from hive_infra.modes import Mode
 from hive_infra.placement import Placement
-from hive_infra.rendering import EnvEntries, env_file_path, env_text
+from hive_infra.rendering import EnvEntries, env_file_path, env_text, url_host
 
 
 def postgres_summary(cfg: HiveConfig, host: str, container: str | None) -> dict[str, Any]:
-    """``{mode, isolation, container, host, port, database, user}``: where the
-    server is (no secret); ``database`` is the base name (see ``databases``)."""
+    """``{mode, isolation, container, host, port, database, user, sslmode}``:
+    where the server is (no secret); ``database`` is the base name (see
+    ``databases``), ``sslmode`` the one the stack connects with (the URLs carry
+    it in external mode only)."""
     return {
         "mode": cfg.postgres_mode,
         "isolation": cfg.isolation,
@@ -27,7 +30,20 @@ def postgres_summary(cfg: HiveConfig, host: str, container: str | None) -> dict[
         "port": cfg.db_port,
         "database": cfg.database,
         "user": cfg.db_user,
+        "sslmode": cfg.effective_ssl_mode,
     }
+
+
+def api_urls(cfg: HiveConfig) -> dict[str, str]:
+    """``{mode: http://host:port}``: where a program on this machine reaches each
+    mode's API (``localhost`` for a loopback or wildcard ``bindAddress``)."""
+    host = url_host(local_host_for(cfg.bind_address))
+    return {m.name: f"http://{host}:{cfg.ports(m).api}" for m in cfg.mode_table}
+
+
+def env_file_paths(cfg: HiveConfig) -> dict[str, str]:
+    """``{mode: path}``: each mode's .env file (``envDir`` joined with its name)."""
+    return {m.name: env_file_path(cfg.env_dir, m) for m in cfg.mode_table}
 
 
 def ports(cfg: HiveConfig) -> dict[str, dict[str, int]]:

@@ -26,6 +26,10 @@ PGDATA = f"{DATA_MOUNT}/{PGDATA_SUBDIR}"
 MAINTENANCE_DATABASES = ("postgres", "template1")
 #: The file initdb writes at the top of a cluster folder.
 PG_VERSION_FILE = "PG_VERSION"
+#: Where the application's image keeps its logs and its own files; the legacy
+#: compose files mounted both, and each mode gets a volume for each.
+APP_LOGS_MOUNT = "/app/logs"
+APP_DATA_MOUNT = "/app/data"
 
 #: Label on every Docker object of a stack: ``<project>/<stack>``.
 STACK_LABEL = "org.automagik-hive.pulumi-stack"
@@ -56,6 +60,14 @@ class DockerNames:
     def api_container(self, mode: Mode) -> str:
         """The legacy compose name of a mode's API container."""
         return f"{self.prefix}-{mode.api_container_suffix}"
+
+    def api_logs_volume(self, mode: Mode) -> str:
+        """The volume of a mode's API container mounted at ``APP_LOGS_MOUNT``."""
+        return f"{self.prefix}-{mode.name}-logs"
+
+    def api_data_volume(self, mode: Mode) -> str:
+        """The volume of a mode's API container mounted at ``APP_DATA_MOUNT``."""
+        return f"{self.prefix}-{mode.name}-data"
 
     def legacy_postgres_container(self, mode: Mode) -> str:
         """The per-mode PostgreSQL container of the legacy layout."""

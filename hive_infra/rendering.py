@@ -6,6 +6,7 @@ Nothing here sees a Pulumi ``Output``: the stack calls these inside
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -125,6 +126,23 @@ def env_entries(placement: Placement, ports: ModePorts, endpoint: DbEndpoint, ap
     return EnvEntries(owned=owned, defaults=defaults)
 
 
+#: The keys ``env_entries`` puts in ``owned``, in its order: the ones every
+#: mode's .env file holds exactly as the stack wrote them (``status -o env``
+#: prints these).
+OWNED_KEYS = (
+    "HIVE_API_PORT",
+    "HIVE_DATABASE_URL",
+    "HIVE_DB_SCHEMA",
+    "POSTGRES_HOST",
+    "POSTGRES_PORT",
+    "POSTGRES_USER",
+    "POSTGRES_PASSWORD",
+    "POSTGRES_DB",
+    "HIVE_API_KEY",
+    "OS_SECURITY_KEY",
+)
+
+
 def env_header(project: str, stack: str) -> str:
     """The comment line that says who manages a .env file."""
     return f"# Managed by Pulumi stack {project}/{stack}: keys it owns are rewritten on `pulumi up`."
@@ -137,9 +155,20 @@ def env_text(entries: EnvEntries, header: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def container_env(entries: EnvEntries) -> list[str]:
-    """``KEY=value`` strings for a container's environment (docker does no quoting)."""
-    return [f"{key}={value}" for key, value in entries.all()]
+def container_env(entries: EnvEntries, user_layers: Sequence[Mapping[str, str]] = ()) -> list[str]:
+    """``KEY=value`` strings for a container's environment (docker does no quoting).
+
+    The seeded defaults, overridden by each of the user's layers in turn (the
+    workspace .env, then the mode's own file), under the owned keys, which
+    always win: what the application would see with the mode's file exported
+    over the workspace one. A user's file holding exactly what the stack wrote
+    gives the same list as no file at all, so a second ``up`` changes nothing.
+    """
+    owned = dict(entries.owned)
+    merged = dict(entries.defaults)
+    for layer in user_layers:
+        merged.update((key, value) for key, value in layer.items() if key not in owned)
+    return [f"{key}={value}" for key, value in (*owned.items(), *merged.items())]
 
 
 def env_file_path(env_dir: str, mode: Mode) -> str:

@@ -216,6 +216,14 @@ def check_image(reference: str) -> Iterator[str]:
         )
 
 
+def check_url_path(value: str) -> Iterator[str]:
+    """An absolute URL path (``/health``), put after ``http://host:port`` as it is."""
+    if not value.startswith("/"):
+        yield f"{value!r} must start with '/', such as /api/v1/health or /health"
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        yield "contains a blank or a control character; percent-encode it"
+
+
 def check_ip_address(value: str) -> Iterator[str]:
     try:
         address = ipaddress.ip_address(value)

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 import pulumi_docker as docker
 
 from hive_infra import exports, rendering
-from hive_infra.api import HiveApi, HiveApiArgs
+from hive_infra.api import ApiVolume, HiveApi, HiveApiArgs
 from hive_infra.config import HiveConfig
 from hive_infra.database import AdminConnection, HiveDatabase, HiveDatabaseArgs
 from hive_infra.envfile import EnvFile, EnvFileArgs
 from hive_infra.layout import (
+    APP_DATA_MOUNT,
+    APP_LOGS_MOUNT,
     MAINTENANCE_DATABASES,
     POSTGRES_CONTAINER_PORT,
     STACK_LABEL,
@@ -25,6 +27,7 @@ from hive_infra.placement import role_search_path
 from hive_infra.postgres import SharedPostgres, SharedPostgresArgs
 from hive_infra.secrets import HiveSecrets, HiveSecretsArgs
 from hive_infra.stack_layout import StackLayout, StackLayoutArgs
+from hive_infra.user_env import UserEnv
 
 #: Each mode's .env entries, by mode name.
 Entries = pulumi.Output[dict[str, rendering.EnvEntries]]
@@ -35,13 +38,15 @@ class HiveStackArgs:
     config: HiveConfig
     project: str
     stack: str
+    #: The user's own keys each API container gets (read by ``user_env``); secret.
+    user_env: UserEnv = field(default_factory=UserEnv, repr=False)
 
 
 class HiveStack(pulumi.ComponentResource):
     """Builds the secrets, the shared PostgreSQL, the database objects, the API
     containers and the .env files, and owns the shapes of the exports."""
 
-    #: {mode, container, host, port, database, user}
+    #: {mode, isolation, container, host, port, database, user, sslmode}
     postgres: pulumi.Output[dict[str, Any]]
     #: {mode: {db, api}}
     ports: dict[str, dict[str, int]]
@@ -49,6 +54,10 @@ class HiveStack(pulumi.ComponentResource):
     schemas: dict[str, str]
     #: {mode: database}
     databases: dict[str, str]
+    #: {mode: http://host:port}
+    api_urls: dict[str, str]
+    #: {mode: .env path}
+    env_file_paths: dict[str, str]
     #: The record of the layout every other resource waits for.
     layout: StackLayout
     #: {mode: url}, secret
@@ -86,11 +95,14 @@ class HiveStack(pulumi.ComponentResource):
         host_entries = self._entries(self._db_host, None)
 
         self.env_file_resources = {m.name: self._build_env_file(m, host_entries) for m in cfg.mode_table}
+        self._user_env = args.user_env
         self.api = self._build_api_containers(server, database, host_entries) if cfg.api_containers else {}
 
         self.ports = exports.ports(cfg)
         self.schemas = exports.schemas(cfg.mode_table)
         self.databases = exports.databases(cfg.placements)
+        self.api_urls = exports.api_urls(cfg)
+        self.env_file_paths = exports.env_file_paths(cfg)
         container: pulumi.Input[str | None] = server.container_name if server is not None else None
         self.postgres = pulumi.Output.from_input(container).apply(
             lambda name: exports.postgres_summary(cfg, self._db_host, name)
@@ -108,6 +120,8 @@ class HiveStack(pulumi.ComponentResource):
                 "ports": self.ports,
                 "schemas": self.schemas,
                 "databases": self.databases,
+                "api_urls": self.api_urls,
+                "env_file_paths": self.env_file_paths,
                 "database_urls": self.database_urls,
                 "api_keys": self.api_keys,
                 "env_files": self.env_files,
@@ -222,7 +236,14 @@ class HiveStack(pulumi.ComponentResource):
                     network_name=network_name,
                     bind_address=cfg.bind_address,
                     port=cfg.ports(mode).api,
-                    env=entries.apply(lambda e: rendering.container_env(e[mode.name])),
+                    # Inside the secret entries' apply: the user's values travel only in this secret list.
+                    env=entries.apply(lambda e: rendering.container_env(e[mode.name], self._user_env.of(mode.name))),
+                    health_path=cfg.api_health_path,
+                    volumes=(
+                        ApiVolume("logs", cfg.names.api_logs_volume(mode), APP_LOGS_MOUNT),
+                        ApiVolume("data", cfg.names.api_data_volume(mode), APP_DATA_MOUNT),
+                    ),
+                    protect_data=cfg.protect_data,
                     labels=self._labels,
                     depends_on=database.resources,
                 ),

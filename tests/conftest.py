@@ -3,10 +3,12 @@ that runs the whole ``__main__.py`` under them."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import runpy
 import string
 import sys
+import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -234,19 +236,28 @@ def run_program(
     preview: bool = False,
     mocks: pulumi.runtime.Mocks | None = None,
     secret_keys: tuple[str, ...] = SECRET_KEYS,
+    cwd: Path | None = None,
 ) -> ProgramRun:
-    """Run ``__main__.py`` afresh under mocks and return what it registered and exported."""
+    """Run ``__main__.py`` afresh under mocks and return what it registered and exported.
+
+    The program reads the user's .env files under ``envDir`` (relative to the
+    working directory, the project folder under ``pulumi``): it runs in ``cwd``,
+    by default a fresh empty folder, so a developer's own ``.env`` in the
+    checkout never changes what the tests see."""
     mocks = mocks or RecordingMocks(preview=preview)
     monitor = RecordingMonitor(mocks)
     run = ProgramRun(registrations=monitor.registrations)
-    run.outputs = run_under_mocks(
-        run_main,
-        mocks,
-        preview=preview,
-        config=config_values(config or {}),
-        secret_keys=[f"{PROJECT}:{k}" for k in secret_keys],
-        monitor=monitor,
-    )
+    with contextlib.ExitStack() as stack:
+        folder = cwd or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hive-program-")))
+        stack.enter_context(contextlib.chdir(folder))
+        run.outputs = run_under_mocks(
+            run_main,
+            mocks,
+            preview=preview,
+            config=config_values(config or {}),
+            secret_keys=[f"{PROJECT}:{k}" for k in secret_keys],
+            monitor=monitor,
+        )
     return run
 
 
@@ -270,25 +281,62 @@ class FakePulumi:
 
 
 def make_fake_pulumi(
-    folder: Path, outputs: Mapping[str, Any] | None = None, *, exit_code: int = 0, stderr: str = ""
+    folder: Path,
+    outputs: Mapping[str, Any] | None = None,
+    *,
+    exit_code: int = 0,
+    stderr: str = "",
+    config: Mapping[str, Any] | None = None,
+    version: str = "v3.200.0",
+    stack_name: str = "dev",
+    failing: Sequence[str] | None = None,
 ) -> FakePulumi:
-    """Write an executable ``pulumi`` into ``folder``. With ``--show-secrets`` it
-    prints ``outputs``; without, every secret output (``databaseUrls``,
-    ``apiKeys``, ``envFiles``) as ``"[secret]"``, as the real CLI does."""
+    """Write an executable ``pulumi`` into ``folder``.
+
+    ``stack output``: with ``--show-secrets`` it prints ``outputs``; without,
+    every secret output (``databaseUrls``, ``apiKeys``, ``envFiles``) as
+    ``"[secret]"``, as the real CLI does. ``config --json`` prints ``config``,
+    full keys (``hive:dbPort``) to plain values or ``Secret(value)``, in the
+    CLI's shape (``{"value": text, "secret": bool}``; a secret's value only
+    with ``--show-secrets``, an array also as ``objectValue``). ``version``
+    and ``stack --show-name`` print ``version`` and ``stack_name``.
+    ``exit_code``/``stderr`` make every call fail, or with ``failing`` only the
+    commands named there (``"config"``, ``"version"``, ``"stack output"``)."""
     folder.mkdir(parents=True, exist_ok=True)
     shown = json.dumps(dict(outputs or {}))
     hidden = json.dumps({k: ("[secret]" if k in SECRET_OUTPUTS else v) for k, v in (outputs or {}).items()})
+    config_shown, config_hidden = {}, {}
+    for key, value in (config or {}).items():
+        secret = isinstance(value, Secret)
+        plain = value.value if secret else value
+        entry: dict[str, Any] = {"value": next(iter(config_values({"k": plain}).values())), "secret": secret}
+        if isinstance(plain, (list, tuple)):
+            entry["objectValue"] = list(plain)
+        config_shown[key] = entry
+        config_hidden[key] = {"secret": True} if secret else entry
     calls_log = folder / "pulumi-calls.jsonl"
     script = folder / "pulumi"
     script.write_text(
         f"""#!{sys.executable}
 import json, sys
+args = sys.argv[1:]
 with open({str(calls_log)!r}, "a") as log:
-    log.write(json.dumps(sys.argv[1:]) + "\\n")
-sys.stderr.write({stderr!r})
-if {exit_code}:
+    log.write(json.dumps(args) + "\\n")
+words = [a for a in args if not a.startswith("-")]
+command = "stack output" if words[:2] == ["stack", "output"] else (words[0] if words else "")
+failing = {list(failing) if failing is not None else None!r}
+if {exit_code} and (failing is None or command in failing):
+    sys.stderr.write({stderr!r})
     sys.exit({exit_code})
-print({shown!r} if "--show-secrets" in sys.argv else {hidden!r})
+show = "--show-secrets" in args
+if command == "version":
+    print({version!r})
+elif command == "stack" and "--show-name" in args:
+    print({stack_name!r})
+elif command == "config":
+    print(json.dumps({config_shown!r} if show else {config_hidden!r}))
+else:
+    print({shown!r} if show else {hidden!r})
 """
     )
     script.chmod(0o755)

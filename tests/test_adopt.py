@@ -367,6 +367,9 @@ def test_legacy_mixed_case_user_without_data_keeps_the_default_user(tmp_path: Pa
     assert not any("hive:dbUser" in line for line in result.lines), "a new database cannot take a mixed-case user"
     assert pipe_line(env, "dbPassword") in result.lines, "the password is still carried over"
     assert "not a plain lower-case name" in result.err, "the user is told why the name changes"
+    assert "none (the stack will generate them)" not in result.err, "the summary must not deny the password it carries"
+    assert "  database user     hive  (the default; the legacy user is not kept)" in result.err, "the user it gets"
+    assert f"  database password {len(PASSWORD)} characters" in result.err, "the password carried over, as a length"
 
 
 def test_legacy_mixed_case_user_with_its_data_is_kept(tmp_path: Path) -> None:

@@ -1,3 +1,5 @@
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -95,8 +97,24 @@ def test_pulumi_yaml_runtime_and_backend() -> None:
     assert project["backend"] == {"url": "file://~"}, "local state by default"
 
 
+def committed(path: str) -> str:
+    """``path`` as the last commit has it: `pulumi stack select --create dev` adds a
+    salt to the working copy, which is the user's own and is never committed."""
+    git = shutil.which("git")
+    inside = git and subprocess.run(
+        [git, "-C", str(PROJECT_DIR), "rev-parse", "--is-inside-work-tree"], capture_output=True, check=False
+    )
+    if not git or not inside or inside.returncode != 0:
+        pytest.skip("not a git checkout: the committed Pulumi.dev.yaml cannot be read")
+    done = subprocess.run(
+        [git, "-C", str(PROJECT_DIR), "show", f"HEAD:{path}"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, f"{path} must be committed: {done.stderr.strip()}"
+    return done.stdout
+
+
 def test_dev_stack_file_carries_no_secret_or_salt() -> None:
-    text = (PROJECT_DIR / "Pulumi.dev.yaml").read_text()
+    text = committed("Pulumi.dev.yaml")
     stack = yaml.safe_load(text)
     assert "encryptionsalt" not in stack, "each user creates the stack with a passphrase of their own"
     assert "secure:" not in text, "no encrypted value is committed"
@@ -147,6 +165,8 @@ BAD_CONFIGS = [
     ({"bindAddress": "localhost"}, "hive:bindAddress", "not an IP address"),
     ({"postgresImage": "  "}, "hive:postgresImage", "is empty"),
     ({"apiImage": ""}, "hive:apiImage", "is empty"),
+    ({"apiHealthPath": "api/v1/health"}, "hive:apiHealthPath", "must start with '/'"),
+    ({"apiHealthPath": "/api v1"}, "hive:apiHealthPath", "blank"),
     ({"dbPassword": "short"}, "hive:dbPassword", "at least 16"),
     ({"adminPassword": "Your-Password-1234567"}, "hive:adminPassword", "placeholder"),
     ({"apiKeyBase": "k" * 20}, "hive:apiKeyBase", "at least 33"),

@@ -32,7 +32,26 @@ def test_postgres_summary_names_the_server_without_secrets() -> None:
         "port": 5532,
         "database": "hive",
         "user": "hive",
+        "sslmode": "disable",
     }, "where the shared server is and who logs in, nothing secret"
+
+
+def test_api_urls_are_where_this_machine_reaches_each_api() -> None:
+    assert exports.api_urls(CFG) == {"workspace": "http://localhost:8886", "genie": "http://localhost:48886"}, (
+        "the loopback default bindAddress is reached on localhost, each selected mode on its own port"
+    )
+    for bind, host in (
+        ("0.0.0.0", "localhost"),
+        ("::", "localhost"),
+        ("10.0.0.5", "10.0.0.5"),
+        ("fd00::5", "[fd00::5]"),
+    ):
+        cfg = parse_config({"modes": '["agent"]', "bindAddress": bind})
+        assert exports.api_urls(cfg) == {"agent": f"http://{host}:38886"}, f"bindAddress {bind}: reached on {host}"
+
+
+def test_env_file_paths_follow_env_dir() -> None:
+    assert exports.env_file_paths(CFG) == {"workspace": "conf/.env", "genie": "conf/.env.genie"}, "under envDir"
 
 
 def test_ports_and_schemas_cover_the_selected_modes_only() -> None:

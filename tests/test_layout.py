@@ -29,6 +29,18 @@ def test_default_names_are_the_legacy_ones() -> None:
     ], "the legacy per-mode PostgreSQL containers, which adopt and migrate look for"
 
 
+def test_each_mode_has_its_own_app_volumes() -> None:
+    names = DockerNames("hive")
+    volumes = [(names.api_logs_volume(m), names.api_data_volume(m)) for m in MODES.values()]
+    assert volumes == [
+        ("hive-workspace-logs", "hive-workspace-data"),
+        ("hive-agent-logs", "hive-agent-data"),
+        ("hive-genie-logs", "hive-genie-data"),
+    ], "<prefix>-<mode>-logs and -data: one pair per mode, apart from the database's volume"
+    assert names.postgres_volume not in {v for pair in volumes for v in pair}, "never the database's volume"
+    assert (layout.APP_LOGS_MOUNT, layout.APP_DATA_MOUNT) == ("/app/logs", "/app/data"), "the legacy compose mounts"
+
+
 def test_names_follow_the_prefix() -> None:
     names = DockerNames("h2")
     assert names.postgres_container == "h2-postgres-shared" and names.network == "h2-network", "prefix first"

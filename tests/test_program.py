@@ -13,6 +13,7 @@ from dotenv import dotenv_values
 from .conftest import ProgramRun, Registration, Secret, reveal, run_program
 
 CONTAINER = "docker:index/container:Container"
+VOLUME = "docker:index/volume:Volume"
 PG = "postgresql:index/"
 ENVFILE = "pulumi-python:dynamic/hive:EnvFile"
 SECRET_EXPORTS = ("databaseUrls", "apiKeys", "envFiles")
@@ -55,7 +56,7 @@ COMMON = [
     ("hive:index:SharedPostgres", "hive-postgres"),
     ("docker:index/remoteImage:RemoteImage", "hive-postgres-image"),
     ("docker:index/network:Network", "hive-postgres-network"),
-    ("docker:index/volume:Volume", "hive-postgres-data"),
+    (VOLUME, "hive-postgres-data"),
     (CONTAINER, "hive-postgres-container"),
     ("hive:index:HiveDatabase", "hive-database"),
     ("pulumi:providers:postgresql", "hive-database-provider"),
@@ -73,6 +74,12 @@ COMMON = [
     (CONTAINER, "hive-api-workspace-container"),
     (CONTAINER, "hive-api-agent-container"),
     (CONTAINER, "hive-api-genie-container"),
+    (VOLUME, "hive-api-workspace-logs"),
+    (VOLUME, "hive-api-workspace-data"),
+    (VOLUME, "hive-api-agent-logs"),
+    (VOLUME, "hive-api-agent-data"),
+    (VOLUME, "hive-api-genie-logs"),
+    (VOLUME, "hive-api-genie-data"),
     (ENVFILE, "hive-envfile-workspace"),
     (ENVFILE, "hive-envfile-agent"),
     (ENVFILE, "hive-envfile-genie"),
@@ -180,10 +187,38 @@ def test_network_and_volume_names(up: ProgramRun) -> None:
     assert not volume.protect, "protectData defaults to false"
 
 
-def test_protect_data_protects_the_volume_only() -> None:
+def test_protect_data_protects_the_volumes_only() -> None:
     run = run_program({"protectData": True})
     assert run.named("hive-postgres-data").protect, "protectData makes destroy refuse to delete the volume"
+    for mode in ("workspace", "agent", "genie"):
+        for kind in ("logs", "data"):
+            assert run.named(f"hive-api-{mode}-{kind}").protect, f"{mode}'s {kind} volume is protected like the data"
+        assert not run.named(f"hive-api-{mode}-container").protect, f"{mode}: the container itself is replaceable"
     assert not run.named("hive-postgres-container").protect, "the container is replaceable; data is in the volume"
+
+
+def test_api_volumes(up: ProgramRun) -> None:
+    for mode in ("workspace", "agent", "genie"):
+        api = up.named(f"hive-api-{mode}")
+        for kind in ("logs", "data"):
+            volume = up.named(f"hive-api-{mode}-{kind}")
+            assert volume.inputs["name"] == f"hive-{mode}-{kind}", f"{mode}: <prefix>-<mode>-{kind}"
+            assert volume.parent == api.urn, f"{mode}'s {kind} volume belongs to its API component"
+            assert volume.inputs["labels"] == [{"label": "org.automagik-hive.pulumi-stack", "value": "hive/dev"}], (
+                f"{mode}'s {kind} volume carries the stack label, as every Docker object of the stack"
+            )
+            assert not volume.protect, "protectData defaults to false"
+            assert volume.delete_before_replace, "a fixed volume name cannot exist twice during a replace"
+    prefixed = run_program({"namePrefix": "h2", "modes": ["genie"]})
+    assert sorted(r.inputs["name"] for r in prefixed.of_type(VOLUME)) == [
+        "h2-genie-data", "h2-genie-logs", "h2-postgres-data",
+    ], "volume names follow namePrefix and only the selected modes get theirs"  # fmt: skip
+
+
+def test_api_health_path_reaches_the_healthcheck() -> None:
+    run = run_program({"apiHealthPath": "/health", "modes": ["agent"]})
+    check = run.named("hive-api-agent-container").inputs["healthcheck"]["tests"]
+    assert check[-1] == "http://127.0.0.1:38886/health", "apiHealthPath is the path the probe requests"
 
 
 def test_provider_connects_as_admin_to_the_published_port(up: ProgramRun) -> None:
@@ -293,9 +328,20 @@ def test_api_containers(up: ProgramRun) -> None:
         assert inputs["ports"] == [{"internal": port, "external": port, "ip": "127.0.0.1"}], f"{mode}: its API port"
         assert inputs["networksAdvanced"] == [{"name": "hive-network"}], f"{mode}: on the shared network"
         assert inputs["restart"] == "unless-stopped", f"{mode}: restarts like the compose file"
-        assert inputs["healthcheck"]["tests"] == [
-            "CMD", "curl", "-f", f"http://localhost:{port}/api/v1/health",
-        ], f"{mode}: the legacy healthcheck"  # fmt: skip
+        check = inputs["healthcheck"]["tests"]
+        assert check[:2] == ["CMD", "python3"], (
+            f"{mode}: exec form through the image's own python3 (python:3.12-slim has no shell tools to rely on)"
+        )
+        assert not {"curl", "wget", "sh", "bash"} & {word for part in check for word in part.split()}, (
+            f"{mode}: the application's image has no curl or wget: {check}"
+        )
+        assert check[-1] == f"http://127.0.0.1:{port}/api/v1/health", (
+            f"{mode}: asks the API on its own port inside the container, on apiHealthPath's default"
+        )
+        assert inputs["volumes"] == [
+            {"volumeName": f"hive-{mode}-logs", "containerPath": "/app/logs"},
+            {"volumeName": f"hive-{mode}-data", "containerPath": "/app/data"},
+        ], f"{mode}: logs and data on the mode's own volumes, where the legacy compose mounted them"
         assert isinstance(inputs["envs"], Secret), f"{mode}: its env holds the password and key"
         env = env_list(reg)
         assert (env["POSTGRES_HOST"], env["POSTGRES_PORT"]) == ("hive-postgres-shared", "5432"), (
@@ -366,15 +412,17 @@ def test_specific_bind_address_is_where_clients_connect() -> None:
     run = run_program({"bindAddress": "10.1.2.3"})
     assert run.named("hive-database-provider").inputs["host"] == "10.1.2.3", "localhost would not reach it"
     assert "@10.1.2.3:5532/" in run.outputs["databaseUrls"].value["agent"], ".env URLs use the bound address"
+    assert run.outputs["apiUrls"].value["agent"] == "http://10.1.2.3:38886", "so do the API URLs"
 
 
 def test_exports_shapes(up: ProgramRun) -> None:
     out = {key: value.value for key, value in up.outputs.items()}
-    assert set(out) == {"postgres", "ports", "schemas", "databases", "databaseUrls", "apiKeys", "envFiles"}, (
-        "the export set"
-    )
+    assert set(out) == {
+        "postgres", "ports", "schemas", "databases", "apiUrls", "envFilePaths", "databaseUrls", "apiKeys", "envFiles",
+    }, "the export set"  # fmt: skip
     postgres = {"mode": "container", "isolation": "database", "container": "hive-postgres-shared",
-                "host": "localhost", "port": 5532, "database": "hive", "user": "hive"}  # fmt: skip
+                "host": "localhost", "port": 5532, "database": "hive", "user": "hive",
+                "sslmode": "disable"}  # fmt: skip
     assert out["postgres"] == postgres, "postgres connection facts"
     assert out["ports"] == {"workspace": {"db": 5532, "api": 8886}, "agent": {"db": 5532, "api": 38886},
                             "genie": {"db": 5532, "api": 48886}}, "ports per mode"  # fmt: skip
@@ -383,6 +431,9 @@ def test_exports_shapes(up: ProgramRun) -> None:
     assert {m: f["path"] for m, f in out["envFiles"].items()} == {
         "workspace": ".env", "agent": ".env.agent", "genie": ".env.genie",
     }, "legacy file names under envDir"  # fmt: skip
+    assert out["envFilePaths"] == {m: f["path"] for m, f in out["envFiles"].items()}, "the paths, readable"
+    assert out["apiUrls"] == {"workspace": "http://localhost:8886", "agent": "http://localhost:38886",
+                              "genie": "http://localhost:48886"}, "each mode's API on this machine"  # fmt: skip
 
 
 def test_env_files_agree_with_the_other_exports(up: ProgramRun) -> None:
@@ -429,8 +480,9 @@ def test_secret_exports_are_secret(mode: str, up: ProgramRun, preview: ProgramRu
     run = up if mode == "up" else preview
     for key in SECRET_EXPORTS:
         assert run.outputs[key].secret, f"{key} must be secret in {mode}"
-    for key in ("postgres", "ports", "schemas", "databases"):
+    for key in ("postgres", "ports", "schemas", "databases", "apiUrls", "envFilePaths"):
         assert not run.outputs[key].secret, f"{key} holds no secret and stays readable in {mode}"
+        assert run.outputs[key].known, f"{key} is known already in a first {mode}: status can show it"
 
 
 def test_preview_registers_the_same_resources(up: ProgramRun, preview: ProgramRun) -> None:
@@ -442,7 +494,9 @@ def test_preview_registers_the_same_resources(up: ProgramRun, preview: ProgramRu
 
 def test_plain_exports_never_hold_a_secret() -> None:
     run = run_program(SUPPLIED)
-    plain = repr([run.outputs[k].value for k in ("postgres", "ports", "schemas", "databases")])
+    plain = repr(
+        [run.outputs[k].value for k in ("postgres", "ports", "schemas", "databases", "apiUrls", "envFilePaths")]
+    )
     for secret in SUPPLIED.values():
         assert secret not in plain, "a plain export must not carry a secret"
 

@@ -24,9 +24,10 @@ def external() -> ProgramRun:
 def test_no_docker_postgres_resources(external: ProgramRun) -> None:
     types = {r.type for r in external.registrations}
     assert "hive:index:SharedPostgres" not in types, "no postgres component for a server elsewhere"
-    assert "docker:index/volume:Volume" not in types and "docker:index/network:Network" not in types, (
-        "no volume or network to create"
-    )
+    assert "docker:index/network:Network" not in types, "no network to create"
+    volumes = {r.inputs["name"] for r in external.of_type("docker:index/volume:Volume")}
+    api_volumes = {f"hive-{mode}-{kind}" for mode in ("workspace", "agent", "genie") for kind in ("logs", "data")}
+    assert volumes == api_volumes, "no database volume: only the API containers' logs and data volumes"
     images = [r.inputs["name"] for r in external.of_type("docker:index/remoteImage:RemoteImage")]
     assert images == ["ghcr.io/namastexlabs/automagik-hive:latest"], "only the API image is pulled"
     names = {r.inputs["name"] for r in external.of_type("docker:index/container:Container")}
@@ -85,8 +86,8 @@ def test_urls_and_containers_use_the_external_host(external: ProgramRun) -> None
     ), "the app connects to its own database with the same TLS requirement"
     assert external.outputs["postgres"].value == {
         "mode": "external", "isolation": "database", "container": None, "host": "db.example.internal",
-        "port": 6543, "database": "hive", "user": "hive",
-    }, "no container in external mode"  # fmt: skip
+        "port": 6543, "database": "hive", "user": "hive", "sslmode": "require",
+    }, "no container in external mode; the sslmode the URLs carry"  # fmt: skip
     api = external.named("hive-api-agent-container")
     env = dict(item.split("=", 1) for item in reveal(api.inputs["envs"]))
     assert (env["POSTGRES_HOST"], env["POSTGRES_PORT"]) == ("db.example.internal", "6543"), "direct to the server"
@@ -103,7 +104,8 @@ def test_data_path_bind_mounts_instead_of_a_volume() -> None:
     run = run_program(
         {"dataPath": "/srv/hive/data/postgres", "adminUser": "legacyuser", "adminPassword": "Legacy-Adm1n-Passw0rd"}
     )
-    assert not run.of_type("docker:index/volume:Volume"), "no named volume when a data folder is given"
+    volumes = {r.inputs["name"] for r in run.of_type("docker:index/volume:Volume")}
+    assert "hive-postgres-data" not in volumes, "no database volume when a data folder is given"
     pg = run.named("hive-postgres-container")
     assert pg.inputs["volumes"] == [
         {"hostPath": "/srv/hive/data/postgres", "containerPath": "/var/lib/postgresql/data"}

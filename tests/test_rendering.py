@@ -89,6 +89,12 @@ def _entries(placement=IN_SCHEMAS["agent"], endpoint=ENDPOINT):  # type: ignore[
     return rendering.env_entries(placement, ModePorts(db=5532, api=38886), endpoint, BASE)
 
 
+def test_owned_keys_name_the_owned_entries_in_order() -> None:
+    assert tuple(k for k, _ in _entries().owned) == rendering.OWNED_KEYS, (
+        "OWNED_KEYS (what `status -o env` prints) must be exactly the keys the stack owns in each .env"
+    )
+
+
 def test_env_entries_hold_every_legacy_key_plus_schema() -> None:
     entries = _entries()
     keys = [k for k, _ in entries.all()]
@@ -137,6 +143,34 @@ def test_container_env_is_unquoted() -> None:
     env = rendering.container_env(entries)
     assert "POSTGRES_PASSWORD=a b" in env, "docker passes values verbatim: no dotenv quoting"
     assert "POSTGRES_HOST=hive-postgres-shared" in env and "POSTGRES_PORT=5432" in env, "network endpoint"
+
+
+def _as_dict(env: list[str]) -> dict[str, str]:
+    pairs = [item.split("=", 1) for item in env]
+    assert len({k for k, _ in pairs}) == len(pairs), f"each key once in a container's env: {env}"
+    return dict(pairs)
+
+
+def test_container_env_layers_the_users_keys_under_the_owned_ones() -> None:
+    entries = _entries()
+    shared = {"OPENAI_API_KEY": "sk-shared", "HIVE_LOG_LEVEL": "DEBUG", "HIVE_DATABASE_URL": "sqlite://", "X": "1"}
+    own = {"OPENAI_API_KEY": "sk-agent", "POSTGRES_PASSWORD": "mine"}
+    env = _as_dict(rendering.container_env(entries, (shared, own)))
+    stack = entries.as_dict()
+    assert env["OPENAI_API_KEY"] == "sk-agent", "the mode's own file overrides the workspace file"
+    assert env["X"] == "1", "a key only the workspace file holds reaches every mode"
+    assert env["HIVE_LOG_LEVEL"] == "DEBUG", "a user's value beats a seeded default, as in the .env file"
+    assert env["HIVE_DATABASE_URL"] == stack["HIVE_DATABASE_URL"], "an owned key always wins over the user's file"
+    assert env["POSTGRES_PASSWORD"] == stack["POSTGRES_PASSWORD"], "over the mode's own file too"
+    assert stack.items() - {("HIVE_LOG_LEVEL", "INFO")} <= env.items(), "every other stack key is there as is"
+
+
+def test_container_env_of_files_as_the_stack_wrote_them_is_that_of_no_files() -> None:
+    entries = _entries()
+    as_written = entries.as_dict()  # a file the stack created and nobody edited
+    assert rendering.container_env(entries, (as_written, as_written)) == rendering.container_env(entries), (
+        "a second `up` reading the files the first one wrote must give the same env, or the containers are replaced"
+    )
 
 
 def test_env_file_path() -> None:

@@ -12,7 +12,7 @@ EXPECTED = ("HIVE_DATABASE_URL", "HIVE_API_KEY", "OS_SECURITY_KEY", "POSTGRES_PA
 
 
 class Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - the http.server hook's name
+    def do_GET(self) -> None:
         if self.path in ("/api/v1/health", "/health"):
             body = {"status": "ok", "keys_present": sorted(k for k in EXPECTED if os.environ.get(k))}
             data = json.dumps(body).encode()
@@ -24,7 +24,7 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self.send_error(404)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: object) -> None:
         """Quiet: the job reads health, not access logs."""
 
 

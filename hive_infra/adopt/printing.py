@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from hive_infra.adopt.data_dir import DataDir, image_major
 from hive_infra.adopt.legacy_env import Adoption
 from hive_infra.adopt.settings import Setting
-from hive_infra.config import NAMESPACE
+from hive_infra.config import KEYS_BY_NAME, NAMESPACE
 from hive_infra.layout import DATA_MOUNT, LEGACY_NAMES, PG_VERSION_FILE, PGDATA, PGDATA_SUBDIR
 from hive_infra.modes import MODES
 
@@ -43,6 +43,12 @@ def summary_lines(
     lines = ["adopt: found in " + ", ".join(f.label for f in adoption.files) + ":"]
     if "dbUser" in by_key:
         lines.append(f"  database user     {by_key['dbUser'].value}  ({by_key['dbUser'].origin})")
+    elif "dbPassword" in by_key:
+        # A legacy user the new database cannot take (see the warning): the default user, the old password.
+        lines.append(
+            f"  database user     {KEYS_BY_NAME['dbUser'].default}  (the default; the legacy user is not kept)"
+        )
+    if "dbPassword" in by_key:
         password = by_key["dbPassword"]
         lines.append(f"  database password {len(password.value)} characters  ({password.origin})")
     else:

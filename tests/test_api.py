@@ -1,0 +1,71 @@
+"""The API container's healthcheck probe, run as Docker would run it (exec form, no shell)."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from hive_infra.api import health_command
+
+
+class _Health(BaseHTTPRequestHandler):
+    """Answers 200 on /health, 503 on /sick, 404 elsewhere."""
+
+    def do_GET(self) -> None:
+        status = {"/health": 200, "/sick": 503}.get(self.path, 404)
+        self.send_response(status)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:  # keep pytest's output clean
+        pass
+
+
+@pytest.fixture(scope="module")
+def api_port() -> Iterator[int]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Health)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def probe(port: int, path: str) -> int:
+    """Run the healthcheck's command as Docker's exec form does, with this interpreter as python3."""
+    cmd = health_command(port, path)
+    assert cmd[0] == "CMD", "exec form: Docker runs the argument list without a shell"
+    argv = [sys.executable if cmd[1] == "python3" else cmd[1], *cmd[2:]]
+    return subprocess.run(argv, capture_output=True, timeout=30, check=False).returncode
+
+
+def test_the_probe_needs_only_python3() -> None:
+    cmd = health_command(8886, "/api/v1/health")
+    assert cmd[:3] == ["CMD", "python3", "-c"], "the image's own Python, nothing the slim image lacks"
+    words = {word for part in cmd for word in part.replace(";", " ").split()}
+    assert not {"curl", "wget", "sh", "bash", "nc"} & words, f"no tool python:3.12-slim lacks: {cmd}"
+    assert cmd[-1] == "http://127.0.0.1:8886/api/v1/health", "the container's own port, on loopback"
+
+
+def test_healthy_when_the_api_answers(api_port: int) -> None:
+    assert probe(api_port, "/health") == 0, "a 200 answer is healthy (exit 0)"
+
+
+@pytest.mark.parametrize("path", ["/sick", "/api/v1/health"])
+def test_unhealthy_on_an_error_status(api_port: int, path: str) -> None:
+    assert probe(api_port, path) == 1, f"{path}: a 4xx/5xx answer is unhealthy (exit 1), e.g. a wrong apiHealthPath"
+
+
+def test_unhealthy_when_nothing_listens() -> None:
+    assert probe(_free_port(), "/health") == 1, "a refused connection is unhealthy (exit 1), not a crash of Docker"
