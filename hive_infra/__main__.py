@@ -1,8 +1,8 @@
 """``python -m hive_infra``: the project's command line.
 
 The Pulumi program itself is the project's top-level ``__main__.py``; this
-module holds the commands a user runs by hand. Each command module adds its
-own subparser (``add_parser``) with a ``handler``; the logic lives there.
+module holds the commands a user runs by hand. Each command module declares
+its ``COMMAND`` (``hive_infra.command.Command``); the logic lives there.
 """
 
 from __future__ import annotations
@@ -16,15 +16,15 @@ from hive_infra import status
 from hive_infra.adopt import cli as adopt_cli
 from hive_infra.doctor import cli as doctor_cli
 
-#: Every command's ``add_parser``, in the order ``--help`` lists them.
-COMMANDS = (adopt_cli.add_parser, status.add_parser, doctor_cli.add_parser)
+#: Every command, in the order ``--help`` lists them.
+COMMANDS = (adopt_cli.COMMAND, status.COMMAND, doctor_cli.COMMAND)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m hive_infra", description="hive-infra commands.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add_parser in COMMANDS:
-        add_parser(commands)
+    for command in COMMANDS:
+        command.add_to(commands)
     return parser
 
 

@@ -27,6 +27,7 @@ from typing import Any, TextIO
 
 from dotenv import dotenv_values
 
+from hive_infra.command import Command
 from hive_infra.modes import MODE_NAMES, MODES
 from hive_infra.placement import place
 from hive_infra.rendering import OWNED_KEYS, DbEndpoint, api_key, database_url
@@ -128,17 +129,7 @@ def render_table(stack: str | None, statuses: Sequence[ModeStatus], show_secrets
 # --- the command --------------------------------------------------------------------------
 
 
-def add_parser(commands: Any) -> None:
-    """Add ``status`` to the subcommands of ``python -m hive_infra``."""
-    sub = commands.add_parser(
-        "status",
-        help="print each mode's API URL, database URL, API key and .env file of a deployed stack",
-        description=(
-            "Read the stack's outputs through `pulumi stack output --json` and print, per mode, the API URL, "
-            "the database URL, the API key (both masked unless --show-secrets) and the .env file."
-        ),
-        epilog="Exit status: 0 printed, 1 the outputs could not be read, 2 bad usage.",
-    )
+def _arguments(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("mode", nargs="?", choices=MODE_NAMES, metavar="MODE", help="one mode only (default: all)")
     sub.add_argument("--stack", metavar="NAME", help="the stack to read (default: the selected one)")
     sub.add_argument(
@@ -153,7 +144,6 @@ def add_parser(commands: Any) -> None:
         default="table",
         help="table (default), json, or env: one mode's .env keys as `export KEY='value'` lines for eval",
     )
-    sub.set_defaults(handler=run)
 
 
 def _check_usage(args: argparse.Namespace) -> None:
@@ -196,3 +186,16 @@ def run(args: argparse.Namespace, stdout: TextIO | None = None, stderr: TextIO |
     render = render_json if args.output == "json" else render_table
     out.write(render(args.stack, statuses, args.show_secrets))
     return EXIT_OK
+
+
+COMMAND = Command(
+    name="status",
+    summary="print each mode's API URL, database URL, API key and .env file of a deployed stack",
+    description=(
+        "Read the stack's outputs through `pulumi stack output --json` and print, per mode, the API URL, "
+        "the database URL, the API key (both masked unless --show-secrets) and the .env file."
+    ),
+    exit_codes="0 printed, 1 the outputs could not be read, 2 bad usage",
+    arguments=_arguments,
+    handler=run,
+)

@@ -6,21 +6,10 @@ import argparse
 from typing import Any
 
 from hive_infra import adopt
+from hive_infra.command import Command
 
 
-def add_parser(commands: Any) -> None:
-    """Add ``adopt`` to the subcommands of ``python -m hive_infra``."""
-    sub = commands.add_parser(
-        "adopt",
-        help="print the `pulumi config set` lines that carry a legacy install's credentials over",
-        description=(
-            "Read a legacy automagik-hive .env file and print the `pulumi config set` commands that "
-            "make this stack reuse its database user, password and API key. The summary and warnings "
-            "go to stderr, the commands to stdout. Secrets are piped (see --print-secret), never "
-            "shown, unless --show-secrets."
-        ),
-        epilog="Exit status: 0 success, 2 bad input, 3 nothing to adopt.",
-    )
+def _arguments(sub: argparse.ArgumentParser) -> None:
     sub.add_argument(
         "--env-file",
         action="append",
@@ -45,7 +34,6 @@ def add_parser(commands: Any) -> None:
             "`pulumi config set --secret hive:KEY`; refuses a terminal"
         ),
     )
-    sub.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace, **run_kwargs: Any) -> int:
@@ -59,3 +47,18 @@ def run(args: argparse.Namespace, **run_kwargs: Any) -> int:
         print_secret=args.print_secret,
     )
     return adopt.run(options, **run_kwargs)
+
+
+COMMAND = Command(
+    name="adopt",
+    summary="print the `pulumi config set` lines that carry a legacy install's credentials over",
+    description=(
+        "Read a legacy automagik-hive .env file and print the `pulumi config set` commands that "
+        "make this stack reuse its database user, password and API key. The summary and warnings "
+        "go to stderr, the commands to stdout. Secrets are piped (see --print-secret), never "
+        "shown, unless --show-secrets."
+    ),
+    exit_codes="0 success, 2 bad input, 3 nothing to adopt",
+    arguments=_arguments,
+    handler=run,
+)

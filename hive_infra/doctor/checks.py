@@ -104,44 +104,35 @@ def _is_cloud(url: str) -> bool:
 
 def check_secrets(facts: SecretsFacts) -> Verdict:
     """The stack's secrets can be decrypted without a prompt."""
-    what = "secrets"
+
+    def secrets(status: str, detail: str, fix: str = "") -> Verdict:
+        return Verdict(status, "secrets", detail, fix)
+
     passphrase_fix = (
         "export PULUMI_CONFIG_PASSPHRASE='...' or PULUMI_CONFIG_PASSPHRASE_FILE=/path/to/file "
         "(lost it? README: Troubleshooting)"
     )
     if facts.passphrase_set:
-        return Verdict(OK, what, "PULUMI_CONFIG_PASSPHRASE is set")
+        return secrets(OK, "PULUMI_CONFIG_PASSPHRASE is set")
+    if facts.passphrase_file is not None and facts.passphrase_file_readable:
+        return secrets(OK, f"PULUMI_CONFIG_PASSPHRASE_FILE ({facts.passphrase_file}) can be read")
     if facts.passphrase_file is not None:
-        if facts.passphrase_file_readable:
-            return Verdict(OK, what, f"PULUMI_CONFIG_PASSPHRASE_FILE ({facts.passphrase_file}) can be read")
-        return Verdict(
-            FAIL,
-            what,
-            f"PULUMI_CONFIG_PASSPHRASE_FILE names {facts.passphrase_file}, which cannot be read",
-            "point it at a readable file holding the passphrase",
-        )
+        unreadable = f"PULUMI_CONFIG_PASSPHRASE_FILE names {facts.passphrase_file}, which cannot be read"
+        return secrets(FAIL, unreadable, "point it at a readable file holding the passphrase")
     provider = facts.secrets_provider
     if provider and not provider.startswith("passphrase"):
-        return Verdict(OK, what, f"the stack's secrets provider is {provider.split('://', 1)[0]}: no passphrase needed")
+        return secrets(OK, f"the stack's secrets provider is {provider.split('://', 1)[0]}: no passphrase needed")
     if facts.has_salt:
-        return Verdict(
-            FAIL, what, "the stack encrypts with a passphrase and none is set (pulumi would prompt)", passphrase_fix
+        return secrets(
+            FAIL, "the stack encrypts with a passphrase and none is set (pulumi would prompt)", passphrase_fix
         )
+    if _is_cloud(facts.backend_url) and facts.access_token_set:
+        return secrets(OK, f"Pulumi Cloud ({facts.backend_url}) keeps them; PULUMI_ACCESS_TOKEN is set")
     if _is_cloud(facts.backend_url):
-        if facts.access_token_set:
-            return Verdict(OK, what, f"Pulumi Cloud ({facts.backend_url}) keeps them; PULUMI_ACCESS_TOKEN is set")
-        return Verdict(
-            WARN,
-            what,
-            f"backend {facts.backend_url} without PULUMI_ACCESS_TOKEN",
-            "run `pulumi login` once, or export PULUMI_ACCESS_TOKEN",
-        )
-    return Verdict(
-        FAIL,
-        what,
-        f"no passphrase set, and backend {facts.backend_url} (from {facts.backend_source}) uses one",
-        passphrase_fix,
-    )
+        no_token = f"backend {facts.backend_url} without PULUMI_ACCESS_TOKEN"
+        return secrets(WARN, no_token, "run `pulumi login` once, or export PULUMI_ACCESS_TOKEN")
+    uses_one = f"no passphrase set, and backend {facts.backend_url} (from {facts.backend_source}) uses one"
+    return secrets(FAIL, uses_one, passphrase_fix)
 
 
 def raw_config(listing: Mapping[str, Any]) -> tuple[dict[str, str], list[str]]:

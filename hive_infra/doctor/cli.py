@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any, TextIO
+from typing import TextIO
 
+from hive_infra.command import Command
 from hive_infra.doctor import checks, probe
 from hive_infra.doctor.checks import FAIL, WARN, Verdict
 from hive_infra.layout import stack_label_value
@@ -13,20 +14,8 @@ from hive_infra.layout import stack_label_value
 EXIT_OK, EXIT_FAILED = 0, 1
 
 
-def add_parser(commands: Any) -> None:
-    """Add ``doctor`` to the subcommands of ``python -m hive_infra``."""
-    sub = commands.add_parser(
-        "doctor",
-        help="check that this machine is ready for `pulumi up` (Pulumi, passphrase, config, Docker, ports, disk)",
-        description=(
-            "Check the Pulumi CLI, the passphrase or backend, the stack's configuration, the Docker engine, "
-            "containers and ports in the way, and the free disk space; one line per check, with a fix for "
-            "each failure."
-        ),
-        epilog="Exit status: 0 when no check FAILs, 1 otherwise.",
-    )
+def _arguments(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--stack", metavar="NAME", help="the stack to check (default: the selected one)")
-    sub.set_defaults(handler=run)
 
 
 def diagnose(stack: str | None, machine: probe.Machine) -> list[Verdict]:
@@ -88,3 +77,17 @@ def run(
         )
         return EXIT_FAILED
     return EXIT_OK
+
+
+COMMAND = Command(
+    name="doctor",
+    summary="check that this machine is ready for `pulumi up` (Pulumi, passphrase, config, Docker, ports, disk)",
+    description=(
+        "Check the Pulumi CLI, the passphrase or backend, the stack's configuration, the Docker engine, "
+        "containers and ports in the way, and the free disk space; one line per check, with a fix for "
+        "each failure."
+    ),
+    exit_codes="0 when no check FAILs, 1 otherwise",
+    arguments=_arguments,
+    handler=run,
+)
