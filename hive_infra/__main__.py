@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from hive_infra.adopt import cli as adopt_cli
+from hive_infra.db import cli as db_cli
 
 #: Every command's ``add_parser``, in the order ``--help`` lists them.
-COMMANDS = (adopt_cli.add_parser,)
+COMMANDS = (adopt_cli.add_parser, db_cli.add_db_parser)
 
 
 def build_parser() -> argparse.ArgumentParser:
