@@ -16,7 +16,7 @@ from hive_infra.adopt import cli as adopt_cli
 from hive_infra.db import cli as db_cli
 
 #: Every command's ``add_parser``, in the order ``--help`` lists them.
-COMMANDS = (adopt_cli.add_parser, db_cli.add_db_parser)
+COMMANDS = (adopt_cli.add_parser, db_cli.add_db_parser, db_cli.add_migrate_parser)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,4 +1,4 @@
-"""The ``db`` command line, and how a restore target is chosen."""
+"""The ``db`` and ``migrate`` command lines, and how a restore target is chosen."""
 
 from __future__ import annotations
 
@@ -63,6 +63,11 @@ def test_a_schema_isolation_dump_goes_into_workspace_only() -> None:
         assign(manifest, view, ("nope",))
 
 
+def test_migrate_needs_from_legacy() -> None:
+    code, _, err = run("migrate")
+    assert code == 2 and "migrate needs --from-legacy" in err and "nothing was changed" in err, err
+
+
 def test_a_stack_that_cannot_be_read_is_pulumis_own_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     fake = make_fake_pulumi(tmp_path, {}, exit_code=255, stderr="error: no stack named 'prod' found\n")
     monkeypatch.setenv(PULUMI_ENV, str(fake.path))
@@ -78,7 +83,7 @@ def test_a_restore_of_a_missing_folder_is_refused(tmp_path: Path) -> None:
 
 
 def test_bad_arguments_exit_2() -> None:
-    for argv in (["db"], ["db", "restore"], ["db", "dump", "--mode", "nope"], ["db", "dump", "--tools", "x"]):
+    for argv in (["db"], ["db", "restore"], ["db", "dump", "--mode", "nope"], ["migrate", "--tools", "x"]):
         with pytest.raises(SystemExit) as exc:
             main(argv)
         assert exc.value.code == 2, f"argparse refuses {argv}"

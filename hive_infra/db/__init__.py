@@ -1,4 +1,4 @@
-"""Moving the stack's data: ``db dump`` and ``db restore``.
+"""Moving the stack's data: ``db dump``, ``db restore`` and ``migrate --from-legacy``.
 
 A dump is a folder (0700) of ``pg_dump -Fc`` archives (0600) and a
 ``manifest.json`` written last: a folder without one is an incomplete dump.
@@ -7,11 +7,12 @@ version, the exact row count of every table (counted inside the snapshot
 pg_dump dumps), the extensions and schemas the archive names, the archive's
 sha256 and the pg_dump that wrote it.
 
-Modules, lowest first: ``errors``, ``endpoint`` (where and as whom to
-connect), ``versions``, ``manifest`` (the folder and its manifest), ``toc``
-(pg_restore's table of contents, filtered), ``checks`` (every refusal,
-decided before anything is written): pure. Then ``catalog`` (what a live
-database holds, through psycopg), ``tools`` (pg_dump/pg_restore: local
-binaries or ``docker exec`` in a container), ``stack_view`` (the stack's
-outputs as dump sources and restore targets), ``dump``, ``restore`` and ``cli``.
+Modules, lowest first: ``endpoint`` (where and as whom to connect), ``toc``
+(pg_restore's table of contents, filtered), ``manifest`` (the folder and its
+manifest), ``checks`` (every refusal, decided before anything is written),
+``catalog`` (what a live database holds, through psycopg), ``tools``
+(pg_dump/pg_restore: local binaries or ``docker exec`` in a container),
+``stack_view`` (the stack's outputs as restore targets), ``dump``,
+``restore``, ``legacy`` (finding a legacy install's servers), ``migrate``
+and ``cli``.
 """

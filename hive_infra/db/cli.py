@@ -1,4 +1,4 @@
-"""``python -m hive_infra db dump|restore``: its command line."""
+"""``python -m hive_infra db dump|restore`` and ``python -m hive_infra migrate``: command lines."""
 
 from __future__ import annotations
 
@@ -7,15 +7,17 @@ import sys
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from hive_infra.adopt.detect import DockerFactory, default_docker_factory
 from hive_infra.db.dump import DEFAULT_OUT, DumpOptions, run_dump
 from hive_infra.db.errors import EXIT_FAILED, DbError
+from hive_infra.db.migrate import MigrateOptions, run_migrate
 from hive_infra.db.restore import RestoreOptions, run_restore
 from hive_infra.db.tools import BINDIR_ENV, DOCKER_ENV, TOOL_CHOICES
 from hive_infra.modes import MODE_NAMES
 
 EXIT_TEXT = (
     "Exit status: 0 done, 1 failed while acting (the message says what was and was not written), "
-    "2 refused before changing anything."
+    "2 refused before changing anything, 3 nothing found."
 )
 TOOLS_HELP = (
     "where pg_dump/pg_restore run: auto (default) runs them inside the PostgreSQL container with docker exec "
@@ -71,6 +73,38 @@ def add_db_parser(commands: Any) -> None:
     restore.set_defaults(handler=run_db)
 
 
+def add_migrate_parser(commands: Any) -> None:
+    """Add ``migrate`` to the subcommands of ``python -m hive_infra``."""
+    sub = commands.add_parser(
+        "migrate",
+        help="move a legacy install's databases into the stack's",
+        description=(
+            "Find the legacy PostgreSQL servers (from the legacy .env files and, when it answers, Docker), "
+            "print the plan, and with --yes dump each mode's legacy database (read-only) and restore it into "
+            "that mode's database of the stack, checking every table's row count."
+        ),
+        epilog=EXIT_TEXT,
+    )
+    sub.add_argument("--from-legacy", action="store_true", help="the source is a legacy install (required)")
+    sub.add_argument(
+        "--env-file",
+        action="append",
+        dest="env_files",
+        metavar="PATH",
+        help="legacy .env file; repeat for .env.agent and .env.genie (default: .env)",
+    )
+    _common(sub)
+    sub.add_argument(
+        "--out", metavar="DIR", default=DEFAULT_OUT, help=f"parent folder of the dump (default: ./{DEFAULT_OUT})"
+    )
+    sub.add_argument(
+        "--dump-only", action="store_true", help="only dump the legacy databases (no stack needed); db restore later"
+    )
+    sub.add_argument("--replace", action="store_true", help="replace tables that exist in the stack's databases")
+    sub.add_argument("--yes", action="store_true", help="act; without it only the plan is printed")
+    sub.set_defaults(handler=run_migrate_command)
+
+
 def _guard(name: str, stderr: TextIO, work: Callable[[Callable[[str], None]], int]) -> int:
     def say(line: str) -> None:
         print(line, file=stderr, flush=True)
@@ -94,3 +128,25 @@ def run_db(args: argparse.Namespace, stdout: TextIO | None = None, stderr: TextI
         return _guard("db dump", err, lambda say: run_dump(options, out, say))
     restore = RestoreOptions(args.folder, args.stack, modes, args.replace, args.tools)
     return _guard("db restore", err, lambda say: run_restore(restore, say))
+
+
+def run_migrate_command(
+    args: argparse.Namespace,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    docker_factory: DockerFactory = default_docker_factory,
+    **_: Any,
+) -> int:
+    options = MigrateOptions(
+        from_legacy=args.from_legacy,
+        env_files=tuple(args.env_files or ()),
+        stack=args.stack,
+        modes=tuple(args.modes or ()),
+        out=args.out,
+        dump_only=args.dump_only,
+        replace=args.replace,
+        tools=args.tools,
+        yes=args.yes,
+    )
+    out, err = stdout or sys.stdout, stderr or sys.stderr
+    return _guard("migrate", err, lambda say: run_migrate(options, out, say, docker_factory))
