@@ -11,7 +11,7 @@ WORKFLOWS := $(wildcard .github/workflows/*.yml)
 SCRIPTS := .ci/run $(wildcard .github/scripts/*)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test lint fmt docs preview up destroy
+.PHONY: help venv test lint fmt docs preview up destroy backup
 
 help: ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -56,3 +56,6 @@ up: ## Check the machine (doctor), select (or create) the stack STACK, pulumi up
 
 destroy: ## pulumi destroy on the stack STACK
 	pulumi destroy --stack $(STACK)
+
+backup: ## Dump every mode's database of the stack STACK into ./backups (README: Backups)
+	$(BIN)/python -m hive_infra db dump --stack $(STACK)

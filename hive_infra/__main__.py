@@ -14,10 +14,17 @@ from typing import Any
 
 from hive_infra import status
 from hive_infra.adopt import cli as adopt_cli
+from hive_infra.db import cli as db_cli
 from hive_infra.doctor import cli as doctor_cli
 
 #: Every command, in the order ``--help`` lists them.
-COMMANDS = (adopt_cli.COMMAND, status.COMMAND, doctor_cli.COMMAND)
+COMMANDS = (
+    doctor_cli.COMMAND,
+    status.COMMAND,
+    adopt_cli.COMMAND,
+    db_cli.DB_COMMAND,
+    db_cli.MIGRATE_COMMAND,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
