@@ -9,13 +9,13 @@ works the same for a local folder, S3 or Pulumi Cloud.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from hive_infra.executables import find_executable
 
 #: Where the Pulumi CLI is looked up when ``PULUMI`` does not name it.
 PULUMI_ENV = "HIVE_PULUMI"
@@ -59,8 +59,7 @@ class StackOutputs:
 
 def pulumi_command() -> str:
     """The Pulumi CLI to run: ``$HIVE_PULUMI``, else ``pulumi`` on PATH."""
-    name = os.environ.get(PULUMI_ENV) or "pulumi"
-    found = shutil.which(name)
+    name, found = find_executable(PULUMI_ENV, "pulumi")
     if found is None:
         raise StackOutputsError(
             f"the Pulumi CLI ({name}) is not on PATH; install it (https://www.pulumi.com/docs/install/) "

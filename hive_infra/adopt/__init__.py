@@ -38,8 +38,7 @@ from hive_infra.adopt.legacy_env import (
     URL_KEY,
     USER_KEY,
     Adoption,
-    LegacyFile,
-    inspect_file,
+    inspect_files,
     merge,
     parse_database_url,
 )
@@ -66,15 +65,7 @@ class Options:
 
 def _load(options: Options) -> tuple[Adoption, list[Setting], DataDir | None, HiveConfig]:
     labels = options.env_files or [DEFAULT_ENV_FILE]
-    problems: list[str] = []
-    files: list[LegacyFile] = []
-    for label in labels:
-        try:
-            files.append(inspect_file(Path(label), label))
-        except AdoptError as exc:
-            problems.extend(exc.problems)
-    if problems:
-        raise AdoptError(problems)
+    files = inspect_files(labels)
     adoption = merge(files)
     if not any(f.has_anything for f in files):
         raise AdoptError(

@@ -304,6 +304,20 @@ def inspect_file(path: Path, label: str) -> LegacyFile:
     return found
 
 
+def inspect_files(labels: Sequence[str]) -> list[LegacyFile]:
+    """``inspect_file`` of each; one ``AdoptError`` with every file's problems."""
+    problems: list[str] = []
+    files: list[LegacyFile] = []
+    for label in labels:
+        try:
+            files.append(inspect_file(Path(label), label))
+        except AdoptError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise AdoptError(problems)
+    return files
+
+
 # --- several files, one answer -------------------------------------------------
 
 

@@ -20,11 +20,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from hive_infra.adopt.detect import ContainerInfo, DockerFactory, default_docker_factory, list_containers
 from hive_infra.adopt.errors import AdoptError
-from hive_infra.adopt.legacy_env import LIBPQ_DEFAULT_PORT, LegacyFile, inspect_file
+from hive_infra.adopt.legacy_env import LIBPQ_DEFAULT_PORT, LegacyFile, inspect_files
 from hive_infra.db.endpoint import Endpoint
 from hive_infra.db.errors import DbError
 from hive_infra.layout import LEGACY_NAMES, LOCAL_HOST, POSTGRES_CONTAINER_PORT, is_this_machine
@@ -88,27 +87,28 @@ def _file_endpoint(file: LegacyFile, mode: Mode, base: str) -> Endpoint:
 
 def find_legacy(env_files: Sequence[str], docker_factory: DockerFactory = default_docker_factory) -> LegacyInstall:
     """Every legacy database, at most one per mode (see the module)."""
-    files: list[LegacyFile] = []
-    problems: list[str] = []
-    for label in env_files:
-        try:
-            files.append(inspect_file(Path(label), label))
-        except AdoptError as exc:
-            problems.extend(exc.problems)
-    if problems:
-        raise DbError(problems)
+    try:
+        files = inspect_files(env_files)
+    except AdoptError as exc:
+        raise DbError(exc.problems) from None
     notes: list[str] = [w for f in files for w in f.warnings]
     containers = list_containers(docker_factory)
     if isinstance(containers, str):
         notes.append(f"{containers}: legacy servers only from the .env files, pg_dump from this machine")
         containers = []
+    found, missing = _sources_by_mode(files, containers, notes)
+    return LegacyInstall(_one_per_database(found, notes), notes, missing)
 
+
+def _sources_by_mode(
+    files: Sequence[LegacyFile], containers: Sequence[ContainerInfo], notes: list[str]
+) -> tuple[list[LegacySource], list[str]]:
+    """Each mode's source: its .env file's database, else a running legacy container's."""
     with_login = [f for f in files if f.has_credentials]
     # One login for every mode in the legacy installs: the workspace file's, else the first.
     login = next((f for f in with_login if f.mode is MODES["workspace"]), with_login[0] if with_login else None)
     workspace_db = next((f.base_database for f in files if f.base_database is not None), None)
     base = workspace_db.value if workspace_db is not None else LEGACY_BASE_DATABASE
-
     found: list[LegacySource] = []
     missing: list[str] = []
     for mode in MODES.values():
@@ -138,15 +138,19 @@ def find_legacy(env_files: Sequence[str], docker_factory: DockerFactory = defaul
             )
         else:
             missing.append(mode.name)
+    return found, missing
 
+
+def _one_per_database(found: Sequence[LegacySource], notes: list[str]) -> list[LegacySource]:
+    """Modes naming one database on one server (the seed's layout) move to the first of them only."""
     sources: list[LegacySource] = []
     for source in found:
+        endpoint = source.endpoint
         same = next(
             (
                 s
                 for s in sources
-                if s.endpoint.database == source.endpoint.database
-                and s.endpoint.same_server(source.endpoint.host, source.endpoint.port)
+                if s.endpoint.database == endpoint.database and s.endpoint.same_server(endpoint.host, endpoint.port)
             ),
             None,
         )
@@ -158,8 +162,8 @@ def find_legacy(env_files: Sequence[str], docker_factory: DockerFactory = defaul
         )
         notes.append(
             f"{source.mode} ({source.origin}) names the same database as {same.mode}: "
-            f"{source.endpoint.database} on {source.endpoint.address}. This install kept several modes' rows in "
+            f"{endpoint.database} on {endpoint.address}. This install kept several modes' rows in "
             f"one database (the seed's layout), which no tool can split by mode: it moves to mode {same.mode} "
             f"only, and {source.mode} starts on an empty database"
         )
-    return LegacyInstall(sources, notes, missing)
+    return sources

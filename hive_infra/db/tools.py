@@ -30,6 +30,7 @@ from typing import IO
 from hive_infra.db.endpoint import LIBPQ_VARIABLES, Endpoint
 from hive_infra.db.errors import EXIT_FAILED, EXIT_REFUSED, DbError
 from hive_infra.db.versions import ToolVersion, parse_tool_version
+from hive_infra.executables import find_executable
 
 #: Folder holding pg_dump and pg_restore (else PATH). The tests' server binaries use it too.
 BINDIR_ENV = "HIVE_PG_BINDIR"
@@ -178,8 +179,7 @@ class LocalTools(PgTools):
 
 
 def docker_command() -> str:
-    name = os.environ.get(DOCKER_ENV) or "docker"
-    found = shutil.which(name)
+    name, found = find_executable(DOCKER_ENV, "docker")
     if found is None:
         raise DbError(
             f"the docker CLI ({name}) is not on PATH: install it, point {DOCKER_ENV} at it, or run the "
