@@ -61,8 +61,15 @@ from hive_infra import safe_file
 from hive_infra.dotenv_text import KEY_RE, DotenvSyntaxError, MergeResult, merge, only_header_left, parse
 from hive_infra.safe_file import PRIVATE_FILE_MODE, UnsafeFileError
 
-#: Pulumi's marker for a value not known yet (preview); see pulumi.runtime.rpc.
+#: Pulumi's wire marker for a value not known yet (preview); see pulumi.runtime.rpc.
 _UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+
+def _is_unknown(value: Any) -> bool:
+    """A value not known yet: the dynamic provider host hands ``check`` and
+    ``diff`` a ``pulumi.output.Unknown`` (deserialized with keep_unknowns), the
+    wire form is the marker string."""
+    return isinstance(value, pulumi.output.Unknown) or (isinstance(value, str) and value == _UNKNOWN)
 _SIG_KEY = "4dabf18193072939515e22adb298388d"
 _SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 _OUTPUT_NAMES = ("written", "left_keys", "found_keys")
@@ -97,7 +104,7 @@ def _has_unknown(value: Any) -> bool:
         return any(_has_unknown(v) for v in value.values())
     if isinstance(value, (list, tuple)):
         return any(_has_unknown(v) for v in value)
-    return bool(value == _UNKNOWN)
+    return _is_unknown(value)
 
 
 def _check_pairs(name: str, pairs: Any, failures: list[str]) -> list[str]:
@@ -133,7 +140,7 @@ def validate(props: Mapping[str, Any]) -> list[pulumi.dynamic.CheckFailure]:
     """Every problem with an EnvFile's inputs (unknown values pass)."""
     out: list[pulumi.dynamic.CheckFailure] = []
     path = props.get("path")
-    if path != _UNKNOWN:
+    if not _is_unknown(path):
         if not isinstance(path, str) or not path or "\0" in path:
             out.append(pulumi.dynamic.CheckFailure("path", "path must be a non-empty string"))
         elif os.path.basename(path) in ("", ".", ".."):
@@ -147,7 +154,7 @@ def validate(props: Mapping[str, Any]) -> list[pulumi.dynamic.CheckFailure]:
             seen[key] = name
         out.extend(pulumi.dynamic.CheckFailure(name, reason) for reason in failures)
     header = props.get("header", "")
-    if header != _UNKNOWN and header is not None:
+    if not _is_unknown(header) and header is not None:
         if not isinstance(header, str) or "\n" in header or "\r" in header:
             out.append(pulumi.dynamic.CheckFailure("header", "header must be one line"))
         elif header and not header.startswith("#"):
@@ -224,7 +231,7 @@ class EnvFileProvider(pulumi.dynamic.ResourceProvider):
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.DiffResult:
         old = _inputs(olds)
         new = {k: _plain(news.get(k)) for k in ("path", "owned", "defaults", "header")}
-        if new["path"] == _UNKNOWN or not _same_path(old["path"], new["path"]):
+        if _is_unknown(new["path"]) or not _same_path(old["path"], new["path"]):
             return pulumi.dynamic.DiffResult(changes=True, replaces=["path"], delete_before_replace=True)
         if any(_has_unknown(new[k]) for k in ("owned", "defaults", "header")):
             return pulumi.dynamic.DiffResult(changes=True)

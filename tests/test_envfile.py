@@ -1010,3 +1010,16 @@ def test_repr_shows_no_secret():
     )
     result = merge(None, [["POSTGRES_PASSWORD", SECRET]], [], {})
     assert SECRET not in repr(result), f"repr(MergeResult) must not show the text or values: {result!r}"
+
+
+def test_unknown_inputs_pass_check_and_diff_as_the_real_host_hands_them(tmp_path, provider):
+    """The dynamic provider host deserializes with keep_unknowns: an input not
+    known in a first preview arrives as a pulumi.output.Unknown, not as the wire
+    marker (the real engine showed this; the SDK's mocks never call check)."""
+    unknown = pulumi.output.Unknown()
+    news = {"path": str(tmp_path / ".env"), "owned": unknown, "defaults": unknown, "header": HEADER}
+    assert provider.check({}, news).failures == [], "a value not known yet is not a wrong value"
+    assert provider.check({}, {**news, "path": unknown}).failures == [], "nor an unknown path"
+    provider.create(props(tmp_path / ".env"))
+    diff = provider.diff(str(tmp_path / ".env"), {**props(tmp_path / ".env"), "written": {}}, news)
+    assert diff.changes is True, "unknown new values may change the file: diff says so without reading them"
