@@ -8,7 +8,7 @@ PYTHON ?= python3
 
 BIN := $(VENV)/bin
 WORKFLOWS := $(wildcard .github/workflows/*.yml)
-SCRIPTS := .ci/run $(wildcard .github/scripts/*)
+SCRIPTS := .ci/run $(wildcard .github/scripts/*) scripts/build-pulumi.sh
 
 .DEFAULT_GOAL := help
 .PHONY: help venv test lint fmt docs preview up destroy backup
@@ -19,7 +19,7 @@ help: ## List the targets
 
 venv: ## Create the venv (VENV) with the program, test and lint dependencies
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements-dev.txt -r requirements-lint.txt
+	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements-dev.txt -r requirements-lint.txt -c constraints.txt
 
 # pytest exits 5 when it collected no test: that is a failure, not a pass.
 test: ## Run the whole test suite (integration tests start their own PostgreSQL)
