@@ -7,6 +7,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+import pulumi
 import pytest
 from dotenv import dotenv_values
 
@@ -457,8 +458,12 @@ def test_one_env_file_per_mode(mode: str, up: ProgramRun, preview: ProgramRun) -
     assert paths == {"hive-envfile-workspace": ".env", "hive-envfile-agent": ".env.agent",
                      "hive-envfile-genie": ".env.genie"}, "legacy names under envDir"  # fmt: skip
     for reg in files.values():
-        assert isinstance(reg.inputs["owned"], Secret), f"{reg.name}: owned values hold the password and key"
-        assert isinstance(reg.inputs["defaults"], Secret), f"{reg.name}: defaults are stored secret too"
+        for key in ("owned", "defaults"):
+            value = reg.inputs[key]
+            # A first preview knows no generated secret: the SDK (3.260) sends such a
+            # list as a bare unknown, which holds nothing to leak; known, it must be secret.
+            hidden = isinstance(value, Secret) or (mode == "preview" and isinstance(value, pulumi.output.Unknown))
+            assert hidden, f"{reg.name}: {key} holds the password and key: secret whenever it is known"
         assert reg.inputs["header"].startswith("# Managed by Pulumi stack hive/dev"), f"{reg.name}: header"
         assert reg.parent == run.named("hive").urn, f"{reg.name} belongs to the HiveStack"
     if mode == "up":
