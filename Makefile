@@ -11,7 +11,7 @@ WORKFLOWS := $(wildcard .github/workflows/*.yml)
 SCRIPTS := .ci/run $(wildcard .github/scripts/*) scripts/build-pulumi.sh
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test lint fmt docs preview up destroy backup
+.PHONY: help venv engine test lint fmt docs bench preview up destroy backup
 
 help: ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -20,6 +20,9 @@ help: ## List the targets
 venv: ## Create the venv (VENV) with the program, test and lint dependencies
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements-dev.txt -r requirements-lint.txt -c constraints.txt
+
+engine: ## Build the Pulumi CLI and plugins from Go modules into ~/.cache/hive-infra/pulumi (for the engine tier)
+	bash scripts/build-pulumi.sh
 
 # pytest exits 5 when it collected no test: that is a failure, not a pass.
 test: ## Run the whole test suite (integration tests start their own PostgreSQL)
@@ -40,6 +43,9 @@ lint: ## ruff, ruff format --check, mypy, shellcheck, workflow schema and zizmor
 fmt: ## Format the code and apply ruff's safe fixes
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+bench: ## Time preview, up, no-op up and destroy under the real engine (needs make engine)
+	$(BIN)/python bench/engine.py
 
 docs: ## Render Pulumi.yaml's config block and the README's config table from hive_infra/config.py
 	$(BIN)/python -m hive_infra.config_docs write

@@ -70,6 +70,8 @@ def _is_unknown(value: Any) -> bool:
     ``diff`` a ``pulumi.output.Unknown`` (deserialized with keep_unknowns), the
     wire form is the marker string."""
     return isinstance(value, pulumi.output.Unknown) or (isinstance(value, str) and value == _UNKNOWN)
+
+
 _SIG_KEY = "4dabf18193072939515e22adb298388d"
 _SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 _OUTPUT_NAMES = ("written", "left_keys", "found_keys")

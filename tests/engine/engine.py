@@ -1,0 +1,142 @@
+"""The real Pulumi engine, run on a copy of this project.
+
+``Engine`` runs the CLI built by ``scripts/build-pulumi.sh`` (nothing is ever
+downloaded: automatic plugin acquisition and the update check are off) on a
+copy of the project's program files in a temporary folder, with a local file
+backend and a passphrase of its own, so no state or plugin cache of the user's
+is touched. The copy's ``venv`` is a link to the interpreter running the tests,
+which holds the program's requirements (pinned by constraints.txt to the
+versions the engine was built at).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+BUILD_SCRIPT = PROJECT_DIR / "scripts" / "build-pulumi.sh"
+#: Set to 1 (CI) to make an engine that is not built a failure instead of a skip.
+REQUIRE_ENV = "HIVE_REQUIRE_PULUMI"
+#: What the program needs of the project folder.
+PROGRAM_FILES = ("__main__.py", "Pulumi.yaml", "requirements.txt", "hive_infra")
+PASSPHRASE = "engine-tier-passphrase"
+TIMEOUT_SECONDS = 300
+
+
+class EngineUnavailable(RuntimeError):
+    """The Pulumi CLI and plugins are not built here."""
+
+
+def engine_bin() -> Path:
+    """The folder of the built CLI and plugins (``build-pulumi.sh --print-bin``)."""
+    done = subprocess.run(
+        ["bash", str(BUILD_SCRIPT), "--print-bin"], capture_output=True, text=True, timeout=60, check=False
+    )
+    if done.returncode != 0:
+        if shutil.which("go") is None:
+            raise EngineUnavailable("not built, and no Go toolchain here to build it with (scripts/build-pulumi.sh)")
+        reason = (done.stderr.strip().splitlines() or ["not built"])[-1]
+        raise EngineUnavailable(f"{reason} (`make engine` builds it from the Go modules, once)")
+    return Path(done.stdout.strip().splitlines()[-1])
+
+
+@dataclass
+class Result:
+    args: Sequence[str]
+    code: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+@dataclass
+class Engine:
+    """One project copy, one backend, one passphrase: any number of stacks."""
+
+    bin: Path
+    root: Path
+    program: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.program = self.root / "project"
+        self.program.mkdir(parents=True)
+        for name in PROGRAM_FILES:
+            source = PROJECT_DIR / name
+            if source.is_dir():
+                shutil.copytree(source, self.program / name, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                shutil.copy2(source, self.program / name)
+        # Pulumi.yaml's runtime option `virtualenv: venv`: the interpreter running the tests.
+        (self.program / "venv").symlink_to(Path(sys.prefix))
+        for folder in ("state", "home"):
+            (self.root / folder).mkdir()
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / "state"
+
+    def env(self) -> dict[str, str]:
+        return {
+            "PATH": f"{self.bin}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+            "HOME": str(self.root / "home"),
+            "PULUMI_HOME": str(self.root / "home" / ".pulumi"),
+            "PULUMI_BACKEND_URL": f"file://{self.state_dir}",
+            "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+            "PULUMI_SKIP_CONFIRMATIONS": "true",
+            "LANG": "C.UTF-8",
+        }
+
+    def run(self, *args: str, check: bool = True, stdin: str | None = None, timeout: float = TIMEOUT_SECONDS) -> Result:
+        """``pulumi ARGS`` in the project copy; raises with the output unless it succeeds (``check``)."""
+        cmd = [str(self.bin / "pulumi"), "--non-interactive", "--color", "never", *args]
+        started = time.monotonic()
+        done = subprocess.run(
+            cmd, cwd=self.program, env=self.env(), input=stdin, capture_output=True, text=True, timeout=timeout,
+            check=False,
+        )  # fmt: skip
+        result = Result(args, done.returncode, done.stdout, done.stderr, time.monotonic() - started)
+        if check and done.returncode != 0:
+            raise AssertionError(f"pulumi {' '.join(args)} exited {done.returncode}:\n{result.output[-4000:]}")
+        return result
+
+    def init_stack(self, stack: str, config: Mapping[str, str], secrets: Mapping[str, str] | None = None) -> None:
+        """``stack init`` and ``config set`` each key (``--path`` for list items ``key[0]``)."""
+        self.run("stack", "init", stack)
+        for key, value in config.items():
+            path = ["--path"] if "[" in key else []
+            self.run("config", "set", *path, "--stack", stack, f"hive:{key}", "--", value)
+        for key, value in (secrets or {}).items():
+            # Through stdin, as a user would pipe it: never on a command line.
+            self.run("config", "set", "--secret", "--stack", stack, f"hive:{key}", stdin=value)
+
+    def outputs(self, stack: str, *, secrets: bool = False) -> dict[str, Any]:
+        args = ["stack", "output", "--json", "--stack", stack] + (["--show-secrets"] if secrets else [])
+        outputs: dict[str, Any] = self.run(*args).json()
+        return outputs
+
+    def state_text(self) -> str:
+        """Everything the file backend stored (state, history, backups), as one text."""
+        return "\n".join(p.read_text(errors="replace") for p in self.state_dir.rglob("*") if p.is_file())
+
+    def preview_steps(self, stack: str) -> dict[str, str]:
+        """``{resource name: op}`` of a ``pulumi preview --json``, same-steps left out."""
+        steps = self.run("preview", "--stack", stack, "--json").json().get("steps", [])
+        return {s["urn"].rsplit("::", 1)[1]: s["op"] for s in steps if s["op"] != "same"}

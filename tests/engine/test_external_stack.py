@@ -1,0 +1,221 @@
+"""The whole life of a stack under the real Pulumi engine, in external mode
+against the session's throwaway PostgreSQL (no Docker needed):
+
+init and preview with only the keys external mode needs, up, everything checked
+from outside, a no-op up, a refused isolation change, a config change (a mode
+dropped, the API port moved), refresh, a hand edit repaired by up, destroy,
+stack rm; then a stack that drops its objects on destroy. The tests run in
+order and build on each other (one stack's life); each names what it checks.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from dotenv import dotenv_values
+from sqlalchemy.engine import make_url
+
+from tests.engine.engine import Engine
+from tests.integration.pgserver import PgServer
+
+STACK = "ext"
+BASE = "eng"  # databases eng, eng_agent, eng_genie: apart from the other tiers' on the shared server
+ROLE = "eng_app"
+USER_LINE = "MY_MODEL_KEY=sk-mine-not-the-stacks\n"
+
+
+@dataclass
+class Life:
+    engine: Engine
+    server: PgServer
+    env_dir: Path
+
+
+@pytest.fixture(scope="module")
+def life(pulumi_bin: Path, pg_server: PgServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Life]:
+    root = tmp_path_factory.mktemp("engine")
+    engine = Engine(pulumi_bin, root)
+    env_dir = root / "env"
+    env_dir.mkdir()
+    (env_dir / ".env").write_text(USER_LINE)  # a user's own file, before the stack exists
+    yield Life(engine, pg_server, env_dir)
+
+
+def config_for(server: PgServer, env_dir: Path, base: str, role: str) -> dict[str, str]:
+    """Only what external mode needs (and names of our own on the shared server)."""
+    return {
+        "postgresMode": "external",
+        "postgresHost": server.host,
+        "dbPort": str(server.port),
+        "adminUser": server.superuser,
+        "sslMode": "disable",  # the throwaway server speaks no TLS
+        "apiContainers": "false",
+        "envDir": str(env_dir),
+        "extensions[0]": "citext",  # pgvector is not installable here
+        "database": base,
+        "dbUser": role,
+    }
+
+
+def query(server: PgServer, sql: str, database: str = "postgres") -> list[tuple[Any, ...]]:
+    with server.connect(database=database) as conn:
+        return list(conn.execute(sql).fetchall())
+
+
+def env_values(path: Path) -> dict[str, str | None]:
+    return dict(dotenv_values(path))
+
+
+def test_init_and_preview_with_only_the_external_keys(life: Life) -> None:
+    life.engine.init_stack(
+        STACK,
+        config_for(life.server, life.env_dir, BASE, ROLE),
+        secrets={"adminPassword": life.server.password},
+    )
+    preview = life.engine.run("preview", "--stack", STACK)
+    assert re.search(r"\+ \d+ to create", preview.stdout), f"a first preview plans the stack:\n{preview.stdout}"
+    assert not list(life.env_dir.glob(".env.*")), "preview writes no file"
+    assert (life.env_dir / ".env").read_text() == USER_LINE, "and leaves the user's file alone"
+
+
+def test_up_creates_what_the_readme_says(life: Life) -> None:
+    life.engine.run("up", "--yes", "--stack", STACK)
+    server = life.server
+    role = query(
+        server, f"select rolsuper, rolcanlogin, rolcreatedb, rolcreaterole from pg_roles where rolname = '{ROLE}'"
+    )
+    assert role == [(False, True, False, False)], "one login role, no cluster powers"
+    owners = dict(
+        query(server, f"select datname, pg_get_userbyid(datdba) from pg_database where datname like '{BASE}%'")
+    )
+    assert owners == {BASE: ROLE, f"{BASE}_agent": ROLE, f"{BASE}_genie": ROLE}, "a database per mode, the role's"
+    for mode in ("agent", "genie"):
+        schemas = query(server, f"select pg_get_userbyid(nspowner) from pg_namespace where nspname = '{mode}'",
+                        f"{BASE}_{mode}")  # fmt: skip
+        assert schemas == [(ROLE,)], f"{mode}'s schema in its own database, owned by the role"
+    for database in owners:
+        ext = query(server, "select extnamespace::regnamespace::text from pg_extension where extname = 'citext'",
+                     database)  # fmt: skip
+        assert ext == [("public",)], f"{database}: the extension in public, where legacy dumps expect it"
+
+
+def test_the_env_files_hold_the_exported_values_and_keep_the_users_line(life: Life) -> None:
+    exported = life.engine.outputs(STACK, secrets=True)["envFiles"]
+    for mode, name in (("workspace", ".env"), ("agent", ".env.agent"), ("genie", ".env.genie")):
+        path = life.env_dir / name
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, f"{name}: it holds secrets, mode 0600"
+        want = dotenv_values(stream=io.StringIO(exported[mode]["content"]))
+        have = env_values(path)
+        assert {k: have.get(k) for k in want} == dict(want), f"{name}: every exported value is on disk"
+    assert (life.env_dir / ".env").read_text().startswith(USER_LINE), "the user's own line, byte for byte, first"
+
+
+def test_every_url_logs_in_to_its_own_database(life: Life) -> None:
+    urls = life.engine.outputs(STACK, secrets=True)["databaseUrls"]
+    for mode, url in urls.items():
+        parsed = make_url(url)
+        with psycopg.connect(
+            host=parsed.host, port=parsed.port, user=parsed.username, password=parsed.password,
+            dbname=parsed.database, options=parsed.query.get("options", ""),
+        ) as conn:  # fmt: skip
+            got = conn.execute("select current_user, current_database(), current_schema()").fetchone()
+        expected_db = BASE if mode == "workspace" else f"{BASE}_{mode}"
+        expected_schema = "public" if mode == "workspace" else mode
+        assert got == (ROLE, expected_db, expected_schema), f"{mode}: its URL reaches its database and schema"
+
+
+def test_secrets_are_encrypted_in_the_state(life: Life) -> None:
+    outputs = life.engine.outputs(STACK, secrets=True)
+    secrets = {life.server.password, *outputs["apiKeys"].values()}
+    secrets |= {make_url(url).password for url in outputs["databaseUrls"].values()}
+    state = life.engine.state_text()
+    assert state, "the file backend stored the stack"
+    for secret in secrets:
+        assert secret and secret not in state, "no password or API key in the state, its history or backups"
+    plain = life.engine.outputs(STACK)
+    assert plain["databaseUrls"] == "[secret]" and plain["envFiles"] == "[secret]", "secret outputs stay masked"
+
+
+def test_a_second_up_changes_nothing(life: Life) -> None:
+    result = life.engine.run("up", "--yes", "--expect-no-changes", "--stack", STACK, check=False)
+    assert result.code == 0, f"no diff from postgresql, random, EnvFile or StackLayout:\n{result.output[-3000:]}"
+
+
+def test_a_change_of_isolation_is_refused_before_anything_happens(life: Life) -> None:
+    engine = life.engine
+    engine.run("config", "set", "--stack", STACK, "hive:isolation", "schema")
+    try:
+        result = engine.run("preview", "--stack", STACK, check=False)
+    finally:
+        engine.run("config", "rm", "--stack", STACK, "hive:isolation")
+    assert result.code != 0, "the layout change is refused"
+    assert "this stack was deployed with 'database'" in result.output, "saying why, naming the old layout"
+    assert "hive:allowIsolationChange" in result.output, "and the way to go on"
+
+
+def test_dropping_a_mode_and_moving_the_api_port(life: Life) -> None:
+    engine = life.engine
+    engine.run("config", "set", "--path", "--stack", STACK, "hive:modes[0]", "workspace")
+    engine.run("config", "set", "--path", "--stack", STACK, "hive:modes[1]", "agent")
+    engine.run("config", "set", "--stack", STACK, "hive:apiPort", "9886")
+    steps = engine.preview_steps(STACK)
+    assert "replace" not in steps.values() and "create-replacement" not in steps.values(), f"nothing replaced: {steps}"
+    deleted = {name for name, op in steps.items() if op == "delete"}
+    assert deleted and all("genie" in name for name in deleted), f"only genie's resources go: {steps}"
+    assert {steps.get("hive-envfile-workspace"), steps.get("hive-envfile-agent")} == {"update"}, (
+        f"the other modes' .env files are updated in place: {steps}"
+    )
+    engine.run("up", "--yes", "--stack", STACK)
+    assert not (life.env_dir / ".env.genie").exists(), "genie's file held only the stack's keys: deleted"
+    assert env_values(life.env_dir / ".env.agent")["HIVE_API_PORT"] == "39886", "the port function's new port"
+    assert query(life.server, f"select 1 from pg_database where datname = '{BASE}_genie'") == [(1,)], (
+        "a mode's database is never dropped because the config stopped naming it: its rows stay"
+    )
+
+
+def test_refresh_finds_no_drift(life: Life) -> None:
+    result = life.engine.run("refresh", "--yes", "--expect-no-changes", "--stack", STACK, check=False)
+    assert result.code == 0, f"what the providers read back is what they wrote:\n{result.output[-3000:]}"
+
+
+def test_a_hand_edit_is_repaired_by_the_next_up(life: Life) -> None:
+    path = life.env_dir / ".env.agent"
+    right = env_values(path)["POSTGRES_PASSWORD"]
+    path.write_text(path.read_text().replace(f"POSTGRES_PASSWORD={right}", "POSTGRES_PASSWORD=edited-by-hand"))
+    drift = life.engine.run("preview", "--expect-no-changes", "--stack", STACK, check=False)
+    assert drift.code != 0, "preview sees the edit without a refresh"
+    life.engine.run("up", "--yes", "--stack", STACK)
+    assert env_values(path)["POSTGRES_PASSWORD"] == right, "up puts the stack's value back"
+
+
+def test_destroy_leaves_the_users_lines_and_the_data(life: Life) -> None:
+    engine = life.engine
+    engine.run("destroy", "--yes", "--stack", STACK)
+    assert (life.env_dir / ".env").read_text() == USER_LINE, "only the stack's keys left the user's file"
+    assert not (life.env_dir / ".env.agent").exists(), "a file holding only the stack's keys is deleted"
+    databases = {row[0] for row in query(life.server, f"select datname from pg_database where datname like '{BASE}%'")}
+    assert databases == {BASE, f"{BASE}_agent", f"{BASE}_genie"}, "external mode leaves the databases by default"
+    engine.run("stack", "rm", "--yes", "--stack", STACK)
+    stacks = engine.run("stack", "ls", "--json").json()
+    assert stacks == [], "stack rm leaves no stack in the backend"
+
+
+def test_drop_schemas_on_destroy_drops_every_object(life: Life, tmp_path: Path) -> None:
+    engine, server = life.engine, life.server
+    base, role = "engdrop", "engdrop_app"
+    config = {**config_for(server, tmp_path, base, role), "dropSchemasOnDestroy": "true"}
+    engine.init_stack("drop", config, secrets={"adminPassword": server.password})
+    engine.run("up", "--yes", "--stack", "drop")
+    assert len(query(server, f"select 1 from pg_database where datname like '{base}%'")) == 3, "three databases"
+    engine.run("destroy", "--yes", "--stack", "drop")
+    assert query(server, f"select datname from pg_database where datname like '{base}%'") == [], "dropped"
+    assert query(server, f"select 1 from pg_roles where rolname = '{role}'") == [], "and the role"
+    engine.run("stack", "rm", "--yes", "--stack", "drop")
