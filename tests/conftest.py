@@ -261,6 +261,22 @@ def run_program(
     return run
 
 
+#: The folders of the slower tiers and their markers (registered in pyproject.toml),
+#: so that `pytest -m "not app"` and the like select by tier.
+TIER_FOLDERS = ("integration", "app", "engine")
+TESTS_DIR = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test of a tier's folder with the tier's marker."""
+    for item in items:
+        path = Path(str(item.fspath)).resolve()
+        if TESTS_DIR in path.parents:
+            folder = path.relative_to(TESTS_DIR).parts[0]
+            if folder in TIER_FOLDERS:
+                item.add_marker(getattr(pytest.mark, folder))
+
+
 @pytest.fixture
 def program() -> Callable[..., ProgramRun]:
     return run_program

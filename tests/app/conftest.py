@@ -18,20 +18,6 @@ import pytest
 from tests.app.hive_app import REQUIRE_ENV as REQUIRE_APP_ENV
 from tests.app.hive_app import TIMINGS, AppUnavailable, AppVenv, create_project, ensure_app_venv
 
-_HERE = Path(__file__).resolve().parent
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "app: runs the real automagik-hive application (own cached venv) against a throwaway PostgreSQL"
-    )
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        if _HERE in Path(str(item.fspath)).resolve().parents:
-            item.add_marker(pytest.mark.app)
-
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if TIMINGS:

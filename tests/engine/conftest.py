@@ -15,20 +15,6 @@ import pytest
 
 from tests.engine.engine import REQUIRE_ENV, EngineUnavailable, engine_bin
 
-_HERE = Path(__file__).resolve().parent
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "engine: runs the real Pulumi CLI and provider plugins (scripts/build-pulumi.sh)"
-    )
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        if _HERE in Path(str(item.fspath)).resolve().parents:
-            item.add_marker(pytest.mark.engine)
-
 
 @pytest.fixture(scope="session")
 def pulumi_bin() -> Path:
