@@ -38,11 +38,16 @@ from urllib.parse import quote, unquote, urlencode, urlsplit
 
 import yaml
 
-APP_VERSION = "1.0.0rc7"
-AGNO_VERSION = "3.1.10"
-#: What the tier installs, always under ``-c constraints-app.txt``.
-APP_REQUIREMENTS: tuple[str, ...] = (f"automagik-hive=={APP_VERSION}", f"agno[os]=={AGNO_VERSION}")
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _requirements(path: Path) -> tuple[str, ...]:
+    lines = (line.split("#", 1)[0].strip() for line in path.read_text().splitlines())
+    return tuple(line for line in lines if line)
+
+
+#: What the tier installs, always under ``-c constraints-app.txt`` (the Docker tier's API image too).
+APP_REQUIREMENTS: tuple[str, ...] = _requirements(REPO_ROOT / "requirements-app.txt")
 CONSTRAINTS = REPO_ROOT / "constraints-app.txt"
 #: Set to ``1`` to make an app that cannot be installed a failure instead of a skip.
 REQUIRE_ENV = "HIVE_REQUIRE_APP"
