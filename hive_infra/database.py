@@ -121,7 +121,8 @@ class HiveDatabase(pulumi.ComponentResource):
 
         The order is explicit: a name passed as a plain string carries no
         dependency. Objects that hold data (databases, mode schemas) are never
-        dropped but by a destroy that drops everything; on a server the stack
+        dropped but by a destroy that drops everything (extensions too: users'
+        columns are of their types); on a server the stack
         does not delete, the other objects stay too (an extension in use, a
         role owning retained schemas cannot be dropped alone).
         """
@@ -193,7 +194,10 @@ class HiveDatabase(pulumi.ComponentResource):
                 name=ext,
                 database=plan.name,
                 schema=plan.extensions_schema,
-                opts=self._in_db(database, ext_schema),
+                # The type of users' columns (a vector column): kept with the database it serves.
+                # Seen under the real engine: dropping a mode tried DROP EXTENSION in its retained
+                # database, which PostgreSQL refused while a column used the type, failing `up`.
+                opts=self._in_db(database, ext_schema, holds_data=True),
             )
             inside.append(extension)
         for schema_name in plan.schemas:

@@ -295,7 +295,8 @@ def test_schemas_extensions_and_grant(schema_up: ProgramRun) -> None:
     ), "USAGE on the extensions schema for the role"
 
 
-HOLDS_DATA = (PG + "database:Database", PG + "schema:Schema")
+#: Databases, mode schemas and extensions (users' columns are of their types: a vector column).
+HOLDS_DATA = (PG + "database:Database", PG + "schema:Schema", PG + "extension:Extension")
 
 
 @pytest.mark.parametrize("isolation", ["database", "schema"])
@@ -313,8 +314,8 @@ def test_every_database_object_goes_with_the_container(isolation: str, up: Progr
         assert reg.provider.startswith(provider.urn + "::"), f"{reg.name} goes through the hive provider"
         data = reg.type in HOLDS_DATA and reg.inputs.get("name") != "extensions"
         assert reg.retain_on_delete == data, (
-            f"{reg.name}: a database or mode schema the config stops naming stays on the server with its rows; "
-            "other objects are removed"
+            f"{reg.name}: a database, mode schema or extension the config stops naming stays on the server with "
+            "its rows; other objects are removed"
         )
 
 
