@@ -149,8 +149,8 @@ class HiveConfig:
     )
     protect_data: bool = setting(
         False,
-        "Protect the data volumes (PostgreSQL's and each API container's logs and data): a `pulumi destroy` "
-        "that would delete one fails as a whole.",
+        "Protect the stack's data: `pulumi destroy` fails before it deletes anything, and the data volumes "
+        "(PostgreSQL's and each API container's logs and data) cannot be deleted by any `up`.",
     )
     env_dir: str = setting(
         ".",

@@ -7,6 +7,7 @@ from typing import Any
 
 import pulumi
 import pulumi_docker as docker
+import pulumi_random as random
 
 from hive_infra import exports, rendering
 from hive_infra.api import ApiVolume, HiveApi, HiveApiArgs
@@ -69,6 +70,9 @@ class HiveStack(pulumi.ComponentResource):
     api: dict[str, HiveApi]
     #: {mode: EnvFile}: the written .env files
     env_file_resources: dict[str, EnvFile]
+    #: Depends on every other resource, so that a destroy deletes it first; protected
+    #: with ``protectData``, it makes that destroy fail before anything is deleted.
+    data_guard: random.RandomId
 
     def __init__(self, name: str, args: HiveStackArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("hive:index:HiveStack", name, None, opts)
@@ -97,6 +101,8 @@ class HiveStack(pulumi.ComponentResource):
         self.env_file_resources = {m.name: self._build_env_file(m, host_entries) for m in cfg.mode_table}
         self._user_env = args.user_env
         self.api = self._build_api_containers(server, database, host_entries) if cfg.api_containers else {}
+        parts: list[pulumi.Resource] = [self._secrets, database, *self.env_file_resources.values(), *self.api.values()]
+        self.data_guard = self._build_data_guard([*([server] if server is not None else []), *parts])
 
         self.ports = exports.ports(cfg)
         self.schemas = exports.schemas(cfg.mode_table)
@@ -126,6 +132,24 @@ class HiveStack(pulumi.ComponentResource):
                 "api_keys": self.api_keys,
                 "env_files": self.env_files,
             }
+        )
+
+    def _build_data_guard(self, parts: list[pulumi.Resource]) -> random.RandomId:
+        """``protectData`` for the whole stack, not only the volumes.
+
+        A protected resource only stops its own delete, and a destroy deletes
+        dependents first: seen under the real engine, a destroy with protected
+        volumes deleted the containers, the .env lines and the generated admin
+        password (which the kept data still requires) before it reached them.
+        This resource depends on every other one, so a destroy must delete it
+        first; protected, the destroy fails with nothing deleted. It holds no
+        value of use and is always declared, so that turning protectData off
+        (an ``up``) unprotects it before a destroy removes it.
+        """
+        return random.RandomId(
+            f"{self._name}-protect-data",
+            byte_length=4,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.layout, *parts], protect=self._cfg.protect_data),
         )
 
     def _child(self) -> pulumi.ResourceOptions:

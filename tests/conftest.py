@@ -174,6 +174,19 @@ class ProgramRun(RegistrationQueries):
     def by_urn(self, urn: str) -> Registration:
         return next(r for r in self.registrations if r.urn == urn)
 
+    def reached_from(self, urn: str) -> set[str]:
+        """Every URN the resource ``urn`` depends on, directly or through its dependencies
+        (the order the engine deletes in: a resource before everything it reaches)."""
+        by_urn = {r.urn: r for r in self.registrations}
+        seen: set[str] = set()
+        todo = [urn]
+        while todo:
+            for dep in by_urn[todo.pop()].dependencies:
+                if dep not in seen and dep in by_urn:
+                    seen.add(dep)
+                    todo.append(dep)
+        return seen
+
 
 def config_values(config: Mapping[str, Any]) -> dict[str, str]:
     """Stack config as Pulumi hands it to a program: arrays as JSON, the rest as strings."""
@@ -263,7 +276,7 @@ def run_program(
 
 #: The folders of the slower tiers and their markers (registered in pyproject.toml),
 #: so that `pytest -m "not app"` and the like select by tier.
-TIER_FOLDERS = ("integration", "app", "engine")
+TIER_FOLDERS = ("integration", "app", "engine", "docker")
 TESTS_DIR = Path(__file__).resolve().parent
 
 

@@ -84,6 +84,7 @@ COMMON = [
     (ENVFILE, "hive-envfile-workspace"),
     (ENVFILE, "hive-envfile-agent"),
     (ENVFILE, "hive-envfile-genie"),
+    ("random:index/randomId:RandomId", "hive-protect-data"),
 ]
 
 
@@ -196,6 +197,21 @@ def test_protect_data_protects_the_volumes_only() -> None:
             assert run.named(f"hive-api-{mode}-{kind}").protect, f"{mode}'s {kind} volume is protected like the data"
         assert not run.named(f"hive-api-{mode}-container").protect, f"{mode}: the container itself is replaceable"
     assert not run.named("hive-postgres-container").protect, "the container is replaceable; data is in the volume"
+
+
+@pytest.mark.parametrize("protect", [True, False])
+def test_the_data_guard_is_deleted_before_anything_else(protect: bool) -> None:
+    run = run_program({"protectData": protect})
+    guard = run.named("hive-protect-data")
+    assert guard.protect is protect, "protected exactly when protectData is set"
+    reached = run.reached_from(guard.urn)
+    custom = [r for r in run.registrations if r.custom and r.urn != guard.urn and "pulumi:providers:" not in r.type]
+    assert len(custom) > 30, "the whole default stack is declared"
+    unguarded = sorted(r.name for r in custom if r.urn not in reached)
+    assert not unguarded, (
+        "a destroy deletes dependents first: every resource must be a dependency of the guard, so that a "
+        f"protected guard stops the destroy before anything is deleted; not guarded: {unguarded}"
+    )
 
 
 def test_api_volumes(up: ProgramRun) -> None:

@@ -21,6 +21,14 @@ def external() -> ProgramRun:
     return run_program(EXTERNAL)
 
 
+def test_the_data_guard_stands_before_the_databases_too(external: ProgramRun) -> None:
+    guard = external.named("hive-protect-data")
+    assert not guard.protect, "protectData is refused in external mode, so the guard is never protected"
+    databases = [r.urn for r in external.of_type(PG + "database:Database")]
+    assert databases, "external mode declares the mode databases"
+    assert set(databases) <= external.reached_from(guard.urn), "a destroy reaches the guard before the databases"
+
+
 def test_no_docker_postgres_resources(external: ProgramRun) -> None:
     types = {r.type for r in external.registrations}
     assert "hive:index:SharedPostgres" not in types, "no postgres component for a server elsewhere"
