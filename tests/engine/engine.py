@@ -61,6 +61,18 @@ class Result:
     def output(self) -> str:
         return self.stdout + self.stderr
 
+    def failure_text(self, limit: int = 4000) -> str:
+        """What says why a command failed: Pulumi's Diagnostics section (the errors) when
+        there is one, else the end of the output (the outputs that follow are left out)."""
+        text = self.output
+        start = text.find("Diagnostics:")
+        if start < 0:
+            return text[-limit:]
+        end = text.find("\nOutputs:", start)
+        diagnostics = text[start : end if end > 0 else None]
+        lines = [line for line in diagnostics.splitlines() if "warning: using pulumi-" not in line]
+        return "\n".join(lines)[:limit] + "\n...\n" + text[-1000:]
+
     def json(self) -> Any:
         return json.loads(self.stdout)
 
@@ -71,6 +83,8 @@ class Engine:
 
     bin: Path
     root: Path
+    #: Added to the CLI's environment (e.g. ``DOCKER_HOST``).
+    extra_env: Mapping[str, str] = field(default_factory=dict)
     program: Path = field(init=False)
 
     def __post_init__(self) -> None:
@@ -102,6 +116,7 @@ class Engine:
             "PULUMI_SKIP_UPDATE_CHECK": "true",
             "PULUMI_SKIP_CONFIRMATIONS": "true",
             "LANG": "C.UTF-8",
+            **self.extra_env,
         }
 
     def run(self, *args: str, check: bool = True, stdin: str | None = None, timeout: float = TIMEOUT_SECONDS) -> Result:
@@ -114,7 +129,7 @@ class Engine:
         )  # fmt: skip
         result = Result(args, done.returncode, done.stdout, done.stderr, time.monotonic() - started)
         if check and done.returncode != 0:
-            raise AssertionError(f"pulumi {' '.join(args)} exited {done.returncode}:\n{result.output[-4000:]}")
+            raise AssertionError(f"pulumi {' '.join(args)} exited {done.returncode}:\n{result.failure_text()}")
         return result
 
     def init_stack(self, stack: str, config: Mapping[str, str], secrets: Mapping[str, str] | None = None) -> None:

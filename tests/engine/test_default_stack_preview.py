@@ -1,6 +1,7 @@
 """The default stack (container mode, no config at all) previews under the
-real engine with its docker plugin. The project's machines have no Docker
-engine: there the preview shows that the plugin needs no daemon to plan."""
+real engine with its docker plugin and no Docker engine: ``DOCKER_HOST`` names
+a socket nobody listens on (CI's own daemon runs, and is never stopped for
+this), so the preview shows that the plugin needs no daemon to plan."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from tests.engine.engine import Engine
 
 
 def test_a_default_stack_previews_without_a_docker_engine(pulumi_bin: Path, tmp_path: Path) -> None:
-    engine = Engine(pulumi_bin, tmp_path)
+    dead = tmp_path / "no-daemon.sock"  # never created: every connection is refused
+    engine = Engine(pulumi_bin, tmp_path / "engine", extra_env={"DOCKER_HOST": f"unix://{dead}"})
     engine.run("stack", "init", "dev")
     result = engine.run("preview", "--stack", "dev", check=False)
     assert result.code == 0, (
