@@ -8,10 +8,11 @@ PYTHON ?= python3
 
 BIN := $(VENV)/bin
 WORKFLOWS := $(wildcard .github/workflows/*.yml)
-SCRIPTS := .ci/run $(wildcard .github/scripts/*) scripts/build-pulumi.sh
+SCRIPTS := .ci/run $(wildcard .github/scripts/*) scripts/build-pulumi.sh scripts/build-test-images.sh \
+	tests/docker/images/postgres/docker-entrypoint.sh tests/docker/images/api/make-project.sh
 
 .DEFAULT_GOAL := help
-.PHONY: help venv engine test lint fmt docs bench preview up destroy backup
+.PHONY: help venv engine images test lint fmt docs bench preview up repair destroy backup
 
 help: ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -23,6 +24,9 @@ venv: ## Create the venv (VENV) with the program, test and lint dependencies
 
 engine: ## Build the Pulumi CLI and plugins from Go modules into ~/.cache/hive-infra/pulumi (for the engine tier)
 	bash scripts/build-pulumi.sh
+
+images: ## Build the Docker tier's images here (debootstrap, Debian packages, host wheels; never pulled)
+	bash scripts/build-test-images.sh
 
 # pytest exits 5 when it collected no test: that is a failure, not a pass.
 test: ## Run the whole test suite (integration tests start their own PostgreSQL)
@@ -59,6 +63,13 @@ up: ## Check the machine (doctor), select (or create) the stack STACK, pulumi up
 	pulumi stack select --create $(STACK)
 	pulumi up --stack $(STACK)
 	$(BIN)/python -m hive_infra status --stack $(STACK)
+
+# A whole refresh fails while the PostgreSQL container is gone (every in-database
+# resource needs the server), so only the containers are refreshed; up then puts
+# back what was removed or stopped. README: Troubleshooting.
+repair: ## After a container was removed or stopped by hand: refresh the containers, then pulumi up
+	pulumi refresh --yes --stack $(STACK) --target 'urn:pulumi:$(STACK)::hive::**docker:index/container:Container::**'
+	pulumi up --stack $(STACK)
 
 destroy: ## pulumi destroy on the stack STACK
 	pulumi destroy --stack $(STACK)

@@ -1,0 +1,361 @@
+"""The default stack's whole life under the real Pulumi CLI on a real Docker engine.
+
+The stack is the default one (container mode, all three modes, ``extensions=[vector]``,
+the default names and ports); only ``postgresImage``, ``apiImage`` and ``apiHealthPath``
+name the tier's local images. Its name is ``dockertier`` (label ``hive/dockertier``),
+not a user's ``dev``, and the module's finalizer removes only objects carrying that
+label, whatever failed. The tests run in order and build on each other (one stack's
+life); each names what it checks.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from dotenv import dotenv_values
+
+from hive_infra.layout import STACK_LABEL, DockerNames, stack_label_value
+from hive_infra.modes import MODES
+from tests.app import hive_app
+from tests.docker.conftest import TIMINGS
+from tests.docker.dockerlib import (
+    REPAIR_TARGET,
+    TierImages,
+    docker,
+    health,
+    inspect,
+    labelled,
+    labels_of,
+    refuse_if_taken,
+    remove_labelled,
+    wait_healthy,
+)
+from tests.engine.engine import Engine, Result
+
+STACK = "dockertier"
+LABEL = stack_label_value("hive", STACK)
+NAMES = DockerNames("hive")
+MODE_NAMES = ("workspace", "agent", "genie")
+API_CONTAINERS = {mode: NAMES.api_container(MODES[mode]) for mode in MODE_NAMES}
+ALL_CONTAINERS = (NAMES.postgres_container, *API_CONTAINERS.values())
+PORTS = (5532, 8886, 38886, 48886)
+USER_LINE = "MY_MODEL_KEY=sk-mine-not-the-stacks\n"
+GENIE_USER_LINE = "GENIE_NOTE=kept-when-genie-goes\n"
+#: Time an API container needs to report healthy (its healthcheck runs every 30 s after a 30 s start period).
+API_HEALTH_TIMEOUT = 150
+
+
+@dataclass
+class Life:
+    engine: Engine
+    images: TierImages
+    #: The project copy: envDir is `.`, so the .env files are written here.
+    env_dir: Path
+    volumes_before: set[str]
+    #: Rows written through the URLs, by mode: (table, count), for the checks after each change.
+    rows: dict[str, tuple[str, int]] = field(default_factory=dict)
+
+    def pulumi(self, *args: str, check: bool = True, timeout: float = 600) -> Result:
+        result = self.engine.run(*args, "--stack", STACK, check=check, timeout=timeout)
+        TIMINGS.append((f"pulumi {' '.join(a for a in args if not a.startswith('--'))}", result.seconds))
+        return result
+
+    def outputs(self) -> dict[str, Any]:
+        return self.engine.outputs(STACK, secrets=True)
+
+
+@pytest.fixture(scope="module")
+def life(pulumi_bin: Path, test_images: TierImages, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Life]:
+    refuse_if_taken(PORTS, ALL_CONTAINERS, LABEL)
+    volumes_before = set(docker("volume", "ls", "-q").split())
+    engine = Engine(pulumi_bin, tmp_path_factory.mktemp("docker-tier"))
+    # The user's own lines, before the stack exists: in the workspace file and in genie's.
+    (engine.program / ".env").write_text(USER_LINE)
+    (engine.program / ".env.genie").write_text(GENIE_USER_LINE)
+    try:
+        yield Life(engine, test_images, engine.program, volumes_before)
+    finally:
+        removed = remove_labelled(LABEL)
+        left = {kind: names for kind, names in removed.items() if names}
+        if left:
+            print(f"docker tier: removed what the stack left behind: {left}")
+
+
+def pg_url(url: str) -> str:
+    """The app's SQLAlchemy URL (``postgresql+psycopg://``) as libpq takes it."""
+    return re.sub(r"^postgresql\+psycopg://", "postgresql://", url)
+
+
+def count(url: str, table: str) -> int:
+    with psycopg.connect(pg_url(url)) as conn:
+        row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+@dataclass(frozen=True)
+class ModeApi:
+    """A mode's API as ``tests.app.hive_app``'s REST helpers take it."""
+
+    label: str
+    base_url: str
+    env: dict[str, str] = field(repr=False)
+
+    def masked(self, text: str) -> str:
+        return hive_app.mask(text, self.env)
+
+
+def apis(outputs: dict[str, Any]) -> dict[str, ModeApi]:
+    return {
+        mode: ModeApi(mode, outputs["apiUrls"][mode], {"HIVE_API_KEY": outputs["apiKeys"][mode]})
+        for mode in outputs["apiUrls"]
+    }
+
+
+def secret_values(life: Life, outputs: dict[str, Any]) -> dict[str, str]:
+    """Every secret the stack holds, by a name that says which (never printed)."""
+    found: dict[str, str] = {}
+    for mode, url in outputs["databaseUrls"].items():
+        password = psycopg.conninfo.conninfo_to_dict(pg_url(url)).get("password")
+        assert password, f"{mode}'s URL carries the role's password"
+        found["dbPassword"] = str(password)
+    for mode, key in outputs["apiKeys"].items():
+        found[f"apiKey[{mode}]"] = key
+    env = (inspect(NAMES.postgres_container) or {}).get("Config", {}).get("Env", [])
+    admin = [item.split("=", 1)[1] for item in env if item.startswith("POSTGRES_PASSWORD=")]
+    assert admin and admin[0], "the PostgreSQL container got the admin password"
+    found["adminPassword"] = admin[0]
+    return found
+
+
+def container_ids() -> dict[str, str]:
+    return {name: (inspect(name) or {}).get("Id", "") for name in ALL_CONTAINERS}
+
+
+def repair(life: Life) -> None:
+    """What the README's Troubleshooting tells a user to run after a container was removed or stopped by hand."""
+    life.pulumi("refresh", "--yes", "--target", REPAIR_TARGET.format(stack=STACK))
+    life.pulumi("up", "--yes", "--skip-preview")
+
+
+# -- the life --------------------------------------------------------------------
+
+
+def test_preview_plans_the_default_stack(life: Life) -> None:
+    life.engine.init_stack(
+        STACK,
+        {"postgresImage": life.images.postgres, "apiImage": life.images.api, "apiHealthPath": "/health"},
+    )
+    result = life.pulumi("preview")
+    created = re.search(r"\+ (\d+) to create", result.stdout)
+    assert created and int(created.group(1)) >= 40, f"the whole default stack is planned:\n{result.stdout[-2000:]}"
+    assert not (life.env_dir / ".env.agent").exists(), "preview writes no .env file"
+    assert labelled(LABEL) == {"container": [], "volume": [], "network": []}, "preview creates no Docker object"
+
+
+def test_up_makes_every_container_healthy(life: Life) -> None:
+    started = time.monotonic()
+    life.pulumi("up", "--yes", "--skip-preview")
+    assert health(NAMES.postgres_container) == "healthy", "up waits for PostgreSQL's healthcheck (wait=True)"
+    seconds = wait_healthy(API_CONTAINERS.values(), API_HEALTH_TIMEOUT)
+    TIMINGS.append(("every API container healthy after up returned", seconds))
+    TIMINGS.append(("up until every container healthy", time.monotonic() - started))
+    found = labelled(LABEL)
+    assert sorted(found["container"]) == sorted(ALL_CONTAINERS), "one PostgreSQL and three API containers"
+    assert found["network"] == [NAMES.network], "one network, labelled"
+    expected_volumes = {NAMES.postgres_volume} | {
+        volume
+        for mode in MODE_NAMES
+        for volume in (NAMES.api_logs_volume(MODES[mode]), NAMES.api_data_volume(MODES[mode]))
+    }
+    assert set(found["volume"]) == expected_volumes, "PostgreSQL's data volume and each mode's logs and data volumes"
+    for name in ALL_CONTAINERS:
+        bindings = (inspect(name) or {})["HostConfig"]["PortBindings"]
+        hosts = {b["HostIp"] for ports in bindings.values() for b in ports}
+        assert hosts == {"127.0.0.1"}, f"{name} publishes on loopback only (bindAddress), not {hosts}"
+
+
+def test_each_url_logs_in_as_the_app_role_to_its_own_database_with_vector(life: Life) -> None:
+    outputs = life.outputs()
+    for mode in MODE_NAMES:
+        with psycopg.connect(pg_url(outputs["databaseUrls"][mode])) as conn:
+            user, database, superuser = conn.execute(
+                "SELECT current_user, current_database(), rolsuper FROM pg_roles WHERE rolname = current_user"
+            ).fetchone() or (None, None, None)
+            assert (user, database) == ("hive", outputs["databases"][mode]), (
+                f"{mode}: the app role, in its own database"
+            )
+            assert superuser is False, f"{mode}: the app role is not a superuser"
+            table = f"{outputs['schemas'][mode]}.tier_rows"
+            conn.execute(f"CREATE TABLE {table} (id serial PRIMARY KEY, mode text, embedding vector(3))")
+            for i in range(25):
+                conn.execute(f"INSERT INTO {table} (mode, embedding) VALUES (%s, %s::vector)", (mode, f"[{i},1,2]"))
+            nearest = conn.execute(f"SELECT mode FROM {table} ORDER BY embedding <-> '[3,1,2]' LIMIT 1").fetchone()
+            assert nearest == (mode,), f"{mode}: pgvector answers a nearest-neighbour query"
+        life.rows[mode] = (table, 25)
+
+
+def test_a_wrong_password_is_refused(life: Life) -> None:
+    url = pg_url(life.outputs()["databaseUrls"]["workspace"])
+    wrong = psycopg.conninfo.make_conninfo(url, password="not-the-password-at-all")
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        psycopg.connect(wrong).close()
+
+
+def test_the_apis_answer_by_name_on_the_stack_network(life: Life) -> None:
+    ports = life.outputs()["ports"]
+    probe = "; ".join(
+        f"urllib.request.urlopen('http://{API_CONTAINERS[mode]}:{ports[mode]['api']}/health', timeout=10)"
+        for mode in MODE_NAMES
+    )
+    name = f"hive-dockertier-probe-{uuid.uuid4().hex[:8]}"
+    docker(
+        "run", "--rm", "--name", name, "--network", NAMES.network, "--label", f"{STACK_LABEL}={LABEL}",
+        "--entrypoint", "python3", life.images.api, "-c", f"import urllib.request; {probe}",
+    )  # fmt: skip
+
+
+def test_each_api_takes_its_own_key_and_no_other(life: Life) -> None:
+    modes = apis(life.outputs())
+    for mode, api in modes.items():
+        assert hive_app.api(api, "GET", "/sessions", query={"type": "agent"}).status == 200, f"{mode}: own key"
+        no_key = hive_app.api(api, "GET", "/sessions", query={"type": "agent"}, authenticate=False)
+        assert no_key.status == 401, f"{mode}: no key is refused"
+        other = next(m for m in modes if m != mode)
+        wrong = hive_app.api(api, "GET", "/sessions", query={"type": "agent"}, token=modes[other].env["HIVE_API_KEY"])
+        assert wrong.status == 401, f"{mode}: {other}'s key is refused"
+
+
+def test_each_mode_sees_only_its_own_memories_and_sessions(life: Life) -> None:
+    outputs = life.outputs()
+    modes = apis(outputs)
+    for mode, api in modes.items():
+        hive_app.create_memory(api, f"remembered by {mode}", user_id="tier-user")
+        hive_app.create_session(api, f"session-{mode}", f"{mode}'s session", user_id="tier-user")
+    for mode, api in modes.items():
+        memories = {m["memory"] for m in hive_app.list_memories(api, user_id="tier-user")}
+        assert memories == {f"remembered by {mode}"}, f"{mode} reads back only its own memory"
+        sessions = {s["session_id"] for s in hive_app.list_sessions(api, user_id="tier-user")}
+        assert sessions == {f"session-{mode}"}, f"{mode} lists only its own session"
+        url = outputs["databaseUrls"][mode]
+        assert count(url, f"{hive_app.AGNO_SCHEMA}.{hive_app.MEMORY_TABLE}") == 1, f"{mode}'s memory is in its database"
+        assert count(url, f"{hive_app.AGNO_SCHEMA}.{hive_app.SESSION_TABLE}") == 1, f"{mode}'s session too"
+
+
+def test_no_secret_in_the_state_or_the_labels(life: Life) -> None:
+    secrets = secret_values(life, life.outputs())
+    state = life.engine.state_text()
+    labels = json.dumps(labels_of(LABEL))
+    for what, value in secrets.items():
+        assert value not in state, f"{what} is not in the state files (only its ciphertext is)"
+        assert value not in labels, f"{what} is in no Docker label"
+
+
+def test_a_second_up_changes_nothing(life: Life) -> None:
+    before = container_ids()
+    life.pulumi("up", "--yes", "--expect-no-changes")
+    assert container_ids() == before, "no container was replaced"
+
+
+def test_a_new_db_password_reaches_the_role_the_env_files_and_the_containers(life: Life) -> None:
+    old = life.outputs()
+    new_password = "tier-" + uuid.uuid4().hex  # 37 characters, URL-safe
+    life.engine.run("config", "set", "--secret", "--stack", STACK, "hive:dbPassword", stdin=new_password)
+    life.pulumi("up", "--yes", "--skip-preview")
+    new = life.outputs()
+    for mode in MODE_NAMES:
+        url = new["databaseUrls"][mode]
+        assert new_password in url, f"{mode}'s exported URL carries the new password"
+        table, rows = life.rows[mode]
+        assert count(url, table) == rows, f"{mode}: every row is still there, reached with the new password"
+        with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+            psycopg.connect(pg_url(old["databaseUrls"][mode])).close()
+        file = life.env_dir / new["envFilePaths"][mode]
+        assert new_password in (dotenv_values(file).get("HIVE_DATABASE_URL") or ""), f"{file.name} has the new URL"
+        env = (inspect(API_CONTAINERS[mode]) or {})["Config"]["Env"]
+        urls = [item for item in env if item.startswith("HIVE_DATABASE_URL=")]
+        assert urls and new_password in urls[0], f"{API_CONTAINERS[mode]} runs with the new URL"
+    seconds = wait_healthy(API_CONTAINERS.values(), API_HEALTH_TIMEOUT)
+    TIMINGS.append(("API containers healthy again after the password change", seconds))
+    assert dotenv_values(life.env_dir / ".env").get("MY_MODEL_KEY") == "sk-mine-not-the-stacks", "the user's line"
+
+
+def test_a_postgres_container_removed_by_hand_comes_back_with_every_row(life: Life) -> None:
+    docker("rm", "-f", NAMES.postgres_container)
+    repair(life)
+    assert health(NAMES.postgres_container) == "healthy", "up made it again and waited for it"
+    outputs = life.outputs()
+    for mode, (table, rows) in life.rows.items():
+        assert count(outputs["databaseUrls"][mode], table) == rows, f"{mode}: every row, from the kept data volume"
+
+
+def test_an_api_container_stopped_by_hand_runs_again(life: Life) -> None:
+    name = API_CONTAINERS["workspace"]
+    docker("stop", name)
+    assert health(name) == "exited", "stopped (restart=unless-stopped keeps a manual stop)"
+    repair(life)
+    TIMINGS.append(("the restarted API container healthy", wait_healthy([name], API_HEALTH_TIMEOUT)))
+    memories = hive_app.list_memories(apis(life.outputs())["workspace"], user_id="tier-user")
+    assert [m["memory"] for m in memories] == ["remembered by workspace"], "its memory is still there"
+
+
+def test_modes_without_genie_remove_only_genies_containers_and_volumes(life: Life) -> None:
+    before = container_ids()
+    genie_url = life.outputs()["databaseUrls"]["genie"]
+    life.engine.run("config", "set", "--path", "--stack", STACK, "hive:modes[0]", "workspace")
+    life.engine.run("config", "set", "--path", "--stack", STACK, "hive:modes[1]", "agent")
+    life.pulumi("up", "--yes", "--skip-preview")
+    genie = MODES["genie"]
+    found = labelled(LABEL)
+    assert API_CONTAINERS["genie"] not in found["container"], "genie's API container is gone"
+    assert not {NAMES.api_logs_volume(genie), NAMES.api_data_volume(genie)} & set(found["volume"]), "and its volumes"
+    after = container_ids()
+    for name in ALL_CONTAINERS:
+        if name != API_CONTAINERS["genie"]:
+            assert after[name] == before[name], f"{name} was left as it was"
+    # Kept on purpose: a mode's rows outlive the mode (its database and extensions are retained),
+    # and so do the user's lines of its .env file; the stack's own lines leave with the mode (a file
+    # that held nothing else is removed: the engine tier shows that case).
+    table, rows = life.rows["genie"]
+    assert count(genie_url, table) == rows, "genie's database is kept with every row (and its vector extension)"
+    genie_env = dotenv_values(life.env_dir / ".env.genie")
+    assert genie_env == {"GENIE_NOTE": "kept-when-genie-goes"}, "only the user's line is left in .env.genie"
+    assert "genie" not in life.outputs()["databaseUrls"], "and the stack no longer exports it"
+
+
+def test_protect_data_makes_destroy_refuse_with_nothing_deleted(life: Life) -> None:
+    life.engine.run("config", "set", "--stack", STACK, "hive:protectData", "true")
+    life.pulumi("up", "--yes", "--skip-preview")
+    before = container_ids()
+    files = {path.name: path.read_text() for path in life.env_dir.glob(".env*")}
+    refused = life.pulumi("destroy", "--yes", "--skip-preview", check=False)
+    assert refused.code != 0, "destroy of a stack with protectData fails"
+    assert "hive-protect-data" in refused.output and "protect" in refused.output, (
+        f"and names the protected guard:\n{refused.failure_text()}"
+    )
+    # Before the guard, a destroy deleted the containers, the .env lines and the generated admin
+    # password (the kept data refused the next one) and stopped only at the protected volumes.
+    assert container_ids() == before, "no container was deleted"
+    assert {path.name: path.read_text() for path in life.env_dir.glob(".env*")} == files, "no .env line was removed"
+    life.pulumi("up", "--yes", "--expect-no-changes")  # the secrets and everything else are still in the state
+    life.engine.run("config", "set", "--stack", STACK, "hive:protectData", "false")
+    life.pulumi("up", "--yes", "--skip-preview")
+
+
+def test_destroy_leaves_nothing_of_the_stack_but_the_users_lines(life: Life) -> None:
+    life.pulumi("destroy", "--yes", "--skip-preview")
+    assert labelled(LABEL) == {"container": [], "volume": [], "network": []}, "no container, volume or network left"
+    new_volumes = set(docker("volume", "ls", "-q").split()) - life.volumes_before
+    assert not new_volumes, f"no anonymous volume left behind either: {new_volumes}"
+    assert dotenv_values(life.env_dir / ".env").get("MY_MODEL_KEY") == "sk-mine-not-the-stacks", "the user's line"
+    assert "HIVE_DATABASE_URL" not in dotenv_values(life.env_dir / ".env"), "the stack's lines are gone"
+    life.engine.run("stack", "rm", "--yes", "--stack", STACK)
