@@ -1,12 +1,17 @@
-"""Wall time of the real engine on this program, beside a one-resource program.
+"""Wall time of the real engine on this program, beside a minimal program.
 
-    venv/bin/python bench/engine.py [--runs 3]
+    venv/bin/python bench/engine.py [--runs 3] [--no-docker]
 
-For each of preview, up, no-op up and destroy: this program in external mode
-(against a throwaway PostgreSQL, as the engine tier runs it) and a program of
-one RandomPassword, in the same run, the median of ``--runs`` rounds, printed
-as a table with the ratios. Needs the engine built (scripts/build-pulumi.sh)
-and PostgreSQL server binaries, as the test tiers do.
+External mode: for each of preview, up, no-op up and destroy, this program
+against a throwaway PostgreSQL (as the engine tier runs it) beside a program of
+one RandomPassword. Container mode (when a Docker engine answers): up from
+nothing, no-op up and destroy of the default stack with the Docker tier's images
+(as the Docker tier runs it, on the default ports and names, which must be free)
+beside a program of one container of the same PostgreSQL image with the same
+healthcheck wait. Each is the median of ``--runs`` rounds, in one run, printed
+as tables with the ratios. Needs the engine built (scripts/build-pulumi.sh) and
+PostgreSQL server binaries, as the test tiers do; container mode needs the
+images (scripts/build-test-images.sh, run here when missing).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tests.docker.dockerlib import build_images, engine_answers, refuse_if_taken, remove_labelled
 from tests.engine.engine import Engine, engine_bin
 from tests.engine.test_external_stack import config_for
 from tests.integration.pgserver import ThrowawayPostgres
@@ -29,7 +35,29 @@ import pulumi_random as random
 
 pulumi.export("n", random.RandomPassword("one", length=16, special=False).result.apply(len))
 """
+ONE_CONTAINER = """import pulumi
+import pulumi_docker as docker
+
+config = pulumi.Config()
+image = docker.RemoteImage("image", name=config.require("image"), keep_locally=True)
+docker.Container(
+    "postgres",
+    name="hive-bench-one-postgres",
+    image=image.image_id,
+    envs=["POSTGRES_PASSWORD=bench-one-container-pass", "PGDATA=/var/lib/postgresql/data/pgdata"],
+    ports=[docker.ContainerPortArgs(internal=5432, external=55432, ip="127.0.0.1")],
+    labels=[docker.ContainerLabelArgs(label="org.automagik-hive.pulumi-stack", value="bench/one")],
+    healthcheck=docker.ContainerHealthcheckArgs(
+        tests=["CMD", "pg_isready", "-h", "127.0.0.1", "-U", "postgres"], interval="5s", timeout="5s", retries=12
+    ),
+    wait=True,
+)
+"""
 STEPS = ("preview", "up", "no-op up", "destroy")
+CONTAINER_STEPS = ("up", "no-op up", "destroy")
+#: The default stack's published ports and container names (refused when taken, never freed by force).
+DEFAULT_PORTS = (5532, 8886, 38886, 48886)
+DEFAULT_CONTAINERS = ("hive-postgres-shared", "hive-agents", "hive-agent-dev-server", "hive-genie-server")
 
 
 def one_resource_engine(bin_dir: Path, root: Path) -> Engine:
@@ -41,28 +69,65 @@ def one_resource_engine(bin_dir: Path, root: Path) -> Engine:
     return engine
 
 
-def lifecycle(engine: Engine, stack: str) -> dict[str, float]:
-    """One round: preview, up, no-op up, destroy; seconds of each."""
-    times = {
-        "preview": engine.run("preview", "--stack", stack).seconds,
-        "up": engine.run("up", "--yes", "--skip-preview", "--stack", stack).seconds,
-        "no-op up": engine.run("up", "--yes", "--expect-no-changes", "--stack", stack).seconds,
-    }
+def one_container_engine(bin_dir: Path, root: Path, image: str) -> Engine:
+    engine = one_resource_engine(bin_dir, root)
+    (engine.program / "__main__.py").write_text(ONE_CONTAINER)
+    engine.run("stack", "init", "bench")
+    engine.run("config", "set", "--stack", "bench", "bench:image", image)
+    return engine
+
+
+def lifecycle(engine: Engine, stack: str, steps: tuple[str, ...] = STEPS) -> dict[str, float]:
+    """One round: (preview,) up, no-op up, destroy; seconds of each."""
+    times = {}
+    if "preview" in steps:
+        times["preview"] = engine.run("preview", "--stack", stack).seconds
+    times["up"] = engine.run("up", "--yes", "--skip-preview", "--stack", stack).seconds
+    times["no-op up"] = engine.run("up", "--yes", "--expect-no-changes", "--stack", stack).seconds
     times["destroy"] = engine.run("destroy", "--yes", "--skip-preview", "--stack", stack).seconds
     return times
 
 
-def measure(runs: int, make: Callable[[int], tuple[Engine, str]]) -> dict[str, float]:
+def measure(runs: int, make: Callable[[int], tuple[Engine, str]], steps: tuple[str, ...] = STEPS) -> dict[str, float]:
     rounds = []
     for i in range(runs):
         engine, stack = make(i)
-        rounds.append(lifecycle(engine, stack))
-    return {step: statistics.median(r[step] for r in rounds) for step in STEPS}
+        rounds.append(lifecycle(engine, stack, steps))
+    return {step: statistics.median(r[step] for r in rounds) for step in steps}
+
+
+def table(title: str, label: str, baseline_label: str, program: dict[str, float], baseline: dict[str, float]) -> None:
+    print(title)
+    print(f"{'step':<10} {label:>16} {baseline_label:>14} {'ratio':>6}")
+    for step, seconds in program.items():
+        print(f"{step:<10} {seconds:>16.2f} {baseline[step]:>14.2f} {seconds / baseline[step]:>6.1f}")
+
+
+def container_mode(runs: int, bin_dir: Path, root: Path) -> tuple[dict[str, float], dict[str, float]]:
+    """The default stack under Docker beside one container of the same image."""
+    images = build_images()
+    refuse_if_taken(DEFAULT_PORTS, DEFAULT_CONTAINERS, "hive/bench")
+    config = {"postgresImage": images.postgres, "apiImage": images.api, "apiHealthPath": "/health"}
+
+    def hive(i: int) -> tuple[Engine, str]:
+        engine = Engine(bin_dir, root / f"hive-docker-{i}")
+        engine.init_stack("bench", config)
+        return engine, "bench"
+
+    def one(i: int) -> tuple[Engine, str]:
+        return one_container_engine(bin_dir, root / f"one-docker-{i}", images.postgres), "bench"
+
+    try:
+        return measure(runs, hive, CONTAINER_STEPS), measure(runs, one, CONTAINER_STEPS)
+    finally:
+        remove_labelled("hive/bench")
+        remove_labelled("bench/one")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3, help="rounds per program (the median is shown)")
+    parser.add_argument("--no-docker", action="store_true", help="external mode only")
     args = parser.parse_args()
     bin_dir = engine_bin()
     cluster = ThrowawayPostgres()
@@ -85,12 +150,16 @@ def main() -> int:
                 return engine, "bench"
 
             program, baseline = measure(args.runs, hive), measure(args.runs, one)
+            docker_why = "--no-docker" if args.no_docker else engine_answers()
+            containers = container_mode(args.runs, bin_dir, root) if docker_why is None else None
     finally:
         cluster.stop()
     print(f"median of {args.runs} rounds, seconds")
-    print(f"{'step':<10} {'hive (external)':>16} {'one resource':>13} {'ratio':>6}")
-    for step in STEPS:
-        print(f"{step:<10} {program[step]:>16.2f} {baseline[step]:>13.2f} {program[step] / baseline[step]:>6.1f}")
+    table("external mode", "hive (external)", "one resource", program, baseline)
+    if containers is None:
+        print(f"container mode: not measured ({docker_why})")
+    else:
+        table("container mode", "hive (default)", "one container", *containers)
     return 0
 
 
