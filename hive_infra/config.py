@@ -137,6 +137,12 @@ class HiveConfig:
         "apiImage), `/health` for the current release.",
         rules.check_url_path,
     )
+    api_health_timeout: int = setting(
+        180,
+        "Seconds `pulumi up` waits for each new API container to report healthy; past it, up fails on that "
+        "container (read why with `docker logs <container>`).",
+        rules.check_health_timeout,
+    )
     api_containers: bool = setting(True, "Run one API container per mode (false to run the API yourself).")
     bind_address: str = setting("127.0.0.1", "Host address every port is published on.", rules.check_ip_address)
     name_prefix: str = setting(

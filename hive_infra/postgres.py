@@ -127,5 +127,7 @@ class SharedPostgres(pulumi.ComponentResource):
             wait_timeout=WAIT_TIMEOUT_SECONDS,
             restart="unless-stopped",
             labels=[docker.ContainerLabelArgs(label=k, value=v) for k, v in args.labels],
-            opts=self._named,
+            # Docker cannot change a container's healthcheck in place (the provider's update would
+            # change only the state): a new one means a new container, on the same data.
+            opts=pulumi.ResourceOptions.merge(self._named, pulumi.ResourceOptions(replace_on_changes=["healthcheck"])),
         )

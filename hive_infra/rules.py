@@ -136,6 +136,15 @@ def check_port(port: int) -> Iterator[str]:
         yield f"port {port} is outside {MIN_PORT}..{MAX_PORT}; choose a port in that range"
 
 
+#: Bounds of apiHealthTimeout: enough for a cold start on 2 cores, short of an hour.
+MIN_HEALTH_TIMEOUT, MAX_HEALTH_TIMEOUT = 10, 3600
+
+
+def check_health_timeout(seconds: int) -> Iterator[str]:
+    if not MIN_HEALTH_TIMEOUT <= seconds <= MAX_HEALTH_TIMEOUT:
+        yield f"{seconds} s is outside {MIN_HEALTH_TIMEOUT}..{MAX_HEALTH_TIMEOUT}; choose seconds in that range"
+
+
 def identifier_problem(value: str) -> str | None:
     if IDENTIFIER.fullmatch(value):
         return None

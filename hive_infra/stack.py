@@ -263,6 +263,7 @@ class HiveStack(pulumi.ComponentResource):
                     # Inside the secret entries' apply: the user's values travel only in this secret list.
                     env=entries.apply(lambda e: rendering.container_env(e[mode.name], self._user_env.of(mode.name))),
                     health_path=cfg.api_health_path,
+                    health_timeout=cfg.api_health_timeout,
                     volumes=(
                         ApiVolume("logs", cfg.names.api_logs_volume(mode), APP_LOGS_MOUNT),
                         ApiVolume("data", cfg.names.api_data_volume(mode), APP_DATA_MOUNT),

@@ -84,6 +84,8 @@ class Registration:
     retain_on_delete: bool
     delete_before_replace: bool
     additional_secret_outputs: list[str]
+    #: Input paths whose change replaces the resource (``replace_on_changes``).
+    replace_on_changes: list[str] = field(default_factory=list)
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
@@ -139,6 +141,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     dependencies=list(request.dependencies),
                     retain_on_delete=request.retainOnDelete,
                     delete_before_replace=request.deleteBeforeReplace,
+                    replace_on_changes=list(request.replaceOnChanges),
                     additional_secret_outputs=list(request.additionalSecretOutputs),
                 )
             )

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from hive_infra.api import health_command
+from hive_infra.api import go_duration, health_command
 
 
 class _Health(BaseHTTPRequestHandler):
@@ -50,9 +50,17 @@ def probe(port: int, path: str) -> int:
     return subprocess.run(argv, capture_output=True, timeout=30, check=False).returncode
 
 
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(0, "0s"), (2, "2s"), (59, "59s"), (60, "1m0s"), (90, "1m30s"), (120, "2m0s"), (3600, "1h0m0s"), (3725, "1h2m5s")],
+)
+def test_durations_are_written_as_go_writes_them(seconds: int, text: str) -> None:
+    assert go_duration(seconds) == text, "the docker provider reads durations back in Go's form; any other is a diff"
+
+
 def test_the_probe_needs_only_python3() -> None:
     cmd = health_command(8886, "/api/v1/health")
-    assert cmd[:3] == ["CMD", "python3", "-c"], "the image's own Python, nothing the slim image lacks"
+    assert cmd[:5] == ["CMD", "python3", "-I", "-S", "-c"], "the image's own Python, isolated and without site"
     words = {word for part in cmd for word in part.replace(";", " ").split()}
     assert not {"curl", "wget", "sh", "bash", "nc"} & words, f"no tool python:3.12-slim lacks: {cmd}"
     assert cmd[-1] == "http://127.0.0.1:8886/api/v1/health", "the container's own port, on loopback"

@@ -150,6 +150,8 @@ BAD_CONFIGS = [
     ({"modes": []}, "hive:modes", "is empty"),
     ({"modes": "workspace"}, "hive:modes", "list of strings"),
     ({"dbPort": 0}, "hive:dbPort", "outside 1..65535"),
+    ({"apiHealthTimeout": 5}, "hive:apiHealthTimeout", "outside 10..3600"),
+    ({"apiHealthTimeout": 7200}, "hive:apiHealthTimeout", "outside 10..3600"),
     ({"dbPort": 70000}, "hive:dbPort", "outside 1..65535"),
     ({"dbPort": "five"}, "hive:dbPort", "whole number"),
     ({"apiPort": 28886}, "hive:apiPort", "328886"),

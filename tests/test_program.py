@@ -180,6 +180,7 @@ def test_postgres_container(up: ProgramRun) -> None:
         "API containers reach it by name on the shared network"
     )
     assert pg.delete_before_replace, "a fixed container name cannot exist twice during a replace"
+    assert pg.replace_on_changes == ["healthcheck"], "a healthcheck Docker cannot change in place means a new container"
 
 
 def test_network_and_volume_names(up: ProgramRun) -> None:
@@ -370,6 +371,21 @@ def test_api_containers(up: ProgramRun) -> None:
         assert env["POSTGRES_DB"] == database, f"{mode}: POSTGRES_DB names its own database"
         assert env["HIVE_API_PORT"] == str(port), f"{mode}: listens on the port it publishes"
         assert in_db <= set(reg.dependencies), f"{mode}: starts only after every database object exists"
+        assert inputs["wait"] is True, f"{mode}: up waits for the API to answer, and fails when it never does"
+        assert reg.replace_on_changes == ["healthcheck"], (
+            f"{mode}: Docker cannot change a healthcheck in place; the provider's update would only change the state"
+        )
+        assert inputs["waitTimeout"] == 180, f"{mode}: for apiHealthTimeout's default"
+        health = inputs["healthcheck"]
+        assert (health["interval"], health["timeout"], health["startPeriod"]) == ("5s", "5s", "2m0s"), (
+            f"{mode}: health reported within seconds of the app answering; a slow first start is not unhealthy"
+        )
+
+
+def test_api_health_timeout_reaches_every_api_container() -> None:
+    run = run_program({"apiHealthTimeout": 45})
+    for mode in ("workspace", "agent", "genie"):
+        assert run.named(f"hive-api-{mode}-container").inputs["waitTimeout"] == 45, f"{mode} waits 45 s"
 
 
 def test_no_api_containers_when_disabled() -> None:
