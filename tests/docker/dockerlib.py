@@ -13,7 +13,7 @@ import json
 import socket
 import subprocess
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -102,21 +102,6 @@ def health(name: str) -> str:
     if not state.get("Running"):
         return str(state.get("Status", "not running"))
     return str((state.get("Health") or {}).get("Status", "no healthcheck"))
-
-
-def wait_healthy(names: Iterable[str], timeout: float) -> float:
-    """Seconds until every container is healthy; AssertionError naming the others (and their logs' ends)."""
-    names = list(names)
-    started = time.monotonic()
-    while True:
-        states = {name: health(name) for name in names}
-        if all(state == "healthy" for state in states.values()):
-            return time.monotonic() - started
-        if time.monotonic() - started > timeout:
-            late = {name: state for name, state in states.items() if state != "healthy"}
-            logs = {name: docker("logs", "--tail", "15", name, check=False) for name in late}
-            raise AssertionError(f"not healthy within {timeout:.0f} s: {late}; last log lines: {logs}")
-        time.sleep(0.5)
 
 
 def labelled(label_value: str) -> dict[str, list[str]]:

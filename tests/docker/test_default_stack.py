@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,7 +36,6 @@ from tests.docker.dockerlib import (
     labels_of,
     refuse_if_taken,
     remove_labelled,
-    wait_healthy,
 )
 from tests.engine.engine import Engine, Result
 
@@ -50,8 +48,12 @@ ALL_CONTAINERS = (NAMES.postgres_container, *API_CONTAINERS.values())
 PORTS = (5532, 8886, 38886, 48886)
 USER_LINE = "MY_MODEL_KEY=sk-mine-not-the-stacks\n"
 GENIE_USER_LINE = "GENIE_NOTE=kept-when-genie-goes\n"
-#: Time an API container needs to report healthy (its healthcheck runs every 30 s after a 30 s start period).
-API_HEALTH_TIMEOUT = 150
+
+
+def assert_all_healthy(names: Iterable[str], why: str) -> None:
+    """Every container healthy now, not eventually: `up` waited for them (wait=True)."""
+    states = {name: health(name) for name in names}
+    assert set(states.values()) == {"healthy"}, f"{why}: {states}"
 
 
 @dataclass
@@ -162,13 +164,9 @@ def test_preview_plans_the_default_stack(life: Life) -> None:
     assert labelled(LABEL) == {"container": [], "volume": [], "network": []}, "preview creates no Docker object"
 
 
-def test_up_makes_every_container_healthy(life: Life) -> None:
-    started = time.monotonic()
+def test_up_returns_with_every_container_healthy(life: Life) -> None:
     life.pulumi("up", "--yes", "--skip-preview")
-    assert health(NAMES.postgres_container) == "healthy", "up waits for PostgreSQL's healthcheck (wait=True)"
-    seconds = wait_healthy(API_CONTAINERS.values(), API_HEALTH_TIMEOUT)
-    TIMINGS.append(("every API container healthy after up returned", seconds))
-    TIMINGS.append(("up until every container healthy", time.monotonic() - started))
+    assert_all_healthy(ALL_CONTAINERS, "up waits for PostgreSQL's and each API's healthcheck before it returns")
     found = labelled(LABEL)
     assert sorted(found["container"]) == sorted(ALL_CONTAINERS), "one PostgreSQL and three API containers"
     assert found["network"] == [NAMES.network], "one network, labelled"
@@ -284,8 +282,7 @@ def test_a_new_db_password_reaches_the_role_the_env_files_and_the_containers(lif
         env = (inspect(API_CONTAINERS[mode]) or {})["Config"]["Env"]
         urls = [item for item in env if item.startswith("HIVE_DATABASE_URL=")]
         assert urls and new_password in urls[0], f"{API_CONTAINERS[mode]} runs with the new URL"
-    seconds = wait_healthy(API_CONTAINERS.values(), API_HEALTH_TIMEOUT)
-    TIMINGS.append(("API containers healthy again after the password change", seconds))
+    assert_all_healthy(API_CONTAINERS.values(), "the replaced API containers were waited for")
     assert dotenv_values(life.env_dir / ".env").get("MY_MODEL_KEY") == "sk-mine-not-the-stacks", "the user's line"
 
 
@@ -303,7 +300,7 @@ def test_an_api_container_stopped_by_hand_runs_again(life: Life) -> None:
     docker("stop", name)
     assert health(name) == "exited", "stopped (restart=unless-stopped keeps a manual stop)"
     repair(life)
-    TIMINGS.append(("the restarted API container healthy", wait_healthy([name], API_HEALTH_TIMEOUT)))
+    assert_all_healthy([name], "the replacement was waited for")
     memories = hive_app.list_memories(apis(life.outputs())["workspace"], user_id="tier-user")
     assert [m["memory"] for m in memories] == ["remembered by workspace"], "its memory is still there"
 
@@ -359,3 +356,30 @@ def test_destroy_leaves_nothing_of_the_stack_but_the_users_lines(life: Life) -> 
     assert dotenv_values(life.env_dir / ".env").get("MY_MODEL_KEY") == "sk-mine-not-the-stacks", "the user's line"
     assert "HIVE_DATABASE_URL" not in dotenv_values(life.env_dir / ".env"), "the stack's lines are gone"
     life.engine.run("stack", "rm", "--yes", "--stack", STACK)
+
+
+def test_an_api_that_never_answers_fails_up_within_its_timeout(life: Life) -> None:
+    """After the life above: a stack whose APIs never turn healthy (a health path the app does
+    not serve) fails `up` once apiHealthTimeout has passed, naming each container."""
+    stack = f"{STACK}-broken"
+    life.engine.init_stack(
+        stack,
+        {
+            "postgresImage": life.images.postgres,
+            "apiImage": life.images.api,
+            "apiHealthPath": "/no-such-path",
+            "apiHealthTimeout": "15",
+            "modes[0]": "workspace",
+        },
+    )
+    try:
+        failed = life.engine.run("up", "--yes", "--skip-preview", "--stack", stack, check=False)
+        TIMINGS.append(("up of a stack whose API never answers (apiHealthTimeout=15)", failed.seconds))
+        assert failed.code != 0, "up fails when an API never turns healthy"
+        assert failed.seconds < 90, f"within the timeout (15 s) and the server's start, not {failed.seconds:.0f} s"
+        assert "hive-api-workspace-container" in failed.output, f"names the container:\n{failed.failure_text()}"
+        assert health(NAMES.postgres_container) == "healthy", "the database was made and left running"
+    finally:
+        life.engine.run("destroy", "--yes", "--skip-preview", "--stack", stack, check=False)
+        remove_labelled(stack_label_value("hive", stack))
+        life.engine.run("stack", "rm", "--yes", "--force", "--stack", stack, check=False)
