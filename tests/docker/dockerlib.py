@@ -39,7 +39,6 @@ class DockerUnavailable(RuntimeError):
 class TierImages:
     postgres: str
     api: str
-    base_bookworm: str
     #: True when the build script built something (a cold run), False when every image was reused.
     built: bool
     seconds: float
@@ -80,7 +79,6 @@ def build_images(timeout: float = 1800) -> TierImages:
     return TierImages(
         postgres=tags["POSTGRES_IMAGE"],
         api=tags["API_IMAGE"],
-        base_bookworm=tags["BASE_BOOKWORM"],
         built=" built in " in done.stderr,
         seconds=time.monotonic() - started,
     )
