@@ -136,7 +136,7 @@ def check_port(port: int) -> Iterator[str]:
         yield f"port {port} is outside {MIN_PORT}..{MAX_PORT}; choose a port in that range"
 
 
-#: Bounds of apiHealthTimeout: enough for a cold start on 2 cores, short of an hour.
+#: Bounds of apiHealthTimeout, in seconds.
 MIN_HEALTH_TIMEOUT, MAX_HEALTH_TIMEOUT = 10, 3600
 
 

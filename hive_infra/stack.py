@@ -101,8 +101,9 @@ class HiveStack(pulumi.ComponentResource):
         self.env_file_resources = {m.name: self._build_env_file(m, host_entries) for m in cfg.mode_table}
         self._user_env = args.user_env
         self.api = self._build_api_containers(server, database, host_entries) if cfg.api_containers else {}
-        parts: list[pulumi.Resource] = [self._secrets, database, *self.env_file_resources.values(), *self.api.values()]
-        self.data_guard = self._build_data_guard([*([server] if server is not None else []), *parts])
+        guarded: list[pulumi.Resource] = [self.layout, self._secrets, database, *self.env_file_resources.values()]
+        guarded += [*self.api.values(), *(() if server is None else (server,))]
+        self.data_guard = self._build_data_guard(guarded)
 
         self.ports = exports.ports(cfg)
         self.schemas = exports.schemas(cfg.mode_table)
@@ -134,7 +135,7 @@ class HiveStack(pulumi.ComponentResource):
             }
         )
 
-    def _build_data_guard(self, parts: list[pulumi.Resource]) -> random.RandomId:
+    def _build_data_guard(self, guarded: list[pulumi.Resource]) -> random.RandomId:
         """``protectData`` for the whole stack, not only the volumes.
 
         A protected resource only stops its own delete, and a destroy deletes
@@ -149,7 +150,7 @@ class HiveStack(pulumi.ComponentResource):
         return random.RandomId(
             f"{self._name}-protect-data",
             byte_length=4,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.layout, *parts], protect=self._cfg.protect_data),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=guarded, protect=self._cfg.protect_data),
         )
 
     def _child(self) -> pulumi.ResourceOptions:
