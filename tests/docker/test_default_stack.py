@@ -123,7 +123,7 @@ def apis(outputs: dict[str, Any]) -> dict[str, ModeApi]:
     }
 
 
-def secret_values(life: Life, outputs: dict[str, Any]) -> dict[str, str]:
+def secret_values(outputs: dict[str, Any]) -> dict[str, str]:
     """Every secret the stack holds, by a name that says which (never printed)."""
     found: dict[str, str] = {}
     for mode, url in outputs["databaseUrls"].items():
@@ -250,7 +250,7 @@ def test_each_mode_sees_only_its_own_memories_and_sessions(life: Life) -> None:
 
 
 def test_no_secret_in_the_state_or_the_labels(life: Life) -> None:
-    secrets = secret_values(life, life.outputs())
+    secrets = secret_values(life.outputs())
     state = life.engine.state_text()
     labels = json.dumps(labels_of(LABEL))
     for what, value in secrets.items():
