@@ -60,20 +60,10 @@ import pulumi.dynamic
 from hive_infra import safe_file
 from hive_infra.dotenv_text import KEY_RE, DotenvSyntaxError, MergeResult, merge, only_header_left, parse
 from hive_infra.safe_file import PRIVATE_FILE_MODE, UnsafeFileError
+from hive_infra.wire import has_unknown as _has_unknown
+from hive_infra.wire import is_unknown as _is_unknown
+from hive_infra.wire import plain as _plain
 
-#: Pulumi's wire marker for a value not known yet (preview); see pulumi.runtime.rpc.
-_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
-
-
-def _is_unknown(value: Any) -> bool:
-    """A value not known yet: the dynamic provider host hands ``check`` and
-    ``diff`` a ``pulumi.output.Unknown`` (deserialized with keep_unknowns), the
-    wire form is the marker string."""
-    return isinstance(value, pulumi.output.Unknown) or (isinstance(value, str) and value == _UNKNOWN)
-
-
-_SIG_KEY = "4dabf18193072939515e22adb298388d"
-_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 _OUTPUT_NAMES = ("written", "left_keys", "found_keys")
 
 
@@ -88,25 +78,6 @@ def _refusals() -> Iterator[None]:
         yield
     except (DotenvSyntaxError, UnsafeFileError) as exc:
         raise EnvFileError(str(exc)) from None
-
-
-def _plain(value: Any) -> Any:
-    """``value`` with Pulumi's secret wrappers removed, at any depth."""
-    if isinstance(value, dict):
-        if value.get(_SIG_KEY) == _SECRET_SIG:
-            return _plain(value.get("value"))
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _has_unknown(value: Any) -> bool:
-    if isinstance(value, dict):
-        return any(_has_unknown(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(_has_unknown(v) for v in value)
-    return _is_unknown(value)
 
 
 def _check_pairs(name: str, pairs: Any, failures: list[str]) -> list[str]:
