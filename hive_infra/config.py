@@ -198,6 +198,17 @@ class HiveConfig:
         "dbUser and database exist already (an existing server): the stack neither creates, alters nor drops "
         "them; it creates the other modes' databases; needs dbPassword.",
     )
+    backup_on_destroy: bool = setting(
+        True,
+        "Before `pulumi destroy` deletes the stack's data (the PostgreSQL data volume; with "
+        "dropSchemasOnDestroy, an external server's databases), dump every mode's database into backupDir as "
+        "`db dump` does; a failed dump stops the destroy with nothing deleted. `false`: no backup.",
+    )
+    backup_dir: str = setting(
+        "backups",
+        "Folder of those backups (a new 0700 folder per destroy, never pruned), relative to the project or absolute.",
+        rules.check_env_dir,
+    )
     allow_isolation_change: bool = setting(
         False,
         "Let `pulumi up` change isolation on a stack deployed with the other one (back up first: the modes' "
@@ -219,6 +230,23 @@ class HiveConfig:
         or a legacy data folder's superuser login): they are not the stack's to
         create, alter or drop."""
         return not (self.adopt_database or self.legacy_superuser_login)
+
+    @property
+    def destroy_deletes_data(self) -> bool:
+        """``pulumi destroy`` deletes the modes' rows: the stack's own server's data
+        volume (a bound dataPath stays), or an external server's with dropSchemasOnDestroy."""
+        return self.drop_schemas_on_destroy if self.external else self.data_path is None
+
+    @property
+    def backup_before_delete(self) -> bool:
+        return self.backup_on_destroy and self.destroy_deletes_data
+
+    @property
+    def data_location(self) -> str | None:
+        """Where the stack's own server keeps the data (None: a server elsewhere)."""
+        if self.external:
+            return None
+        return f"folder {self.data_path}" if self.data_path is not None else f"volume {self.names.postgres_volume}"
 
     @property
     def external(self) -> bool:

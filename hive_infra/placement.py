@@ -23,7 +23,7 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from hive_infra.modes import EXTENSIONS_SCHEMA, PUBLIC_SCHEMA, Mode
+from hive_infra.modes import EXTENSIONS_SCHEMA, MODES, PUBLIC_SCHEMA, Mode
 
 DATABASE_ISOLATION = "database"
 SCHEMA_ISOLATION = "schema"
@@ -66,6 +66,15 @@ def extensions_schema(isolation: str) -> str:
 
 def place(mode: Mode, base: str, isolation: str) -> Placement:
     return Placement(mode, database_name(base, mode, isolation), extensions_schema(isolation))
+
+
+def every_database(base: str, isolation: str) -> dict[str, tuple[str, ...]]:
+    """``{database: modes}`` of every mode, deployed or not, in canonical order: a
+    mode removed from ``modes`` leaves its database (with its rows) on the server."""
+    grouped: dict[str, list[str]] = {}
+    for mode in MODES.values():
+        grouped.setdefault(database_name(base, mode, isolation), []).append(mode.name)
+    return {database: tuple(modes) for database, modes in grouped.items()}
 
 
 def role_search_path(isolation: str) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ import pulumi_random as random
 
 from hive_infra import exports, rendering
 from hive_infra.api import ApiVolume, HiveApi, HiveApiArgs
+from hive_infra.backup import DataBackup, DataBackupArgs
 from hive_infra.config import HiveConfig
 from hive_infra.database import AdminConnection, HiveDatabase, HiveDatabaseArgs
 from hive_infra.envfile import EnvFile, EnvFileArgs
@@ -24,7 +25,7 @@ from hive_infra.layout import (
     stack_label_value,
 )
 from hive_infra.modes import Mode
-from hive_infra.placement import role_search_path
+from hive_infra.placement import every_database, role_search_path
 from hive_infra.postgres import SharedPostgres, SharedPostgresArgs
 from hive_infra.secrets import HiveSecrets, HiveSecretsArgs
 from hive_infra.stack_layout import StackLayout, StackLayoutArgs
@@ -70,6 +71,9 @@ class HiveStack(pulumi.ComponentResource):
     api: dict[str, HiveApi]
     #: {mode: EnvFile}: the written .env files
     env_file_resources: dict[str, EnvFile]
+    #: Depends on every resource but the guard, so that a destroy deletes it before any of
+    #: them: its delete dumps every mode's database first (``backupOnDestroy``).
+    backup: DataBackup
     #: Depends on every other resource, so that a destroy deletes it first; protected
     #: with ``protectData``, it makes that destroy fail before anything is deleted.
     data_guard: random.RandomId
@@ -84,7 +88,13 @@ class HiveStack(pulumi.ComponentResource):
         # First, and waited for by everything else: refuses an unannounced change of layout.
         self.layout = StackLayout(
             f"{name}-layout",
-            StackLayoutArgs(cfg.isolation, exports.databases(cfg.placements), cfg.allow_isolation_change),
+            StackLayoutArgs(
+                cfg.isolation,
+                exports.databases(cfg.placements),
+                cfg.allow_isolation_change,
+                data=cfg.data_location,
+                drops_data=cfg.drop_schemas_on_destroy,
+            ),
             opts=pulumi.ResourceOptions(parent=self),
         )
         # A server the stack does not create has its admin password already: never generated.
@@ -103,7 +113,8 @@ class HiveStack(pulumi.ComponentResource):
         self.api = self._build_api_containers(server, database, host_entries) if cfg.api_containers else {}
         guarded: list[pulumi.Resource] = [self.layout, self._secrets, database, *self.env_file_resources.values()]
         guarded += [*self.api.values(), *(() if server is None else (server,))]
-        self.data_guard = self._build_data_guard(guarded)
+        self.backup = self._build_backup(args.stack, server, guarded)
+        self.data_guard = self._build_data_guard([*guarded, self.backup])
 
         self.ports = exports.ports(cfg)
         self.schemas = exports.schemas(cfg.mode_table)
@@ -151,6 +162,31 @@ class HiveStack(pulumi.ComponentResource):
             f"{self._name}-protect-data",
             byte_length=4,
             opts=pulumi.ResourceOptions(parent=self, depends_on=guarded, protect=self._cfg.protect_data),
+        )
+
+    def _build_backup(self, stack: str, server: SharedPostgres | None, guarded: list[pulumi.Resource]) -> DataBackup:
+        """The dump a destroy takes before it deletes the data (``hive_infra.backup``).
+
+        It logs in as the application role from this machine, like ``db dump``,
+        and runs the server's own pg_dump in the stack's container.
+        """
+        cfg = self._cfg
+        return DataBackup(
+            f"{self._name}-backup",
+            DataBackupArgs(
+                enabled=cfg.backup_before_delete,
+                folder=cfg.backup_dir,
+                container=server.container_name if server is not None else None,
+                host=self._db_host,
+                port=cfg.db_port,
+                user=cfg.db_user,
+                password=self._secrets.db_password,
+                sslmode=cfg.effective_ssl_mode if cfg.external else None,
+                databases=every_database(cfg.database, cfg.isolation),
+                isolation=cfg.isolation,
+                stack=stack,
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=guarded),
         )
 
     def _child(self) -> pulumi.ResourceOptions:

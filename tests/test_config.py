@@ -193,6 +193,9 @@ BAD_CONFIGS = [
     ({"postgresImage": "https://ghcr.io/x/y"}, "hive:postgresImage", "not a Docker image reference"),
     ({"apiImage": "hive:"}, "hive:apiImage", "not a Docker image reference"),
     ({"envDir": "~/hive"}, "hive:envDir", "starts with '~'"),
+    ({"backupDir": ""}, "hive:backupDir", "is empty"),
+    ({"backupDir": "~/backups"}, "hive:backupDir", "starts with '~'"),
+    ({"backupOnDestroy": "no"}, "hive:backupOnDestroy", "true or false"),
     ({"database": "d" * 58}, "hive:database", "longer than PostgreSQL's 63"),
 ]
 

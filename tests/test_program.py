@@ -84,6 +84,7 @@ COMMON = [
     (ENVFILE, "hive-envfile-workspace"),
     (ENVFILE, "hive-envfile-agent"),
     (ENVFILE, "hive-envfile-genie"),
+    ("pulumi-python:dynamic/hive:DataBackup", "hive-backup"),
     ("random:index/randomId:RandomId", "hive-protect-data"),
 ]
 
@@ -134,6 +135,11 @@ def test_every_resource_waits_for_the_layout_record(up: ProgramRun) -> None:
         "it records the layout being deployed"
     )
     assert reveal(layout.inputs["databases"]) == {"workspace": "hive", "agent": "hive_agent", "genie": "hive_genie"}
+    assert layout.inputs["data"] == "volume hive-postgres-data" and layout.inputs["dropsData"] is False, (
+        "and where the data is, so that a later up that would move it is refused"
+    )
+    moved = run_program({"namePrefix": "h2"}).named("hive-layout").inputs["data"]
+    assert moved == "volume h2-postgres-data", "namePrefix renames the volume: a new place for the data"
     for component in ("hive-secrets", "hive-postgres", "hive-database"):
         assert layout.urn in up.named(component).dependencies, (
             f"{component} (and so its children) waits for the layout check"
@@ -590,3 +596,76 @@ def test_database_objects_are_ordered_explicitly(up: ProgramRun, schema_up: Prog
     assert urn["hive-database-database"] in deps["hive-database-extensions-schema"], "schema inside the database"
     assert urn["hive-database-extensions-schema"] in deps["hive-database-extension-vector"], "extension after schema"
     assert urn["hive-database-role"] in deps["hive-database-extensions-usage"], "grant after the role"
+
+
+# -- the backup a destroy takes before it deletes the data ---------------------------
+
+BACKUP_TYPE = "pulumi-python:dynamic/hive:DataBackup"
+EVERY_DATABASE = [["hive", ["workspace"]], ["hive_agent", ["agent"]], ["hive_genie", ["genie"]]]
+
+
+def test_the_backup_is_deleted_before_everything_but_the_guard(up: ProgramRun) -> None:
+    backup, guard = up.named("hive-backup"), up.named("hive-protect-data")
+    assert backup.type == BACKUP_TYPE and backup.parent == up.named("hive").urn, "the HiveStack's DataBackup"
+    assert backup.urn in guard.dependencies, "a protected guard refuses the destroy before any dump is taken"
+    reached = up.reached_from(backup.urn)
+    custom = [r for r in up.registrations if r.custom and "pulumi:providers:" not in r.type]
+    missed = sorted(r.name for r in custom if r.urn not in reached and r.urn not in (backup.urn, guard.urn))
+    assert len(custom) > 30 and not missed, (
+        "a destroy deletes dependents first: the backup must reach every resource (the container, the "
+        f"volume, the databases) so that it dumps while they all still exist; not reached: {missed}"
+    )
+
+
+def test_the_backup_logs_in_as_the_app_role_from_this_machine(up: ProgramRun) -> None:
+    backup = up.named("hive-backup")
+    inputs = backup.inputs
+    assert isinstance(inputs["password"], Secret), "the role's password is stored as a secret"
+    assert "password" in backup.additional_secret_outputs, "and stays secret among the outputs"
+    urls = up.outputs["databaseUrls"].value
+    assert f":{reveal(inputs['password'])}@" in urls["workspace"], "it is the password of the URLs"
+    plain_inputs = {k: v for k, v in inputs.items() if k not in ("password", "__provider")}
+    assert plain_inputs == {
+        "enabled": True,
+        "folder": "backups",
+        "container": "hive-postgres-shared",
+        "host": "localhost",
+        "port": 5532,
+        "user": "hive",
+        "databases": EVERY_DATABASE,
+        "isolation": "database",
+        "stack": "dev",
+    }, "on by default: every mode's database, through the container's own pg_dump, into ./backups (no sslmode)"
+
+
+def test_the_backup_covers_the_databases_of_modes_not_deployed() -> None:
+    run = run_program({"modes": ["workspace"], "isolation": "database"})
+    assert reveal(run.named("hive-backup").inputs["databases"]) == EVERY_DATABASE, (
+        "a removed mode's database stays on the server (with its rows), so the dump before a destroy "
+        "takes it too when it is there"
+    )
+    schema = run_program({"isolation": "schema"})
+    assert reveal(schema.named("hive-backup").inputs["databases"]) == [["hive", ["workspace", "agent", "genie"]]], (
+        "isolation=schema: one database holds every mode"
+    )
+
+
+@pytest.mark.parametrize(
+    ("config", "enabled", "why"),
+    [
+        ({"backupOnDestroy": False}, False, "the user turned it off"),
+        (
+            {"dataPath": "/srv/hive/pg", "adminPassword": "Legacy-Adm1n-Passw0rd"},
+            False,
+            "a bound data folder outlives the destroy, so nothing is lost",
+        ),
+        ({"protectData": True}, True, "protectData refuses the destroy; the backup stays armed for when it is off"),
+        ({"backupDir": "/var/backups/hive"}, True, "another folder, still on"),
+    ],
+)
+def test_the_backup_is_armed_only_where_a_destroy_deletes_the_rows(
+    config: dict[str, Any], enabled: bool, why: str
+) -> None:
+    backup = run_program(config).named("hive-backup")
+    assert backup.inputs["enabled"] is enabled, why
+    assert backup.inputs["folder"] == config.get("backupDir", "backups"), "backupDir names the folder"

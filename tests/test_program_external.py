@@ -244,3 +244,21 @@ def test_adopt_database_on_an_external_server() -> None:
         .value["workspace"]
         .startswith("postgresql+psycopg://Hq3xTu8kLm2Np5Rs:Existing-Passw0rd-99@db.example.internal:6543/hive")
     ), "the app keeps its login and password"
+
+
+@pytest.mark.parametrize(("drop", "enabled"), [(False, False), (True, True)])
+def test_the_backup_dumps_an_external_server_only_when_destroy_drops(drop: bool, enabled: bool) -> None:
+    run = run_program({**EXTERNAL, "dropSchemasOnDestroy": drop})
+    backup = run.named("hive-backup")
+    assert backup.inputs["enabled"] is enabled, (
+        "a destroy leaves an external server's databases unless dropSchemasOnDestroy: only then a backup"
+    )
+    assert backup.inputs.get("container") is None, "no container: the local PostgreSQL client dumps"
+    layout = run.named("hive-layout").inputs
+    assert layout.get("data") is None and layout["dropsData"] is drop, (
+        "the layout records no data place of the stack's own, and whether a removed mode's objects are dropped"
+    )
+    assert (backup.inputs["host"], backup.inputs["port"]) == ("db.example.internal", 6543), "the server's address"
+    assert backup.inputs["sslmode"] == "require", "and the sslmode of its URLs"
+    databases = {r.urn for r in run.of_type(PG + "database:Database")}
+    assert databases and databases <= run.reached_from(backup.urn), "dumped before the databases are dropped"

@@ -1,10 +1,11 @@
-"""The StackLayout provider: refuses an unannounced change of isolation."""
+"""The StackLayout provider: refuses an unannounced change of isolation, and changes that would lose rows."""
 
 from __future__ import annotations
 
 import base64
 
 import dill
+import pytest
 
 from hive_infra.stack_layout import StackLayoutProvider
 
@@ -12,8 +13,17 @@ DATABASES = {"workspace": "hive", "agent": "hive_agent", "genie": "hive_genie"}
 ONE_DATABASE = {"workspace": "hive", "agent": "hive", "genie": "hive"}
 
 
-def layout(isolation: str, databases: dict[str, str], allow: bool = False) -> dict[str, object]:
-    return {"isolation": isolation, "databases": databases, "allowChange": allow}
+VOLUME = "volume hive-postgres-data"
+
+
+def layout(
+    isolation: str,
+    databases: dict[str, str],
+    allow: bool = False,
+    data: str | None = VOLUME,
+    drops: bool = False,
+) -> dict[str, object]:
+    return {"isolation": isolation, "databases": databases, "allowChange": allow, "data": data, "dropsData": drops}
 
 
 def test_a_new_stack_takes_any_layout() -> None:
@@ -52,3 +62,72 @@ def test_the_provider_pickles_by_reference() -> None:
     assert b"hive_infra.stack_layout" in raw and len(base64.b64encode(raw)) < 200, (
         "stored in state by its module path, like EnvFile's provider"
     )
+
+
+@pytest.mark.parametrize(
+    ("new_data", "fate"),
+    [
+        ("volume h2-postgres-data", "delete volume hive-postgres-data"),
+        ("folder /srv/hive/pg", "delete volume hive-postgres-data"),
+        (None, "delete volume hive-postgres-data"),
+    ],
+)
+def test_a_new_place_for_the_data_is_refused(new_data: str | None, fate: str) -> None:
+    result = StackLayoutProvider().check(layout("database", DATABASES), layout("database", DATABASES, data=new_data))
+    assert [f.property for f in result.failures] == ["data"], f"moving to {new_data} is refused, on data"
+    reason = result.failures[0].reason
+    assert fate in reason and "every mode's rows" in reason, "it says what the up would have lost"
+    assert "hive:namePrefix" in reason and "pulumi destroy" in reason and "db restore" in reason, (
+        "which keys move the data, and the way that keeps it: destroy (which backs up), up, restore"
+    )
+
+
+def test_a_bound_folder_moved_elsewhere_is_refused_too() -> None:
+    old = layout("database", DATABASES, data="folder /srv/old")
+    result = StackLayoutProvider().check(old, layout("database", DATABASES, data="folder /srv/new"))
+    assert [f.property for f in result.failures] == ["data"], "the server would start on other data"
+    assert "leave folder /srv/old" in result.failures[0].reason, "a bound folder is left, not deleted"
+
+
+@pytest.mark.parametrize(
+    ("old_data", "new_data"),
+    [(None, VOLUME), (None, None), (VOLUME, VOLUME)],
+    ids=["recorded-before-data-existed-or-external", "external-stays-external", "same-volume"],
+)
+def test_the_data_passes_where_nothing_was_recorded_or_nothing_moves(
+    old_data: str | None, new_data: str | None
+) -> None:
+    old, new = layout("database", DATABASES, data=old_data), layout("database", DATABASES, data=new_data)
+    assert StackLayoutProvider().check(old, new).failures == [], "nothing recorded, or the same place"
+
+
+def test_a_state_recorded_before_data_existed_is_not_refused() -> None:
+    old = {"isolation": "database", "databases": DATABASES, "allowChange": False}
+    result = StackLayoutProvider().check(old, layout("database", DATABASES, data="volume h2-postgres-data"))
+    assert result.failures == [], "no record of the data: nothing to compare (the up records it)"
+    assert StackLayoutProvider().diff("layout", old, layout("database", DATABASES)).changes, "and records it"
+
+
+def test_a_mode_removed_from_a_stack_that_drops_its_objects_is_refused() -> None:
+    old = layout("database", DATABASES, data=None, drops=True)
+    kept = {"workspace": "hive", "agent": "hive_agent"}
+    result = StackLayoutProvider().check(old, layout("database", kept, data=None, drops=False))
+    assert [f.property for f in result.failures] == ["databases"], (
+        "the deleted objects keep the options recorded with them: the old dropsData decides"
+    )
+    reason = result.failures[0].reason
+    assert "genie (hive_genie)" in reason and "db dump --mode genie" in reason, "names the mode, how to back it up"
+    assert "hive:dropSchemasOnDestroy false" in reason, "and how to remove it while keeping its data"
+
+
+def test_modes_may_leave_a_stack_that_keeps_its_objects() -> None:
+    old = layout("database", DATABASES, data=None, drops=False)
+    result = StackLayoutProvider().check(old, layout("database", {"workspace": "hive"}, data=None))
+    assert result.failures == [], "their databases are retained on the server, with their rows"
+
+
+def test_every_problem_is_reported_together() -> None:
+    old = layout("schema", ONE_DATABASE, drops=True)
+    new = layout("database", {"workspace": "hive"}, data="volume h2-postgres-data")
+    failures = StackLayoutProvider().check(old, new).failures
+    assert sorted(f.property for f in failures) == ["data", "databases", "isolation"], "one up, every refusal"

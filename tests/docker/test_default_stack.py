@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -65,6 +66,8 @@ class Life:
     volumes_before: set[str]
     #: Rows written through the URLs, by mode: (table, count), for the checks after each change.
     rows: dict[str, tuple[str, int]] = field(default_factory=dict)
+    #: The folder the destroy's backup wrote.
+    backup: Path | None = None
 
     def pulumi(self, *args: str, check: bool = True, timeout: float = 600) -> Result:
         result = self.engine.run(*args, "--stack", STACK, check=check, timeout=timeout)
@@ -264,6 +267,22 @@ def test_a_second_up_changes_nothing(life: Life) -> None:
     assert container_ids() == before, "no container was replaced"
 
 
+def test_a_name_prefix_that_would_delete_the_data_volume_is_refused(life: Life) -> None:
+    """namePrefix renames the data volume, which the engine would delete first (delete-before-replace)."""
+    before = container_ids()
+    life.engine.run("config", "set", "--stack", STACK, "hive:namePrefix", "h2")
+    try:
+        refused = life.pulumi("up", "--yes", "--skip-preview", check=False)
+    finally:
+        life.engine.run("config", "rm", "--stack", STACK, "hive:namePrefix")
+    assert refused.code != 0, "the up is refused"
+    assert f"volume {NAMES.postgres_volume}" in refused.output and "every mode's rows" in refused.output, (
+        f"naming the volume it would have deleted:\n{refused.failure_text()}"
+    )
+    assert container_ids() == before and NAMES.postgres_volume in labelled(LABEL)["volume"], "nothing was touched"
+    life.pulumi("up", "--yes", "--expect-no-changes")
+
+
 def test_a_new_db_password_reaches_the_role_the_env_files_and_the_containers(life: Life) -> None:
     old = life.outputs()
     new_password = "tier-" + uuid.uuid4().hex  # 37 characters, URL-safe
@@ -348,13 +367,84 @@ def test_protect_data_makes_destroy_refuse_with_nothing_deleted(life: Life) -> N
     life.pulumi("up", "--yes", "--skip-preview")
 
 
-def test_destroy_leaves_nothing_of_the_stack_but_the_users_lines(life: Life) -> None:
-    life.pulumi("destroy", "--yes", "--skip-preview")
+def wait_healthy(name: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while health(name) != "healthy" and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert health(name) == "healthy", f"{name} turned healthy again within {seconds:.0f} s"
+
+
+def test_a_stopped_postgres_makes_destroy_refuse_with_no_data_deleted(life: Life) -> None:
+    """The backup before the delete needs the server: without it, the destroy stops first."""
+    before = container_ids()
+    files = {path.name: path.read_text() for path in life.env_dir.glob(".env*")}
+    docker("stop", NAMES.postgres_container)
+    try:
+        refused = life.pulumi("destroy", "--yes", "--skip-preview", check=False)
+    finally:
+        docker("start", NAMES.postgres_container)
+    assert refused.code != 0, "destroy fails when its backup cannot be taken"
+    text = refused.failure_text()
+    assert f"{NAMES.postgres_container} is exited" in refused.output, f"names the stopped container:\n{text}"
+    assert f"docker start {NAMES.postgres_container}" in refused.output, f"and how to start it:\n{text}"
+    assert "hive:backupOnDestroy false" in refused.output, f"or to turn the backup off:\n{text}"
+    assert container_ids() == before, "no container was deleted"
+    assert set(labelled(LABEL)["volume"]) >= {NAMES.postgres_volume}, "the data volume is there"
+    assert {path.name: path.read_text() for path in life.env_dir.glob(".env*")} == files, "no .env line was removed"
+    wait_healthy(NAMES.postgres_container)
+    assert not (life.env_dir / "backups").exists() or not any((life.env_dir / "backups").iterdir()), (
+        "no half-written backup is left"
+    )
+
+
+def test_destroy_backs_up_every_database_then_leaves_nothing_but_the_users_lines(life: Life) -> None:
+    destroyed = life.pulumi("destroy", "--yes", "--skip-preview")
     assert labelled(LABEL) == {"container": [], "volume": [], "network": []}, "no container, volume or network left"
     new_volumes = set(docker("volume", "ls", "-q").split()) - life.volumes_before
     assert not new_volumes, f"no anonymous volume left behind either: {new_volumes}"
     assert dotenv_values(life.env_dir / ".env").get("MY_MODEL_KEY") == "sk-mine-not-the-stacks", "the user's line"
     assert "HIVE_DATABASE_URL" not in dotenv_values(life.env_dir / ".env"), "the stack's lines are gone"
+    (folder,) = (life.env_dir / "backups").iterdir()
+    assert folder.name in destroyed.output, f"the destroy's output names the backup:\n{destroyed.output[-3000:]}"
+    assert f"docker exec {NAMES.postgres_container}" in destroyed.output, "dumped by the container's own pg_dump"
+    manifest = json.loads((folder / "manifest.json").read_text())
+    counted = {
+        mode: {f"{t['schema']}.{t['table']}": t["rows"] for t in dump["tables"]}
+        for dump in manifest["dumps"]
+        for mode in dump["modes"]
+    }
+    assert set(counted) == set(MODE_NAMES), (
+        "every mode's database, genie's too: removed from modes earlier, its database stayed in the volume"
+    )
+    for mode, (table, rows) in life.rows.items():
+        assert counted[mode].get(table) == rows, f"{mode}: the manifest counts {rows} rows in {table}"
+    life.backup = folder
+
+
+def test_up_and_restore_of_the_backup_bring_every_row_back(life: Life) -> None:
+    """What the README tells a user after a destroy: up, then db restore of the folder it printed."""
+    assert life.backup is not None, "the destroy above wrote a backup"
+    life.engine.run("config", "rm", "--stack", STACK, "hive:modes")  # all three modes again
+    life.pulumi("up", "--yes", "--skip-preview")
+    outputs = life.outputs()
+    for mode, api in apis(outputs).items():
+        assert hive_app.list_memories(api, user_id="tier-user") == [], f"{mode} starts on an empty database"
+    # The APIs made their (empty) tables when they started: without --replace the restore refuses them.
+    refused = life.engine.hive("db", "restore", str(life.backup), "--stack", STACK, check=False, timeout=300)
+    assert refused.code == 2 and "--replace" in refused.output, f"refused, naming the way on:\n{refused.output}"
+    restored = life.engine.hive("db", "restore", str(life.backup), "--stack", STACK, "--replace", timeout=300)
+    for mode, (table, rows) in life.rows.items():
+        assert count(outputs["databaseUrls"][mode], table) == rows, f"{mode}: every row is back:\n{restored.output}"
+    for mode, api in apis(outputs).items():
+        memories = [m["memory"] for m in hive_app.list_memories(api, user_id="tier-user")]
+        assert memories == [f"remembered by {mode}"], f"{mode}'s API serves its restored memory, and no other"
+    life.engine.run("config", "set", "--stack", STACK, "hive:backupOnDestroy", "false")
+    life.pulumi("up", "--yes", "--skip-preview")
+    life.pulumi("destroy", "--yes", "--skip-preview")
+    assert [p.name for p in (life.env_dir / "backups").iterdir()] == [life.backup.name], (
+        "with backupOnDestroy=false the destroy takes no backup; the earlier one is kept (never pruned)"
+    )
+    assert labelled(LABEL) == {"container": [], "volume": [], "network": []}, "and deletes everything"
     life.engine.run("stack", "rm", "--yes", "--stack", STACK)
 
 

@@ -132,6 +132,22 @@ class Engine:
             raise AssertionError(f"pulumi {' '.join(args)} exited {done.returncode}:\n{result.failure_text()}")
         return result
 
+    def hive(
+        self, *args: str, check: bool = True, timeout: float = TIMEOUT_SECONDS, env: Mapping[str, str] | None = None
+    ) -> Result:
+        """``python -m hive_infra ARGS`` in the project copy, as a user runs the commands
+        there (they read the stack through this engine's ``pulumi``); ``env`` adds to the environment."""
+        cmd = [sys.executable, "-m", "hive_infra", *args]
+        started = time.monotonic()
+        done = subprocess.run(
+            cmd, cwd=self.program, env={**os.environ, **self.env(), **(env or {})}, capture_output=True, text=True,
+            timeout=timeout, check=False, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        result = Result(args, done.returncode, done.stdout, done.stderr, time.monotonic() - started)
+        if check and done.returncode != 0:
+            raise AssertionError(f"hive_infra {' '.join(args)} exited {done.returncode}:\n{result.output[-4000:]}")
+        return result
+
     def init_stack(self, stack: str, config: Mapping[str, str], secrets: Mapping[str, str] | None = None) -> None:
         """``stack init`` and ``config set`` each key (``--path`` for list items ``key[0]``)."""
         self.run("stack", "init", stack)

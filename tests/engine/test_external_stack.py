@@ -11,6 +11,7 @@ order and build on each other (one stack's life); each names what it checks.
 from __future__ import annotations
 
 import io
+import json
 import re
 import stat
 from collections.abc import Iterator
@@ -208,14 +209,90 @@ def test_destroy_leaves_the_users_lines_and_the_data(life: Life) -> None:
     assert stacks == [], "stack rm leaves no stack in the backend"
 
 
-def test_drop_schemas_on_destroy_drops_every_object(life: Life, tmp_path: Path) -> None:
+def write_rows(url: str, table: str, rows: int) -> None:
+    parsed = make_url(url)
+    with psycopg.connect(
+        host=parsed.host, port=parsed.port, user=parsed.username, password=parsed.password, dbname=parsed.database,
+    ) as conn:  # fmt: skip
+        conn.execute(f"create table {table} (id int primary key, body text)")
+        conn.execute(f"insert into {table} select g, 'row ' || g from generate_series(1, {rows}) g")
+
+
+def count_rows(url: str, table: str) -> int:
+    parsed = make_url(url)
+    with psycopg.connect(
+        host=parsed.host, port=parsed.port, user=parsed.username, password=parsed.password, dbname=parsed.database,
+    ) as conn:  # fmt: skip
+        row = conn.execute(f"select count(*) from {table}").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+DROP_ROWS = {"workspace": 120, "agent": 80, "genie": 40}
+
+
+def test_drop_schemas_on_destroy_backs_up_then_drops_every_object(life: Life, tmp_path: Path) -> None:
+    """The backup before the delete, under the real engine: a destroy that drops the databases
+    dumps them first (the DataBackup's delete runs before any other), a failed dump stops it with
+    nothing dropped, and the folder it wrote restores every row into the stack made again."""
     engine, server = life.engine, life.server
     base, role = "engdrop", "engdrop_app"
     config = {**config_for(server, tmp_path, base, role), "dropSchemasOnDestroy": "true"}
     engine.init_stack("drop", config, secrets={"adminPassword": server.password})
     engine.run("up", "--yes", "--stack", "drop")
     assert len(query(server, f"select 1 from pg_database where datname like '{base}%'")) == 3, "three databases"
-    engine.run("destroy", "--yes", "--stack", "drop")
+    urls = engine.outputs("drop", secrets=True)["databaseUrls"]
+    for mode, rows in DROP_ROWS.items():
+        write_rows(urls[mode], "notes", rows)
+
+    # Removing a mode would drop its database (the objects are not retained): refused.
+    engine.run("config", "set", "--path", "--stack", "drop", "hive:modes[0]", "workspace")
+    engine.run("config", "set", "--path", "--stack", "drop", "hive:modes[1]", "agent")
+    refused_removal = engine.run("up", "--yes", "--stack", "drop", check=False)
+    engine.run("config", "rm", "--stack", "drop", "hive:modes")
+    assert refused_removal.code != 0 and "genie (engdrop_genie)" in refused_removal.output, (
+        f"the up that would drop genie's database is refused, naming it:\n{refused_removal.failure_text()}"
+    )
+    assert count_rows(urls["genie"], "notes") == DROP_ROWS["genie"], "genie's rows are still there"
+
+    # A dump that cannot be written stops the destroy before anything is dropped.
+    backups = engine.program / "backups"
+    backups.write_text("a file where the backups folder goes\n")
+    refused = engine.run("destroy", "--yes", "--stack", "drop", check=False)
+    assert refused.code != 0, f"the destroy fails with its backup:\n{refused.output[-3000:]}"
+    assert "the backup before the destroy failed" in refused.output and "no data was deleted" in refused.output, (
+        f"and says why, and that the data is still there:\n{refused.failure_text()}"
+    )
+    assert "hive:backupOnDestroy false" in refused.output, "and how to go on without a backup"
+    for mode, rows in DROP_ROWS.items():
+        assert count_rows(urls[mode], "notes") == rows, f"{mode}: every row is still in its database"
+    assert len(engine.run("stack", "export", "--stack", "drop").json()["deployment"]["resources"]) > 20, (
+        "the stack still holds its resources: only the guard before the backup was deleted"
+    )
+    backups.unlink()
+
+    done = engine.run("destroy", "--yes", "--stack", "drop")
     assert query(server, f"select datname from pg_database where datname like '{base}%'") == [], "dropped"
     assert query(server, f"select 1 from pg_roles where rolname = '{role}'") == [], "and the role"
+    (folder,) = backups.iterdir()
+    assert folder.name.startswith("hive-drop-") and stat.S_IMODE(folder.stat().st_mode) == 0o700, (
+        "one new private folder per destroy, named after the stack"
+    )
+    assert stat.S_IMODE(backups.stat().st_mode) == 0o700, "the backups folder it made is private too"
+    assert str(folder) in done.output or folder.name in done.output, (
+        f"the destroy's output names the folder:\n{done.output[-3000:]}"
+    )
+    manifest = json.loads((folder / "manifest.json").read_text())
+    tables = {tuple(d["modes"]): {t["table"]: t["rows"] for t in d["tables"]} for d in manifest["dumps"]}
+    assert tables == {(m,): {"notes": rows} for m, rows in DROP_ROWS.items()}, (
+        f"the manifest counts every mode's rows as they were: {tables}"
+    )
+
+    engine.run("up", "--yes", "--stack", "drop")
+    restored = engine.hive("db", "restore", str(folder), "--stack", "drop")
+    urls = engine.outputs("drop", secrets=True)["databaseUrls"]
+    for mode, rows in DROP_ROWS.items():
+        assert count_rows(urls[mode], "notes") == rows, f"{mode}: every row is back:\n{restored.output[-2000:]}"
+    engine.run("destroy", "--yes", "--stack", "drop")
+    assert len(list(backups.iterdir())) == 2, "each destroy keeps its own folder; none is pruned"
     engine.run("stack", "rm", "--yes", "--stack", "drop")
