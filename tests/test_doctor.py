@@ -311,6 +311,27 @@ def test_a_running_legacy_install(doctor: Doctor) -> None:
     ), "its port too, with the way out"
 
 
+def test_the_stacks_own_containers_stopped_or_removed_by_hand(doctor: Doctor) -> None:
+    config = one_stack()
+    ours = {STACK_LABEL: "hive/dev"}
+    left = [container("hive-agents", config["apiPort"], ours, status="exited")]
+    code, lines = doctor.with_pulumi(config).run(docker=FakeDocker(left))
+    assert line(lines, "warn container hive-agents:") == (
+        "warn container hive-agents: this stack's container is exited; fix: make repair STACK=dev "
+        "(a plain `pulumi up` does not look at Docker; README: Troubleshooting)"
+    ), "a stopped container of the stack: make repair, which a plain up is not"
+    assert line(lines, "warn container hive-postgres-shared:").startswith(
+        "warn container hive-postgres-shared: this stack's container is gone (removed by hand?); fix: make repair"
+    ), "its PostgreSQL container is missing while the stack's API container is there"
+    assert code == 0, "a warning: make up would not repair it, but nothing is in the way either"
+
+
+def test_a_stack_not_up_yet_has_no_missing_containers(doctor: Doctor) -> None:
+    code, lines = doctor.with_pulumi(one_stack()).run(docker=FakeDocker([]))
+    assert not [x for x in lines if x.startswith("warn container")], f"nothing of the stack exists yet: {lines}"
+    assert code == 0
+
+
 def test_low_disk(doctor: Doctor, tmp_path: Path) -> None:
     code, lines = doctor.with_pulumi(one_stack()).run(docker=FakeDocker(root=str(tmp_path)), free=GIB)
     assert code == 1, "images would not fit"

@@ -247,7 +247,30 @@ def check_containers(containers: Sequence[ContainerInfo], cfg: HiveConfig, label
                     f"{ADOPT_HINT}, then `docker stop {c.name}`",
                 )
             )
+    verdicts += check_own_containers(containers, cfg, label)
     return verdicts or [Verdict(OK, "containers", "no legacy hive container and no clashing name")]
+
+
+def check_own_containers(containers: Sequence[ContainerInfo], cfg: HiveConfig, label: str) -> list[Verdict]:
+    """The stack's own containers stopped or removed by hand, which a plain ``up`` does not look for.
+
+    A deployed stack is recognised by its containers: when some of them are there,
+    a missing one was removed by hand (when none is, the stack is not up yet).
+    """
+    stack = label.rsplit("/", 1)[-1]
+    fix = f"make repair STACK={stack} (a plain `pulumi up` does not look at Docker; README: Troubleshooting)"
+    ours = {c.name: c for c in containers if _ours(c, label) and c.name in stack_container_names(cfg)}
+    verdicts = [
+        Verdict(WARN, f"container {name}", f"this stack's container is {c.status}", fix)
+        for name, c in sorted(ours.items())
+        if c.status != "running"
+    ]
+    if ours:
+        verdicts += [
+            Verdict(WARN, f"container {name}", "this stack's container is gone (removed by hand?)", fix)
+            for name in sorted(stack_container_names(cfg) - set(ours))
+        ]
+    return verdicts
 
 
 # --- ports ---------------------------------------------------------------------------------

@@ -307,6 +307,10 @@ def test_a_new_db_password_reaches_the_role_the_env_files_and_the_containers(lif
 
 def test_a_postgres_container_removed_by_hand_comes_back_with_every_row(life: Life) -> None:
     docker("rm", "-f", NAMES.postgres_container)
+    checked = life.engine.hive("doctor", "--stack", STACK, check=False)
+    assert f"warn container {NAMES.postgres_container}: this stack's container is gone" in checked.output, (
+        f"doctor (the first step of make up) leads to make repair:\n{checked.output}"
+    )
     repair(life)
     assert health(NAMES.postgres_container) == "healthy", "up made it again and waited for it"
     outputs = life.outputs()
@@ -318,6 +322,10 @@ def test_an_api_container_stopped_by_hand_runs_again(life: Life) -> None:
     name = API_CONTAINERS["workspace"]
     docker("stop", name)
     assert health(name) == "exited", "stopped (restart=unless-stopped keeps a manual stop)"
+    checked = life.engine.hive("doctor", "--stack", STACK, check=False)
+    assert f"warn container {name}: this stack's container is exited; fix: make repair" in checked.output, (
+        f"doctor names it and the repair:\n{checked.output}"
+    )
     repair(life)
     assert_all_healthy([name], "the replacement was waited for")
     memories = hive_app.list_memories(apis(life.outputs())["workspace"], user_id="tier-user")

@@ -14,7 +14,8 @@ through the Docker SDK; ``doctor`` names the legacy server holding 5532 and fail
 with the fix when the daemon does not answer; ``migrate --from-legacy`` prints its
 plan, and dumps only with ``--yes`` through each legacy container's own pg_dump;
 the legacy servers are stopped, the stack comes up with the adopted credentials,
-``doctor`` passes on its own containers; ``db restore`` brings every row back; a
+``doctor`` passes on its own containers; ``db restore`` brings every row back and
+``db dump`` of the stack runs in its container; a
 dump of 17 into an older server is refused naming both majors; after a destroy the
 legacy servers start again with their data as it was. The module's finalizer
 removes only what carries its labels.
@@ -293,6 +294,23 @@ def test_restore_brings_every_legacy_row_into_its_modes_database(install: Instal
             row = conn.execute("SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
         assert row == ("hive", False), f"{mode}: the stack's login is the non-superuser role, not the legacy superuser"
     assert f"docker exec {NAMES.postgres_container}" in restored.stderr, "pg_restore ran in the stack's container"
+
+
+def test_db_dump_of_the_stack_runs_the_containers_own_pg_dump(install: Install) -> None:
+    out = install.engine.program / "dumps"
+    dumped = install.hive("db", "dump", "--stack", STACK, "--out", str(out))
+    folder = Path(dumped.stdout.strip().splitlines()[-1])
+    assert folder.parent == out and f"docker exec {NAMES.postgres_container}" in dumped.stderr, (
+        f"db dump prints its folder and ran pg_dump inside the stack's container:\n{dumped.stderr}"
+    )
+    counted = {
+        mode: {f"{t.schema}.{t.table}": t.rows for t in d.facts.tables}
+        for d in read_manifest(folder).dumps
+        for mode in d.modes
+    }
+    for mode in MODE_NAMES:
+        legacy = {table: rows for table, (rows, _md5) in install.before[mode].items()}
+        assert {t: counted[mode].get(t) for t in legacy} == legacy, f"{mode}: the manifest counts every legacy row"
 
 
 def test_a_dump_of_17_into_an_older_server_is_refused_naming_both_majors(install: Install, pg_server: PgServer) -> None:
