@@ -194,8 +194,9 @@ def existing_parent(path: Path) -> Path:
     return path
 
 
-def take_backup(plan: BackupPlan, say: Say, tools: PgTools | None = None) -> Path:
-    """Dump every database of ``plan`` that exists into a new folder under ``plan.folder``; return it.
+def take_backup(plan: BackupPlan, say: Say, tools: PgTools | None = None) -> Path | None:
+    """Dump every database of ``plan`` that exists into a new folder under ``plan.folder``; return it
+    (None when none of them is on the server: nothing to keep).
 
     Raises ``BackupError`` (nothing written) when any check or dump fails.
     """
@@ -204,6 +205,9 @@ def take_backup(plan: BackupPlan, say: Say, tools: PgTools | None = None) -> Pat
         if problem:
             raise BackupError(problem)
     databases = present_databases(plan)
+    if not databases:
+        say(f"backup before destroy: none of {', '.join(db for db, _ in plan.databases)} is on the server")
+        return None
     try:
         chosen = tools or (DockerExecTools(plan.container) if plan.container else LocalTools.from_env())
         base = Path(plan.folder)
@@ -223,7 +227,7 @@ def take_backup(plan: BackupPlan, say: Say, tools: PgTools | None = None) -> Pat
     rows = sum(e.facts.rows for e in manifest.dumps)
     say(
         f"backup before destroy: {len(manifest.dumps)} database(s), {rows} rows in {folder.absolute()} "
-        f"(restore: python -m hive_infra db restore {folder})"
+        f"(restore: python -m hive_infra db restore {folder} --stack {plan.stack})"
     )
     return folder
 

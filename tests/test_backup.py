@@ -167,3 +167,13 @@ def test_the_provider_pickles_by_reference(tmp_path: Path) -> None:
     for path in (str(ROOT), str(tmp_path), os.getcwd(), sys.prefix):
         assert path.encode() not in raw, f"the pickle must not hold the machine path {path}"
     assert type(dill.loads(raw)) is DataBackupProvider, "it loads back as the class the state names"
+
+
+def test_no_database_on_the_server_leaves_no_empty_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(backup, "container_state", lambda _name: "running")
+    monkeypatch.setattr(backup, "present_databases", lambda _plan: [])
+    said: list[str] = []
+    plan = BackupPlan.from_props(props(folder=str(tmp_path / "b")))
+    assert backup.take_backup(plan, said.append) is None, "nothing to keep"
+    assert said == ["backup before destroy: none of hive, hive_agent is on the server"], "and it says so"
+    assert not (tmp_path / "b").exists(), "no empty backup folder is made"
