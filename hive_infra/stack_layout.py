@@ -103,7 +103,7 @@ def removal_problem(old: Mapping[str, Any], new: Mapping[str, Any]) -> str | Non
 
 
 class StackLayoutProvider(pulumi.dynamic.ResourceProvider):
-    """Records the layout; refuses an unannounced change of isolation. Holds no state."""
+    """Records the layout; refuses the changes the module's docstring names. Holds no state."""
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
         inputs = {k: news.get(k) for k in _INPUTS}
