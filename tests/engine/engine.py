@@ -119,17 +119,20 @@ class Engine:
             **self.extra_env,
         }
 
+    def _timed(self, args: Sequence[str], cmd: list[str], env: Mapping[str, str], timeout: float, **kw: Any) -> Result:
+        """``cmd`` in the project copy, its output and wall time."""
+        started = time.monotonic()
+        done = subprocess.run(
+            cmd, cwd=self.program, env=dict(env), capture_output=True, text=True, timeout=timeout, check=False, **kw
+        )
+        return Result(args, done.returncode, done.stdout, done.stderr, time.monotonic() - started)
+
     def run(self, *args: str, check: bool = True, stdin: str | None = None, timeout: float = TIMEOUT_SECONDS) -> Result:
         """``pulumi ARGS`` in the project copy; raises with the output unless it succeeds (``check``)."""
         cmd = [str(self.bin / "pulumi"), "--non-interactive", "--color", "never", *args]
-        started = time.monotonic()
-        done = subprocess.run(
-            cmd, cwd=self.program, env=self.env(), input=stdin, capture_output=True, text=True, timeout=timeout,
-            check=False,
-        )  # fmt: skip
-        result = Result(args, done.returncode, done.stdout, done.stderr, time.monotonic() - started)
-        if check and done.returncode != 0:
-            raise AssertionError(f"pulumi {' '.join(args)} exited {done.returncode}:\n{result.failure_text()}")
+        result = self._timed(args, cmd, self.env(), timeout, input=stdin)
+        if check and result.code != 0:
+            raise AssertionError(f"pulumi {' '.join(args)} exited {result.code}:\n{result.failure_text()}")
         return result
 
     def hive(
@@ -138,14 +141,10 @@ class Engine:
         """``python -m hive_infra ARGS`` in the project copy, as a user runs the commands
         there (they read the stack through this engine's ``pulumi``); ``env`` adds to the environment."""
         cmd = [sys.executable, "-m", "hive_infra", *args]
-        started = time.monotonic()
-        done = subprocess.run(
-            cmd, cwd=self.program, env={**os.environ, **self.env(), **(env or {})}, capture_output=True, text=True,
-            timeout=timeout, check=False, stdin=subprocess.DEVNULL,
-        )  # fmt: skip
-        result = Result(args, done.returncode, done.stdout, done.stderr, time.monotonic() - started)
-        if check and done.returncode != 0:
-            raise AssertionError(f"hive_infra {' '.join(args)} exited {done.returncode}:\n{result.output[-4000:]}")
+        environ = {**os.environ, **self.env(), **(env or {})}
+        result = self._timed(args, cmd, environ, timeout, stdin=subprocess.DEVNULL)
+        if check and result.code != 0:
+            raise AssertionError(f"hive_infra {' '.join(args)} exited {result.code}:\n{result.output[-4000:]}")
         return result
 
     def init_stack(self, stack: str, config: Mapping[str, str], secrets: Mapping[str, str] | None = None) -> None:

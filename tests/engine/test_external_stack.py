@@ -25,6 +25,7 @@ from dotenv import dotenv_values
 from sqlalchemy.engine import make_url
 
 from tests.engine.engine import Engine
+from tests.integration import dbchecks
 from tests.integration.pgserver import PgServer
 
 STACK = "ext"
@@ -210,22 +211,15 @@ def test_destroy_leaves_the_users_lines_and_the_data(life: Life) -> None:
 
 
 def write_rows(url: str, table: str, rows: int) -> None:
-    parsed = make_url(url)
-    with psycopg.connect(
-        host=parsed.host, port=parsed.port, user=parsed.username, password=parsed.password, dbname=parsed.database,
-    ) as conn:  # fmt: skip
-        conn.execute(f"create table {table} (id int primary key, body text)")
-        conn.execute(f"insert into {table} select g, 'row ' || g from generate_series(1, {rows}) g")
+    dbchecks.execute(
+        url,
+        f"create table {table} (id int primary key, body text)",
+        f"insert into {table} select g, 'row ' || g from generate_series(1, {rows}) g",
+    )
 
 
 def count_rows(url: str, table: str) -> int:
-    parsed = make_url(url)
-    with psycopg.connect(
-        host=parsed.host, port=parsed.port, user=parsed.username, password=parsed.password, dbname=parsed.database,
-    ) as conn:  # fmt: skip
-        row = conn.execute(f"select count(*) from {table}").fetchone()
-    assert row is not None
-    return int(row[0])
+    return int(str(dbchecks.scalar(url, f"select count(*) from {table}")))
 
 
 DROP_ROWS = {"workspace": 120, "agent": 80, "genie": 40}
