@@ -9,7 +9,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 WORKFLOWS := $(wildcard .github/workflows/*.yml)
 SCRIPTS := .ci/run $(wildcard .github/scripts/*) scripts/build-pulumi.sh scripts/build-test-images.sh \
-	tests/docker/images/postgres/docker-entrypoint.sh tests/docker/images/api/make-project.sh
+	tests/docker/images/postgres/docker-entrypoint.sh hive_infra/image/make-project.sh
 
 .DEFAULT_GOAL := help
 .PHONY: help venv engine images test lint fmt docs bench preview up repair destroy backup

@@ -2,16 +2,27 @@
 
 import pulumi
 
+from hive_infra.api_image import context_digest
 from hive_infra.config import load_config
+from hive_infra.project_dir import project_dirs
 from hive_infra.stack import HiveStack, HiveStackArgs
 from hive_infra.user_env import UserEnv, read_user_env
 
 config = load_config()  # validates everything before any resource exists
 # The user's own keys (model-provider keys, ...) for the API containers: the program's one read of the machine.
 user_env = read_user_env(config.env_dir, config.mode_table) if config.api_containers else UserEnv()
+builds_image = config.api_containers and config.builds_api_image
 hive = HiveStack(
     "hive",
-    HiveStackArgs(config=config, project=pulumi.get_project(), stack=pulumi.get_stack(), user_env=user_env),
+    HiveStackArgs(
+        config=config,
+        project=pulumi.get_project(),
+        stack=pulumi.get_stack(),
+        user_env=user_env,
+        # The image's build context, read for its rebuild trigger; the user's project folders, checked.
+        api_image_digest=context_digest(config.api_version, config.api_base_image) if builds_image else None,
+        project_dirs=project_dirs(config.api_project_dir, config.mode_table) if config.api_containers else {},
+    ),
 )
 
 pulumi.export("postgres", hive.postgres)

@@ -25,7 +25,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.docker.dockerlib import build_images, engine_answers, refuse_if_taken, remove_labelled
+from tests.docker.dockerlib import (
+    build_images,
+    engine_answers,
+    provide_wheels,
+    refuse_if_taken,
+    remove_labelled,
+    stack_config,
+)
 from tests.engine.engine import Engine, engine_bin
 from tests.engine.test_external_stack import config_for
 from tests.integration.pgserver import ThrowawayPostgres
@@ -107,10 +114,11 @@ def container_mode(runs: int, bin_dir: Path, root: Path) -> tuple[dict[str, floa
     """The default stack under Docker beside one container of the same image."""
     images = build_images()
     refuse_if_taken(DEFAULT_PORTS, DEFAULT_CONTAINERS, "hive/bench")
-    config = {"postgresImage": images.postgres, "apiImage": images.api, "apiHealthPath": "/health"}
+    config = stack_config(images)
 
     def hive(i: int) -> tuple[Engine, str]:
         engine = Engine(bin_dir, root / f"hive-docker-{i}")
+        provide_wheels(images, engine.program)
         engine.init_stack("bench", config)
         return engine, "bench"
 

@@ -8,8 +8,11 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_docker as docker
 
-#: The healthcheck's probe, run by the image's own Python (the application's
-#: python:3.12-slim image has no curl or wget) with ``-I -S`` and nothing but
+from hive_infra.api_health import ApiHealth, ApiHealthArgs
+from hive_infra.project_dir import PROJECT_MOUNT
+
+#: The healthcheck's probe, run by the image's own Python (a python:3.11-slim base
+#: has no curl or wget, nor had the 0.x image) with ``-I -S`` and nothing but
 #: ``socket``: one HTTP/1.0 GET, exit 0 on a 2xx/3xx status line, 1 on any other
 #: answer, a refused connection or a timeout (an exception exits 1). Docker runs
 #: it every few seconds in every API container, so it is kept cheap: under the
@@ -71,10 +74,12 @@ class HiveApiArgs:
     port: int
     #: ``KEY=value`` strings (secret: they hold the database URL, the API key and the user's own keys).
     env: pulumi.Input[Sequence[str]] = field(repr=False)
-    #: Seconds a create waits for the container to report healthy (``apiHealthTimeout``).
+    #: Seconds `up` waits for a new container to report healthy (``apiHealthTimeout``).
     health_timeout: int
-    #: Path the healthcheck requests (``apiHealthPath``).
-    health_path: str = "/api/v1/health"
+    #: Path the healthcheck requests (``HiveConfig.health_path``).
+    health_path: str
+    #: The user's hive project, bind-mounted where ``hive serve`` runs; None: the image's own.
+    project_dir: str | None = None
     #: The container's logs and data volumes, created with it.
     volumes: tuple[ApiVolume, ...] = ()
     #: Protect the volumes (``protectData``).
@@ -95,6 +100,8 @@ class HiveApi(pulumi.ComponentResource):
 
     container: docker.Container
     container_name: pulumi.Output[str]
+    #: Created once the container is healthy.
+    health: ApiHealth
     #: The volumes, in the order of ``HiveApiArgs.volumes``.
     volumes: list[docker.Volume]
 
@@ -123,8 +130,15 @@ class HiveApi(pulumi.ComponentResource):
                 else None
             ),
             volumes=[
-                docker.ContainerVolumeArgs(volume_name=created.name, container_path=volume.container_path)
-                for created, volume in zip(self.volumes, args.volumes, strict=True)
+                *(
+                    ()
+                    if args.project_dir is None
+                    else (docker.ContainerVolumeArgs(host_path=args.project_dir, container_path=PROJECT_MOUNT),)
+                ),
+                *(
+                    docker.ContainerVolumeArgs(volume_name=created.name, container_path=volume.container_path)
+                    for created, volume in zip(self.volumes, args.volumes, strict=True)
+                ),
             ]
             or None,
             healthcheck=docker.ContainerHealthcheckArgs(
@@ -134,9 +148,8 @@ class HiveApi(pulumi.ComponentResource):
                 retries=3,
                 start_period=HEALTH_START_PERIOD,
             ),
-            # `up` returns once the API answers, and fails on a container that never does.
-            wait=True,
-            wait_timeout=args.health_timeout,
+            # Waited for by the health resource below, which fails as soon as the app will not start.
+            wait=False,
             restart="unless-stopped",
             labels=[docker.ContainerLabelArgs(label=k, value=v) for k, v in labels],
             opts=pulumi.ResourceOptions(
@@ -150,4 +163,10 @@ class HiveApi(pulumi.ComponentResource):
             ),
         )
         self.container_name = self.container.name
+        # `up` returns once the API answers, and fails naming `docker logs <name>` on one that will not.
+        self.health = ApiHealth(
+            f"{name}-health",
+            ApiHealthArgs(self.container.name, self.container.id, args.health_timeout),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         self.register_outputs({"container_name": self.container_name})

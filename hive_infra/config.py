@@ -26,6 +26,7 @@ from typing import Any
 import pulumi
 
 from hive_infra import consistency, rules
+from hive_infra.api_image import DEFAULT_BASE_IMAGE, PINNED_APP_VERSION, default_health_path
 from hive_infra.layout import DockerNames
 from hive_infra.modes import MODE_NAMES, MODES, Mode
 from hive_infra.placement import DATABASE_ISOLATION, DatabasePlan, Placement, database_plans, place
@@ -128,19 +129,42 @@ class HiveConfig:
         generated="generated (43 chars)",
     )
     postgres_image: str = setting("agnohq/pgvector:16", "Image of the PostgreSQL container.", rules.check_image)
-    api_image: str = setting(
-        "ghcr.io/namastexlabs/automagik-hive:latest", "Image of the API containers.", rules.check_image
+    api_image: str | None = setting(
+        None,
+        "Image of the API containers; unset, `pulumi up` builds one (hive_infra/image) with automagik-hive "
+        "apiVersion on apiBaseImage. The 0.x app: ghcr.io/namastexlabs/automagik-hive:latest.",
+        rules.check_image,
+        default_doc="unset: built here",
     )
-    api_health_path: str = setting(
-        "/api/v1/health",
-        "Path the API containers' healthcheck requests: `/api/v1/health` for the 2025 image (the default "
-        "apiImage), `/health` for the current release.",
+    api_version: str = setting(
+        PINNED_APP_VERSION,
+        "automagik-hive version the built image installs (not with apiImage); the default is the tested pin, "
+        "installed with its exact dependencies; any other version installs unconstrained (untested).",
+        rules.check_app_version,
+    )
+    api_base_image: str = setting(
+        DEFAULT_BASE_IMAGE,
+        "Base of the built API image (not with apiImage): a Debian-based image with python3 3.11+ and venv.",
+        rules.check_image,
+    )
+    api_project_dir: str | None = setting(
+        None,
+        "The hive project (hive.yaml, ai/, pyproject.toml) every API container serves, bind-mounted at /app; "
+        "`{mode}` in it stands for the mode (`./projects/{mode}`: one per mode). Relative to the project or "
+        "absolute; checked before any resource.",
+        rules.check_project_dir,
+        default_doc="unset: the image's own project",
+    )
+    api_health_path: str | None = setting(
+        None,
+        "Path the API containers' healthcheck requests.",
         rules.check_url_path,
+        default_doc="`/health`; `/api/v1/health` when apiImage is a ghcr.io/namastexlabs/automagik-hive (0.x) image",
     )
     api_health_timeout: int = setting(
         180,
-        "Seconds `pulumi up` waits for each new API container to report healthy; past it, up fails on that "
-        "container (read why with `docker logs <container>`).",
+        "Seconds `pulumi up` waits for each new API container to report healthy; up fails past it, or at once "
+        "when the app keeps exiting, naming the container and `docker logs <container>`.",
         rules.check_health_timeout,
     )
     api_containers: bool = setting(True, "Run one API container per mode (false to run the API yourself).")
@@ -214,6 +238,16 @@ class HiveConfig:
         "Let `pulumi up` change isolation on a stack deployed with the other one (back up first: the modes' "
         "existing rows stay where they are).",
     )
+
+    @property
+    def builds_api_image(self) -> bool:
+        """The stack builds the API image (``apiImage`` unset)."""
+        return self.api_image is None
+
+    @property
+    def health_path(self) -> str:
+        """``apiHealthPath``, or the default for the image the containers run."""
+        return self.api_health_path or default_health_path(self.api_image)
 
     @property
     def effective_ssl_mode(self) -> str:

@@ -145,6 +145,26 @@ def check_health_timeout(seconds: int) -> Iterator[str]:
         yield f"{seconds} s is outside {MIN_HEALTH_TIMEOUT}..{MAX_HEALTH_TIMEOUT}; choose seconds in that range"
 
 
+#: A PEP 440 public version (what PyPI serves, and what a Docker tag can carry: no local ``+...``).
+APP_VERSION = re.compile(r"[0-9]+(?:\.[0-9]+)*(?:(?:a|b|rc)[0-9]+)?(?:\.post[0-9]+)?(?:\.dev[0-9]+)?")
+
+
+def check_app_version(version: str) -> Iterator[str]:
+    if not APP_VERSION.fullmatch(version):
+        yield (
+            f"{version!r} is not a release version of automagik-hive on PyPI (such as 1.0.0rc7 or 1.0.0; "
+            "no '==', no local '+...' part)"
+        )
+
+
+def check_project_dir(path: str) -> Iterator[str]:
+    """A folder path, where ``{mode}`` is the one placeholder."""
+    yield from check_env_dir(path)
+    rest = path.replace("{mode}", "")
+    if "{" in rest or "}" in rest:
+        yield f"{path!r}: {{mode}} is the only placeholder (the mode's name); remove the other braces"
+
+
 def identifier_problem(value: str) -> str | None:
     if IDENTIFIER.fullmatch(value):
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,7 +10,7 @@ import pulumi
 import pulumi_docker as docker
 import pulumi_random as random
 
-from hive_infra import exports, rendering
+from hive_infra import api_image, exports, rendering
 from hive_infra.api import ApiVolume, HiveApi, HiveApiArgs
 from hive_infra.backup import DataBackup, DataBackupArgs
 from hive_infra.config import HiveConfig
@@ -42,6 +43,10 @@ class HiveStackArgs:
     stack: str
     #: The user's own keys each API container gets (read by ``user_env``); secret.
     user_env: UserEnv = field(default_factory=UserEnv, repr=False)
+    #: ``api_image.context_digest`` of the build context, when the stack builds the API image.
+    api_image_digest: str | None = None
+    #: Each mode's checked project folder (``project_dir.project_dirs``); empty: the image's own.
+    project_dirs: Mapping[str, str] = field(default_factory=dict)
 
 
 class HiveStack(pulumi.ComponentResource):
@@ -109,7 +114,7 @@ class HiveStack(pulumi.ComponentResource):
         host_entries = self._entries(self._db_host, None)
 
         self.env_file_resources = {m.name: self._build_env_file(m, host_entries) for m in cfg.mode_table}
-        self._user_env = args.user_env
+        self._args = args
         self.api = self._build_api_containers(server, database, host_entries) if cfg.api_containers else {}
         guarded: list[pulumi.Resource] = [self.layout, self._secrets, database, *self.env_file_resources.values()]
         guarded += [*self.api.values(), *(() if server is None else (server,))]
@@ -275,6 +280,30 @@ class HiveStack(pulumi.ComponentResource):
             opts=self._child(),
         )
 
+    def _api_image(self) -> docker.RemoteImage:
+        """The image the API containers run: ``apiImage`` as it is (pulled when missing), or the one
+        built here from ``hive_infra/image``, whose tag changes with what it is built from."""
+        cfg = self._cfg
+        name = f"{self._name}-api-image"
+        if cfg.api_image is not None:
+            return docker.RemoteImage(name, name=cfg.api_image, keep_locally=True, opts=self._child())
+        digest = self._args.api_image_digest
+        if digest is None:
+            raise ValueError("HiveStackArgs.api_image_digest is required when the stack builds the API image")
+        build = api_image.image_build(cfg.api_version, cfg.api_base_image, digest)
+        return docker.RemoteImage(
+            name,
+            name=build.tag,
+            build=docker.RemoteImageBuildArgs(
+                context=build.context,
+                build_args=dict(build.build_args),
+                label={"org.automagik-hive.image": build.tag},
+            ),
+            # Kept by a destroy: another stack on this machine may run the same build.
+            keep_locally=True,
+            opts=self._child(),
+        )
+
     def _build_api_containers(
         self, server: SharedPostgres | None, database: HiveDatabase, host_entries: Entries
     ) -> dict[str, HiveApi]:
@@ -286,7 +315,8 @@ class HiveStack(pulumi.ComponentResource):
             # Inside the shared network the API reaches PostgreSQL by container name.
             entries = self._entries(cfg.names.postgres_container, POSTGRES_CONTAINER_PORT)
             network_name = server.network_name
-        image = docker.RemoteImage(f"{self._name}-api-image", name=cfg.api_image, keep_locally=True, opts=self._child())
+        image = self._api_image()
+        project_dirs = self._args.project_dirs
 
         def container(mode: Mode) -> HiveApi:
             return HiveApi(
@@ -298,8 +328,11 @@ class HiveStack(pulumi.ComponentResource):
                     bind_address=cfg.bind_address,
                     port=cfg.ports(mode).api,
                     # Inside the secret entries' apply: the user's values travel only in this secret list.
-                    env=entries.apply(lambda e: rendering.container_env(e[mode.name], self._user_env.of(mode.name))),
-                    health_path=cfg.api_health_path,
+                    env=entries.apply(
+                        lambda e: rendering.container_env(e[mode.name], self._args.user_env.of(mode.name))
+                    ),
+                    health_path=cfg.health_path,
+                    project_dir=project_dirs.get(mode.name),
                     health_timeout=cfg.api_health_timeout,
                     volumes=(
                         ApiVolume("logs", cfg.names.api_logs_volume(mode), APP_LOGS_MOUNT),

@@ -8,9 +8,12 @@
 #   hive-test/pgvector:17-<h>       trixie's postgresql-17 + postgresql-17-pgvector
 #                                   behind the official image's entrypoint contract
 #                                   (tests/docker/images/postgres)
-#   hive-test/hive-api:<app>-<h>    bookworm's Python 3.11 with the pinned
-#                                   automagik-hive, installed from wheels built on
-#                                   the host (tests/docker/images/api)
+#   hive-test/python:3.11-<h>       bookworm's Python 3.11 with venv, the tier's
+#                                   apiBaseImage (tests/docker/images/python): the
+#                                   stack builds its API image on it
+# and, for that build, the wheels of the pinned automagik-hive (hive_infra/image's
+# pins) built here from PyPI, since the containers reach no index (WHEELS, a folder
+# the tier copies into the build context's wheels/).
 #
 # Each tag carries a hash of everything its image is made from (the recipe, the
 # files of its build context, the base's tag, the pins), so a second run finds
@@ -20,11 +23,13 @@
 #
 # Usage: build-test-images.sh           build what is missing, then print KEY=TAG lines
 #        build-test-images.sh --print   print KEY=TAG lines; exit 1 if one is not built
-# Keys: POSTGRES_IMAGE, API_IMAGE, BASE_BOOKWORM, BASE_TRIXIE. Progress goes to stderr.
+# Keys: POSTGRES_IMAGE, PYTHON_BASE, WHEELS, BASE_BOOKWORM, BASE_TRIXIE. Progress goes to stderr.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 IMAGES="$ROOT/tests/docker/images"
+# The pins of the API image the stack builds.
+PINS="$ROOT/hive_infra/image"
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/hive-infra/test-images"
 # The mirror this machine's apt uses (debootstrap needs one; the images' apt keeps it).
 MIRROR="${HIVE_DEBIAN_MIRROR:-}"
@@ -71,28 +76,28 @@ have_image() { docker image inspect "$1" >/dev/null 2>&1; }
 
 base_tag() { echo "hive-test/debian:$1-$(hash_of "$BASE_RECIPE $1 $(debian_mirror)")"; }
 
-app_version() {
-    sed -n 's/^automagik-hive==\([^[:space:]]*\).*/\1/p' "$ROOT/requirements-app.txt" | head -n1
-}
-
-app_requirements() { sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$ROOT/requirements-app.txt" | tr '\n' ' '; }
+app_requirements() { sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$PINS/requirements-app.txt" | tr '\n' ' '; }
 
 postgres_tag() {
     echo "hive-test/pgvector:17-$(hash_of "$(base_tag trixie)" "$IMAGES/postgres/Dockerfile" "$IMAGES/postgres/docker-entrypoint.sh")"
 }
 
-api_tag() {
-    local h
-    h="$(hash_of "$(base_tag bookworm) $(app_requirements)" "$IMAGES/api/Dockerfile" "$IMAGES/api/make-project.sh" \
-        "$ROOT/constraints-app.txt" "$ROOT/requirements-app.txt")"
-    echo "hive-test/hive-api:$(app_version)-$h"
+python_tag() {
+    echo "hive-test/python:3.11-$(hash_of "$(base_tag bookworm)" "$IMAGES/python/Dockerfile")"
+}
+
+wheels_dir() {
+    python3 -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' ||
+        die "python3 is $(python3 -V 2>&1): the API image's wheels must be built by Python 3.11 (bookworm's)"
+    echo "$CACHE/wheels/$(hash_of "$(app_requirements) $(python3 -V 2>&1)" "$PINS/constraints-app.txt")"
 }
 
 print_tags() {
     echo "BASE_BOOKWORM=$(base_tag bookworm)"
     echo "BASE_TRIXIE=$(base_tag trixie)"
     echo "POSTGRES_IMAGE=$(postgres_tag)"
-    echo "API_IMAGE=$(api_tag)"
+    echo "PYTHON_BASE=$(python_tag)"
+    echo "WHEELS=$(wheels_dir)"
 }
 
 ensure_base() {
@@ -120,24 +125,20 @@ ensure_base() {
 # The app and everything it pulls in, as wheels for Python 3.11 (bookworm's), built
 # here from PyPI once per set of pins.
 ensure_wheels() {
-    local key dir
-    python3 -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' ||
-        die "python3 is $(python3 -V 2>&1): the API image's wheels must be built by Python 3.11 (bookworm's)"
-    key="$(hash_of "$(app_requirements) $(python3 -V 2>&1)" "$ROOT/constraints-app.txt")"
-    dir="$CACHE/wheels/$key"
+    local dir
+    dir="$(wheels_dir)"
     if [ ! -f "$dir/.complete" ]; then
         log "wheels for $(app_requirements)into $dir ..."
         rm -rf "$dir"
         mkdir -p "$dir"
         # shellcheck disable=SC2046 # one word per requirement
         if ! python3 -m pip wheel -q --disable-pip-version-check --no-input --wheel-dir "$dir" \
-            -c "$ROOT/constraints-app.txt" $(app_requirements) >"$CACHE/wheels-$key.log" 2>&1; then
-            tail -n 20 "$CACHE/wheels-$key.log" >&2
-            die "pip wheel failed (log: $CACHE/wheels-$key.log)"
+            -c "$PINS/constraints-app.txt" $(app_requirements) >"$dir.log" 2>&1; then
+            tail -n 20 "$dir.log" >&2
+            die "pip wheel failed (log: $dir.log)"
         fi
         touch "$dir/.complete"
     fi
-    echo "$dir"
 }
 
 # ensure_image TAG CONTEXT BASE [--build-arg ...]: docker build of CONTEXT (a
@@ -165,7 +166,11 @@ main() {
         local line missing=0
         while IFS= read -r line; do
             echo "$line"
-            have_image "${line#*=}" || { log "${line#*=} is not built (make images)"; missing=1; }
+            if [ "${line%%=*}" = WHEELS ]; then
+                [ -f "${line#*=}/.complete" ] || { log "${line#*=} holds no wheels yet (make images)"; missing=1; }
+            else
+                have_image "${line#*=}" || { log "${line#*=} is not built (make images)"; missing=1; }
+            fi
         done < <(print_tags)
         return "$missing"
     fi
@@ -178,14 +183,8 @@ main() {
 
     ensure_image "$(postgres_tag)" "$IMAGES/postgres" "$(base_tag trixie)"
 
-    local wheels context
-    wheels="$(ensure_wheels)"
-    context="$(temp_dir api-context)"
-    TEMPS+=("$context")
-    cp "$IMAGES/api/Dockerfile" "$IMAGES/api/make-project.sh" "$ROOT/constraints-app.txt" "$context/"
-    cp -rl "$wheels" "$context/wheels" 2>/dev/null || cp -r "$wheels" "$context/wheels"
-    rm -f "$context/wheels/.complete"
-    ensure_image "$(api_tag)" "$context" "$(base_tag bookworm)" --build-arg "APP_REQUIREMENTS=$(app_requirements)"
+    ensure_image "$(python_tag)" "$IMAGES/python" "$(base_tag bookworm)"
+    ensure_wheels
 
     print_tags
 }

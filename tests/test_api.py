@@ -62,7 +62,7 @@ def test_the_probe_needs_only_python3() -> None:
     cmd = health_command(8886, "/api/v1/health")
     assert cmd[:5] == ["CMD", "python3", "-I", "-S", "-c"], "the image's own Python, isolated and without site"
     words = {word for part in cmd for word in part.replace(";", " ").split()}
-    assert not {"curl", "wget", "sh", "bash", "nc"} & words, f"no tool python:3.12-slim lacks: {cmd}"
+    assert not {"curl", "wget", "sh", "bash", "nc"} & words, f"no tool a python:3.11-slim image lacks: {cmd}"
     assert cmd[-1] == "http://127.0.0.1:8886/api/v1/health", "the container's own port, on loopback"
 
 

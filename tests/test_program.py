@@ -75,6 +75,7 @@ COMMON = [
     (CONTAINER, "hive-api-workspace-container"),
     (CONTAINER, "hive-api-agent-container"),
     (CONTAINER, "hive-api-genie-container"),
+    *(("pulumi-python:dynamic/hive:ApiHealth", f"hive-api-{mode}-health") for mode in ("workspace", "agent", "genie")),
     (VOLUME, "hive-api-workspace-logs"),
     (VOLUME, "hive-api-workspace-data"),
     (VOLUME, "hive-api-agent-logs"),
@@ -240,9 +241,9 @@ def test_api_volumes(up: ProgramRun) -> None:
 
 
 def test_api_health_path_reaches_the_healthcheck() -> None:
-    run = run_program({"apiHealthPath": "/health", "modes": ["agent"]})
+    run = run_program({"apiHealthPath": "/ready/now", "modes": ["agent"]})
     check = run.named("hive-api-agent-container").inputs["healthcheck"]["tests"]
-    assert check[-1] == "http://127.0.0.1:38886/health", "apiHealthPath is the path the probe requests"
+    assert check[-1] == "http://127.0.0.1:38886/ready/now", "apiHealthPath is the path the probe requests"
 
 
 def test_provider_connects_as_admin_to_the_published_port(up: ProgramRun) -> None:
@@ -355,13 +356,13 @@ def test_api_containers(up: ProgramRun) -> None:
         assert inputs["restart"] == "unless-stopped", f"{mode}: restarts like the compose file"
         check = inputs["healthcheck"]["tests"]
         assert check[:2] == ["CMD", "python3"], (
-            f"{mode}: exec form through the image's own python3 (python:3.12-slim has no shell tools to rely on)"
+            f"{mode}: exec form through the image's own python3 (a python:3.11-slim base has no curl or wget)"
         )
         assert not {"curl", "wget", "sh", "bash"} & {word for part in check for word in part.split()}, (
             f"{mode}: the application's image has no curl or wget: {check}"
         )
-        assert check[-1] == f"http://127.0.0.1:{port}/api/v1/health", (
-            f"{mode}: asks the API on its own port inside the container, on apiHealthPath's default"
+        assert check[-1] == f"http://127.0.0.1:{port}/health", (
+            f"{mode}: asks the API on its own port inside the container, on the built app's /health"
         )
         assert inputs["volumes"] == [
             {"volumeName": f"hive-{mode}-logs", "containerPath": "/app/logs"},
@@ -377,11 +378,16 @@ def test_api_containers(up: ProgramRun) -> None:
         assert env["POSTGRES_DB"] == database, f"{mode}: POSTGRES_DB names its own database"
         assert env["HIVE_API_PORT"] == str(port), f"{mode}: listens on the port it publishes"
         assert in_db <= set(reg.dependencies), f"{mode}: starts only after every database object exists"
-        assert inputs["wait"] is True, f"{mode}: up waits for the API to answer, and fails when it never does"
+        assert inputs["wait"] is False, f"{mode}: the provider's wait (blind to a crashing app) is not used"
+        waiter = up.named(f"hive-api-{mode}-health")
+        assert waiter.type == "pulumi-python:dynamic/hive:ApiHealth", f"{mode}: the stack's own health wait"
+        assert waiter.parent == up.named(f"hive-api-{mode}").urn, f"{mode}: part of the mode's API component"
+        assert reg.urn in waiter.dependencies, f"{mode}: up waits for the API to answer, after the container exists"
+        assert waiter.inputs["container"] == name, f"{mode}: the health wait polls that container"
         assert reg.replace_on_changes == ["healthcheck"], (
             f"{mode}: Docker cannot change a healthcheck in place; the provider's update would only change the state"
         )
-        assert inputs["waitTimeout"] == 180, f"{mode}: for apiHealthTimeout's default"
+        assert waiter.inputs["timeout"] == 180, f"{mode}: for apiHealthTimeout's default"
         health = inputs["healthcheck"]
         assert (health["interval"], health["timeout"], health["startPeriod"]) == ("5s", "5s", "2m0s"), (
             f"{mode}: health reported within seconds of the app answering; a slow first start is not unhealthy"
@@ -391,7 +397,7 @@ def test_api_containers(up: ProgramRun) -> None:
 def test_api_health_timeout_reaches_every_api_container() -> None:
     run = run_program({"apiHealthTimeout": 45})
     for mode in ("workspace", "agent", "genie"):
-        assert run.named(f"hive-api-{mode}-container").inputs["waitTimeout"] == 45, f"{mode} waits 45 s"
+        assert run.named(f"hive-api-{mode}-health").inputs["timeout"] == 45, f"{mode} waits 45 s"
 
 
 def test_no_api_containers_when_disabled() -> None:

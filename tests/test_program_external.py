@@ -37,7 +37,7 @@ def test_no_docker_postgres_resources(external: ProgramRun) -> None:
     api_volumes = {f"hive-{mode}-{kind}" for mode in ("workspace", "agent", "genie") for kind in ("logs", "data")}
     assert volumes == api_volumes, "no database volume: only the API containers' logs and data volumes"
     images = [r.inputs["name"] for r in external.of_type("docker:index/remoteImage:RemoteImage")]
-    assert images == ["ghcr.io/namastexlabs/automagik-hive:latest"], "only the API image is pulled"
+    assert len(images) == 1 and images[0].startswith("hive-infra/hive-api:"), "only the API image, built here"
     names = {r.inputs["name"] for r in external.of_type("docker:index/container:Container")}
     assert names == {"hive-agents", "hive-agent-dev-server", "hive-genie-server"}, "API containers only"
     assert not [r for r in external.registrations if r.name == "hive-secrets-admin-password"], (

@@ -2,7 +2,7 @@
 
 Tests here are marked ``app`` (``-m "not app"`` leaves them out). The app is
 installed once into its own venv under ``${XDG_CACHE_HOME:-~/.cache}/hive-infra/app-venv/<hash>``
-(pins: ``constraints-app.txt``). When it cannot be installed (no network) the
+(pins: ``hive_infra/image/constraints-app.txt``). When it cannot be installed (no network) the
 tier is skipped, with the reason; with ``HIVE_REQUIRE_APP=1`` it fails instead.
 PostgreSQL comes from the session's ``pg_server`` fixture (skipped or failed
 the same way, by ``HIVE_REQUIRE_POSTGRES``).

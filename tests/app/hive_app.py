@@ -1,6 +1,6 @@
 """The real automagik-hive application, installed and run for tests.
 
-- :func:`ensure_app_venv` installs the pinned app (``constraints-app.txt``) into
+- :func:`ensure_app_venv` installs the pinned app (``hive_infra/image/constraints-app.txt``) into
   a venv of its own, outside the repository, cached by a hash of the pins.
 - :func:`create_project` makes a project with the app's own CLI (``hive init
   project``, ``hive create agent``) whose one agent stores its sessions in
@@ -47,8 +47,8 @@ def _requirements(path: Path) -> tuple[str, ...]:
 
 
 #: What the tier installs, always under ``-c constraints-app.txt`` (the Docker tier's API image too).
-APP_REQUIREMENTS: tuple[str, ...] = _requirements(REPO_ROOT / "requirements-app.txt")
-CONSTRAINTS = REPO_ROOT / "constraints-app.txt"
+APP_REQUIREMENTS: tuple[str, ...] = _requirements(REPO_ROOT / "hive_infra" / "image" / "requirements-app.txt")
+CONSTRAINTS = REPO_ROOT / "hive_infra" / "image" / "constraints-app.txt"
 #: Set to ``1`` to make an app that cannot be installed a failure instead of a skip.
 REQUIRE_ENV = "HIVE_REQUIRE_APP"
 #: Written last into a venv whose install finished: a venv without it is rebuilt.

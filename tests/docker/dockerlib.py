@@ -10,6 +10,8 @@ volumes and networks are never touched, even when a test fails half way.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import socket
 import subprocess
 import time
@@ -38,10 +40,32 @@ class DockerUnavailable(RuntimeError):
 @dataclass(frozen=True)
 class TierImages:
     postgres: str
-    api: str
+    #: The tier's apiBaseImage: the stack builds its API image on it.
+    python_base: str
+    #: The host-built wheels of the pinned app, for the build context's wheels/ (no index is reachable).
+    wheels: Path
     #: True when the build script built something (a cold run), False when every image was reused.
     built: bool
     seconds: float
+
+
+def stack_config(images: TierImages, **extra: str) -> dict[str, str]:
+    """The tier's stack config: the local PostgreSQL image, and the local base the stack
+    builds its API image on (the defaults, agnohq/pgvector:16 and python:3.11-slim, would be pulled)."""
+    return {"postgresImage": images.postgres, "apiBaseImage": images.python_base, **extra}
+
+
+def provide_wheels(images: TierImages, program: Path) -> None:
+    """The host's wheels of the pinned app into ``program``'s build context (``hive_infra/image/wheels``),
+    hard-linked where the file system allows: the build then installs them with no index."""
+    target = program / "hive_infra" / "image" / "wheels"
+    for wheel in images.wheels.glob("*.whl"):
+        destination = target / wheel.name
+        if not destination.exists():
+            try:
+                os.link(wheel, destination)
+            except OSError:
+                shutil.copy2(wheel, destination)
 
 
 def docker(*args: str, check: bool = True, timeout: float = 120, stdin: str | None = None) -> str:
@@ -78,7 +102,8 @@ def build_images(timeout: float = 1800) -> TierImages:
     tags = dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
     return TierImages(
         postgres=tags["POSTGRES_IMAGE"],
-        api=tags["API_IMAGE"],
+        python_base=tags["PYTHON_BASE"],
+        wheels=Path(tags["WHEELS"]),
         built=" built in " in done.stderr,
         seconds=time.monotonic() - started,
     )

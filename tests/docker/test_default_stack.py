@@ -1,8 +1,9 @@
 """The default stack's whole life under the real Pulumi CLI on a real Docker engine.
 
 The stack is the default one (container mode, all three modes, ``extensions=[vector]``,
-the default names and ports); only ``postgresImage``, ``apiImage`` and ``apiHealthPath``
-name the tier's local images. Its name is ``dockertier`` (label ``hive/dockertier``),
+the default names and ports); only ``postgresImage`` and ``apiBaseImage`` name the tier's
+local images, and the host's wheels are put in the build context, so the API image the
+stack builds installs the pinned app with no index. Its name is ``dockertier`` (label ``hive/dockertier``),
 not a user's ``dev``, and the module's finalizer removes only objects carrying that
 label, whatever failed. The tests run in order and build on each other (one stack's
 life); each names what it checks.
@@ -21,6 +22,7 @@ from typing import Any
 
 import psycopg
 import pytest
+import yaml
 from dotenv import dotenv_values
 
 from hive_infra.layout import STACK_LABEL, DockerNames, stack_label_value
@@ -35,8 +37,10 @@ from tests.docker.dockerlib import (
     inspect,
     labelled,
     labels_of,
+    provide_wheels,
     refuse_if_taken,
     remove_labelled,
+    stack_config,
 )
 from tests.engine.engine import Engine, Result
 
@@ -83,6 +87,7 @@ def life(pulumi_bin: Path, test_images: TierImages, tmp_path_factory: pytest.Tem
     refuse_if_taken(PORTS, ALL_CONTAINERS, LABEL)
     volumes_before = set(docker("volume", "ls", "-q").split())
     engine = Engine(pulumi_bin, tmp_path_factory.mktemp("docker-tier"))
+    provide_wheels(test_images, engine.program)
     # The user's own lines, before the stack exists: in the workspace file and in genie's.
     (engine.program / ".env").write_text(USER_LINE)
     (engine.program / ".env.genie").write_text(GENIE_USER_LINE)
@@ -156,10 +161,7 @@ def repair(life: Life) -> None:
 
 
 def test_preview_plans_the_default_stack(life: Life) -> None:
-    life.engine.init_stack(
-        STACK,
-        {"postgresImage": life.images.postgres, "apiImage": life.images.api, "apiHealthPath": "/health"},
-    )
+    life.engine.init_stack(STACK, stack_config(life.images))
     result = life.pulumi("preview")
     created = re.search(r"\+ (\d+) to create", result.stdout)
     assert created and int(created.group(1)) >= 40, f"the whole default stack is planned:\n{result.stdout[-2000:]}"
@@ -221,7 +223,7 @@ def test_the_apis_answer_by_name_on_the_stack_network(life: Life) -> None:
     name = f"hive-dockertier-probe-{uuid.uuid4().hex[:8]}"
     docker(
         "run", "--rm", "--name", name, "--network", NAMES.network, "--label", f"{STACK_LABEL}={LABEL}",
-        "--entrypoint", "python3", life.images.api, "-c", f"import urllib.request; {probe}",
+        "--entrypoint", "python3", life.images.python_base, "-c", f"import urllib.request; {probe}",
     )  # fmt: skip
 
 
@@ -252,6 +254,60 @@ def test_each_mode_sees_only_its_own_memories_and_sessions(life: Life) -> None:
         assert count(url, f"{hive_app.AGNO_SCHEMA}.{hive_app.SESSION_TABLE}") == 1, f"{mode}'s session too"
 
 
+def built_image() -> str:
+    """The id of the image the API containers run (the one the stack built)."""
+    return str((inspect(API_CONTAINERS["workspace"]) or {})["Image"])
+
+
+def test_the_apis_run_the_image_the_stack_built_as_a_non_root_user(life: Life) -> None:
+    image = inspect(built_image(), "image") or {}
+    tags = image.get("RepoTags") or []
+    assert any(t.startswith("hive-infra/hive-api:1.0.0rc7-") for t in tags), f"tagged by version and digest: {tags}"
+    assert image["Config"]["User"] == "hive", "the app runs as the image's non-root user"
+    version = docker("exec", API_CONTAINERS["agent"], "python", "-c",
+                     "import importlib.metadata as m; print(m.version('automagik-hive'))").strip()  # fmt: skip
+    assert version == "1.0.0rc7", "the pinned app, installed from the host's wheels"
+    uid = docker("exec", API_CONTAINERS["agent"], "id", "-u").strip()
+    assert uid == "1000", "hive serve runs as uid 1000, not root"
+    for mode, name in API_CONTAINERS.items():
+        docker("exec", name, "sh", "-c", "test -w /app/data && test -w /app/logs")  # fails the test if not
+        assert "/app/data" in {m["Destination"] for m in (inspect(name) or {})["Mounts"]}, f"{mode}: data is a volume"
+
+
+def make_user_project(life: Life, agent: str) -> Path:
+    """A hive project made by the app's own CLI inside the built image, with an agent of its own."""
+    folder = life.engine.root / "my-hive-project"
+    folder.mkdir()
+    run = ["run", "--rm", "--user", "0", "--label", f"{STACK_LABEL}={LABEL}", "-v", f"{folder}:/work", "-w"]
+    docker(*run, "/work", "--entrypoint", "hive", built_image(), "init", "project", "mine")
+    docker(*run, "/work/mine", "--entrypoint", "hive", built_image(), "create", "agent", agent)
+    project = folder / "mine"
+    (project / ".env").unlink(missing_ok=True)  # its placeholders: the containers get the stack's environment
+    # The CLI's agent stores in SQLite, a file in the project that every mode serving it would share:
+    # storage in PostgreSQL (HIVE_DATABASE_URL) keeps each mode's sessions in its own database.
+    config_path = project / "ai" / "agents" / agent / "config.yaml"
+    config = yaml.safe_load(config_path.read_text())
+    config["storage"] = {"type": "postgres", "table_name": hive_app.SESSION_TABLE}
+    config_path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return project
+
+
+def test_a_users_project_with_its_own_agent_is_served(life: Life) -> None:
+    before = container_ids()
+    project = make_user_project(life, "tier-own-agent")
+    life.engine.run("config", "set", "--stack", STACK, "hive:apiProjectDir", str(project))
+    life.pulumi("up", "--yes", "--skip-preview")
+    after = container_ids()
+    assert after[NAMES.postgres_container] == before[NAMES.postgres_container], "PostgreSQL was left as it was"
+    assert_all_healthy(API_CONTAINERS.values(), "each API, replaced to mount the project, was waited for")
+    for mode, api in apis(life.outputs()).items():
+        assert after[API_CONTAINERS[mode]] != before[API_CONTAINERS[mode]], f"{mode}'s container was replaced"
+        assert "tier-own-agent" in hive_app.agent_ids(api), f"{mode} serves the user's project and its agent"
+        docker("exec", API_CONTAINERS[mode], "sh", "-c", "test -w /app/data")  # the mode's volume, over the project
+        memories = {m["memory"] for m in hive_app.list_memories(api, user_id="tier-user")}
+        assert memories == {f"remembered by {mode}"}, f"{mode}'s memory is in its database, not in the project"
+
+
 def test_no_secret_in_the_state_or_the_labels(life: Life) -> None:
     secrets = secret_values(life.outputs())
     state = life.engine.state_text()
@@ -265,6 +321,21 @@ def test_a_second_up_changes_nothing(life: Life) -> None:
     before = container_ids()
     life.pulumi("up", "--yes", "--expect-no-changes")
     assert container_ids() == before, "no container was replaced"
+
+
+def test_a_new_app_version_replaces_only_the_image_and_the_api_containers(life: Life) -> None:
+    """What the README's Upgrading section shows: the preview of an apiVersion change."""
+    life.engine.run("config", "set", "--stack", STACK, "hive:apiVersion", "1.0.0rc6")
+    try:
+        steps = life.engine.preview_steps(STACK)
+    finally:
+        life.engine.run("config", "rm", "--stack", STACK, "hive:apiVersion")
+    api = {f"hive-api-{mode}-{part}" for mode in MODE_NAMES for part in ("container", "health")}
+    assert steps == {name: "replace" for name in {"hive-api-image", *api}}, (
+        f"the image is rebuilt, each API container replaced and waited for again; nothing else changes "
+        f"(the volumes, PostgreSQL and the database objects are kept): {steps}"
+    )
+    life.pulumi("up", "--yes", "--expect-no-changes")
 
 
 def test_a_name_prefix_that_would_delete_the_data_volume_is_refused(life: Life) -> None:
@@ -456,27 +527,29 @@ def test_up_and_restore_of_the_backup_bring_every_row_back(life: Life) -> None:
     life.engine.run("stack", "rm", "--yes", "--stack", STACK)
 
 
-def test_an_api_that_never_answers_fails_up_within_its_timeout(life: Life) -> None:
-    """After the life above: a stack whose APIs never turn healthy (a health path the app does
-    not serve) fails `up` once apiHealthTimeout has passed, naming each container."""
+def test_a_broken_project_fails_up_naming_the_container_and_its_log(life: Life) -> None:
+    """After the life above: a project that passes the folder check but that `hive serve`
+    cannot load (its hive.yaml is not YAML) fails `up` long before apiHealthTimeout, naming
+    the container and `docker logs`; the database it made is left running with its data."""
     stack = f"{STACK}-broken"
+    project = life.engine.root / "broken-project"
+    (project / "ai").mkdir(parents=True)
+    (project / "hive.yaml").write_text("project: [unclosed\n")
+    (project / "pyproject.toml").write_text("[project]\nname = 'broken'\nversion = '0'\n")
     life.engine.init_stack(
         stack,
-        {
-            "postgresImage": life.images.postgres,
-            "apiImage": life.images.api,
-            "apiHealthPath": "/no-such-path",
-            "apiHealthTimeout": "15",
-            "modes[0]": "workspace",
-        },
+        stack_config(life.images, apiProjectDir=str(project), apiHealthTimeout="120", **{"modes[0]": "workspace"}),
     )
     try:
         failed = life.engine.run("up", "--yes", "--skip-preview", "--stack", stack, check=False)
-        TIMINGS.append(("up of a stack whose API never answers (apiHealthTimeout=15)", failed.seconds))
-        assert failed.code != 0, "up fails when an API never turns healthy"
-        assert failed.seconds < 90, f"within the timeout (15 s) and the server's start, not {failed.seconds:.0f} s"
-        assert "hive-api-workspace-container" in failed.output, f"names the container:\n{failed.failure_text()}"
+        TIMINGS.append(("up of a stack whose project is broken", failed.seconds))
+        assert failed.code != 0, "up fails when the app cannot start"
+        name = API_CONTAINERS["workspace"]
+        assert f"docker logs {name}" in failed.output, f"names the container's log:\n{failed.failure_text()}"
+        assert "the app does not start" in failed.output or "stopped" in failed.output, failed.failure_text()
+        assert failed.seconds < 100, f"at the app's first crashes, not at the 120 s timeout: {failed.seconds:.0f} s"
         assert health(NAMES.postgres_container) == "healthy", "the database was made and left running"
+        assert inspect(name) is not None, "the container is left to be read"
     finally:
         life.engine.run("destroy", "--yes", "--skip-preview", "--stack", stack, check=False)
         remove_labelled(stack_label_value("hive", stack))

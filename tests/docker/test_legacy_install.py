@@ -43,7 +43,15 @@ from hive_infra.db.tools import LocalTools
 from hive_infra.layout import STACK_LABEL, DockerNames, stack_label_value
 from hive_infra.modes import MODES
 from tests.docker.conftest import TIMINGS
-from tests.docker.dockerlib import TierImages, docker, health, refuse_if_taken, remove_labelled
+from tests.docker.dockerlib import (
+    TierImages,
+    docker,
+    health,
+    provide_wheels,
+    refuse_if_taken,
+    remove_labelled,
+    stack_config,
+)
 from tests.engine.engine import Engine, Result
 from tests.integration.db_helpers import Contents, contents
 from tests.integration.pgserver import PgServer
@@ -181,6 +189,7 @@ def install(pulumi_bin: Path, test_images: TierImages, tmp_path_factory: pytest.
     refuse_if_taken((*legacy_ports, *STACK_PORTS[1:]), [c for c, *_ in LEGACY.values()], LEGACY_LABEL)
     refuse_if_taken((), [NAMES.postgres_container, *API_CONTAINERS], LABEL)
     engine = Engine(pulumi_bin, tmp_path_factory.mktemp("legacy-tier"))
+    provide_wheels(test_images, engine.program)
     folder = engine.root / "legacy-hive"
     folder.mkdir()
     key_base = secrets.token_urlsafe(32)
@@ -210,10 +219,7 @@ def test_adopt_detect_finds_the_legacy_containers_through_docker(install: Instal
 
 
 def test_doctor_names_the_legacy_server_holding_5532(install: Install) -> None:
-    install.engine.init_stack(
-        STACK,
-        {"postgresImage": install.images.postgres, "apiImage": install.images.api, "apiHealthPath": "/health"},
-    )
+    install.engine.init_stack(STACK, stack_config(install.images))
     checked = install.hive("doctor", "--stack", STACK, check=False)
     assert checked.code == 1, f"a port the stack needs is held: doctor fails\n{checked.output}"
     failed = [line for line in checked.output.splitlines() if "FAIL" in line and "5532" in line]

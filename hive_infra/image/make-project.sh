@@ -2,8 +2,9 @@
 # make-project.sh DIR: a hive project in DIR made by the app's own CLI (`hive init
 # project`, `hive create agent`), as tests/app/hive_app.py:create_project makes it:
 # one agent, "mode-agent", whose storage is PostgreSQL through HIVE_DATABASE_URL
-# (sessions in ai.mode_agent_sessions, memories in ai.agno_memories). The scaffold's
-# .env of placeholders is removed: the container gets only the stack's environment.
+# (sessions in ai.mode_agent_sessions, memories in ai.agno_memories), not SQLite.
+# The scaffold's .env of placeholders is removed: the container gets only the
+# stack's environment. Run by the API image's Dockerfile as the user hive.
 set -euo pipefail
 dir="$1"
 name="$(basename "$dir")"

@@ -1,0 +1,103 @@
+"""ApiHealth: how `up` judges an API container while it waits, without Docker (fake inspect and clock)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import pytest
+
+from hive_infra.api_health import CRASH_RESTARTS, ApiHealthError, ApiHealthProvider, verdict, wait_healthy
+from hive_infra.wire import UNKNOWN
+
+NAME = "hive-agents"
+
+
+def state(status: str = "running", health: str | None = "starting", restarts: int = 0, **extra: Any) -> dict:
+    found: dict[str, Any] = {"Status": status, "Running": status == "running", "RestartCount": restarts, **extra}
+    if health is not None:
+        found["Health"] = {"Status": health, "FailingStreak": extra.get("streak", 0)}
+    return found
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def run_wait(states: Iterator[Mapping[str, Any] | None], timeout: float = 60) -> Clock:
+    clock = Clock()
+    wait_healthy(NAME, timeout, inspect=lambda _name: next(states), clock=clock, sleep=clock.sleep)
+    return clock
+
+
+def test_returns_once_healthy() -> None:
+    states = iter([state(), state(), state(health="healthy")])
+    clock = run_wait(states)
+    assert clock.now == pytest.approx(1.0), "polled twice at 0.5 s, then healthy: returns at once"
+
+
+@pytest.mark.parametrize(
+    ("found", "words"),
+    [
+        (state(status="restarting", restarts=CRASH_RESTARTS, ExitCode=1), "exited 2 times since it was created"),
+        (state(status="exited", ExitCode=3), "stopped (exit code 3)"),
+        (state(health="unhealthy", streak=3), "unhealthy: its healthcheck failed 3 times in a row"),
+        (None, "is gone"),
+    ],
+)
+def test_a_container_that_will_not_turn_healthy_fails_at_once(found: Mapping[str, Any] | None, words: str) -> None:
+    with pytest.raises(ApiHealthError) as info:
+        run_wait(iter([found]))
+    message = str(info.value)
+    assert words in message, f"says what is wrong: {message}"
+    assert f"`docker logs {NAME}`" in message, f"and how to read why: {message}"
+
+
+def test_unhealthy_without_a_failure_is_a_restart_not_a_verdict() -> None:
+    """Seen under the real engine: an app that exited left its container "unhealthy" with a
+    failing streak of 0 while Docker restarted it; the restarts decide, not that word."""
+    assert verdict(NAME, state(status="restarting", health="unhealthy", restarts=1)) is None, "restarting once"
+    assert verdict(NAME, state(health="unhealthy", restarts=1)) is None, "running again, not probed yet"
+    crashed = verdict(NAME, state(status="restarting", health="unhealthy", restarts=2, ExitCode=1))
+    assert crashed is not None and "the app does not start" in crashed, "the second exit is the verdict"
+
+
+def test_one_restart_is_waited_through() -> None:
+    states = iter([state(status="restarting", restarts=1, ExitCode=1), state(restarts=1), state(health="healthy")])
+    run_wait(states)  # raises if the single restart were judged a failure
+
+
+def test_times_out_naming_the_key_and_the_log() -> None:
+    def forever() -> Iterator[dict]:
+        while True:
+            yield state()
+
+    with pytest.raises(ApiHealthError) as info:
+        run_wait(forever(), timeout=5)
+    message = str(info.value)
+    assert "within 5 s (hive:apiHealthTimeout; its health: starting)" in message, message
+    assert f"docker logs {NAME}" in message, message
+
+
+def test_a_running_container_without_health_is_not_healthy() -> None:
+    assert verdict(NAME, state(health=None)) is None, "no healthcheck reported yet: keep waiting"
+    assert verdict(NAME, state(status="exited", health="healthy")) is not None, "a stopped container is not healthy"
+
+
+def test_a_new_container_is_waited_for_again_and_a_new_timeout_is_not() -> None:
+    provider = ApiHealthProvider()
+    olds = {"container": NAME, "containerId": "a1", "timeout": 180}
+    assert provider.diff(NAME, olds, {**olds, "containerId": "b2"}).replaces == ["containerId"], "a replaced container"
+    assert provider.diff(NAME, olds, {**olds, "containerId": UNKNOWN}).replaces == ["containerId"], (
+        "in a preview, a container being replaced has no id yet: the wait is planned again"
+    )
+    changed = provider.diff(NAME, olds, {**olds, "timeout": 60})
+    assert changed.changes and not changed.replaces, "a new timeout is recorded, nothing is waited for"
+    assert not provider.diff(NAME, olds, dict(olds)).changes, "the same container: no change"
