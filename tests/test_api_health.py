@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import base64
+import os
+import stat
+import sys
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
+import dill
 import pytest
+from pulumi.dynamic.dynamic import serialize_provider
 
-from hive_infra.api_health import CRASH_RESTARTS, ApiHealthError, ApiHealthProvider, verdict, wait_healthy
+from hive_infra.api_health import (
+    CRASH_RESTARTS,
+    ApiHealthError,
+    ApiHealthProvider,
+    inspect_state,
+    verdict,
+    wait_healthy,
+)
 from hive_infra.wire import UNKNOWN
 
 NAME = "hive-agents"
@@ -101,3 +115,39 @@ def test_a_new_container_is_waited_for_again_and_a_new_timeout_is_not() -> None:
     changed = provider.diff(NAME, olds, {**olds, "timeout": 60})
     assert changed.changes and not changed.replaces, "a new timeout is recorded, nothing is waited for"
     assert not provider.diff(NAME, olds, dict(olds)).changes, "the same container: no change"
+
+
+def fake_docker(tmp_path: Path, script: str) -> str:
+    path = tmp_path / "docker"
+    path.write_text(f"#!/bin/sh\n{script}\n")
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return str(path)
+
+
+def test_inspect_reads_the_state_and_the_restart_count_beside_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # What `docker inspect --format INSPECT_FORMAT` printed for a crashing app on Docker 20.10.
+    printed = '{"State": {"Status":"running","Running":true,"Restarting":false,"ExitCode":0}, "RestartCount": 2}'
+    monkeypatch.setenv("HIVE_DOCKER", fake_docker(tmp_path, f"echo '{printed}'"))
+    found = inspect_state(NAME)
+    assert found is not None and found["RestartCount"] == 2 and found["Status"] == "running", found
+    assert verdict(NAME, found) == f"{NAME} exited 2 times since it was created: the app does not start", (
+        "Docker keeps RestartCount beside State, not in it: without it a crash loop ran to the timeout"
+    )
+
+
+def test_inspect_of_a_missing_container_or_a_silent_daemon(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("HIVE_DOCKER", fake_docker(tmp_path, f"echo 'Error: No such container: {NAME}' >&2; exit 1"))
+    assert inspect_state(NAME) is None, "no such container: None, which the verdict calls gone"
+    monkeypatch.setenv("HIVE_DOCKER", fake_docker(tmp_path, "echo 'Cannot connect to the Docker daemon' >&2; exit 1"))
+    with pytest.raises(ApiHealthError, match="Cannot connect to the Docker daemon"):
+        inspect_state(NAME)
+
+
+def test_the_provider_pickles_by_reference(tmp_path: Path) -> None:
+    raw = base64.b64decode(serialize_provider(ApiHealthProvider()))  # the SDK's own code path
+    assert len(raw) < 200 and b"hive_infra.api_health" in raw, f"pickled by reference, got {len(raw)} bytes"
+    for path in (str(tmp_path), os.getcwd(), sys.prefix):
+        assert path.encode() not in raw, f"the pickle must not hold the machine path {path}"
+    assert type(dill.loads(raw)) is ApiHealthProvider, "it loads back as the class the state names"

@@ -527,6 +527,28 @@ def test_up_and_restore_of_the_backup_bring_every_row_back(life: Life) -> None:
     life.engine.run("stack", "rm", "--yes", "--stack", STACK)
 
 
+def test_a_folder_that_is_not_a_project_fails_preview_with_nothing_created(life: Life) -> None:
+    stack = f"{STACK}-nofolder"
+    half = life.engine.root / "half-project"
+    (half / "ai").mkdir(parents=True)
+    (half / "hive.yaml").write_text("name: half\n")
+    life.engine.init_stack(stack, stack_config(life.images, apiProjectDir=str(half)))
+    try:
+        for command in (("preview",), ("up", "--yes", "--skip-preview")):
+            refused = life.engine.run(*command, "--stack", stack, check=False)
+            assert refused.code != 0, f"{command[0]} refuses a folder hive serve cannot serve"
+            assert "hive:apiProjectDir" in refused.output and "pyproject.toml" in refused.output, (
+                f"{command[0]} names the key and what the folder lacks:\n{refused.failure_text()}"
+            )
+        made = labelled(stack_label_value("hive", stack))
+        assert made == {"container": [], "volume": [], "network": []}, f"nothing was created: {made}"
+        state = life.engine.run("stack", "export", "--stack", stack).json()["deployment"].get("resources") or []
+        assert [r["type"] for r in state] in ([], ["pulumi:pulumi:Stack"]), f"and no resource is in the state: {state}"
+    finally:
+        remove_labelled(stack_label_value("hive", stack))
+        life.engine.run("stack", "rm", "--yes", "--force", "--stack", stack, check=False)
+
+
 def test_a_broken_project_fails_up_naming_the_container_and_its_log(life: Life) -> None:
     """After the life above: a project that passes the folder check but that `hive serve`
     cannot load (its hive.yaml is not YAML) fails `up` long before apiHealthTimeout, naming
