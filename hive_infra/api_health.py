@@ -52,17 +52,19 @@ def _read_log(name: str) -> str:
     return f"read why with `docker logs {name}`"
 
 
-def verdict(name: str, state: Mapping[str, Any] | None) -> str | None:
-    """``"healthy"``, None (keep waiting), or why the container will not turn healthy."""
+def verdict(name: str, state: Mapping[str, Any] | None, restarts_before: int = 0) -> str | None:
+    """``"healthy"``, None (keep waiting), or why the container will not turn healthy;
+    ``restarts_before``: its restart count when the wait began (a container kept from an
+    earlier ``up`` may have restarted long ago)."""
     if state is None:
         return f"{name} is gone (removed while `up` waited for it)"
     health = (state.get("Health") or {}).get("Status")
     if health == "healthy" and state.get("Running"):
         return "healthy"
     code = state.get("ExitCode")
-    restarts = int(state.get("RestartCount") or 0)
+    restarts = int(state.get("RestartCount") or 0) - restarts_before
     if restarts >= CRASH_RESTARTS:
-        return f"{name} exited {restarts} times since it was created: the app does not start"
+        return f"{name} exited {restarts} times while `up` waited for it: the app does not start"
     if state.get("Status") in ("exited", "dead") and not state.get("Restarting"):
         return f"{name} stopped (exit code {code})"
     streak = int((state.get("Health") or {}).get("FailingStreak") or 0)
@@ -102,9 +104,12 @@ def wait_healthy(
 ) -> None:
     """Return once ``name`` is healthy; raise ``ApiHealthError`` as soon as it will not be."""
     deadline = clock() + timeout
+    restarts_before: int | None = None
     while True:
         state = inspect(name)
-        found = verdict(name, state)
+        if restarts_before is None:
+            restarts_before = int((state or {}).get("RestartCount") or 0)
+        found = verdict(name, state, restarts_before)
         if found == "healthy":
             return
         if found is not None:

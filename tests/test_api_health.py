@@ -60,7 +60,6 @@ def test_returns_once_healthy() -> None:
 @pytest.mark.parametrize(
     ("found", "words"),
     [
-        (state(status="restarting", restarts=CRASH_RESTARTS, ExitCode=1), "exited 2 times since it was created"),
         (state(status="exited", ExitCode=3), "stopped (exit code 3)"),
         (state(health="unhealthy", streak=3), "unhealthy: its healthcheck failed 3 times in a row"),
         (None, "is gone"),
@@ -81,6 +80,24 @@ def test_unhealthy_without_a_failure_is_a_restart_not_a_verdict() -> None:
     assert verdict(NAME, state(health="unhealthy", restarts=1)) is None, "running again, not probed yet"
     crashed = verdict(NAME, state(status="restarting", health="unhealthy", restarts=2, ExitCode=1))
     assert crashed is not None and "the app does not start" in crashed, "the second exit is the verdict"
+
+
+def test_an_app_that_keeps_exiting_fails_at_its_second_exit() -> None:
+    states = iter(
+        [state(), state(status="restarting", restarts=1), state(status="restarting", restarts=CRASH_RESTARTS)]
+    )
+    with pytest.raises(ApiHealthError) as info:
+        run_wait(states)
+    assert "exited 2 times while `up` waited for it: the app does not start" in str(info.value), str(info.value)
+    assert f"`docker logs {NAME}`" in str(info.value), "and how to read why"
+
+
+def test_restarts_before_the_wait_do_not_count() -> None:
+    """A container an earlier `up` made (the health wait is new to its stack) may have restarted long ago."""
+    states = iter([state(restarts=5), state(restarts=6, status="restarting"), state(restarts=6, health="healthy")])
+    run_wait(states)  # raises if the five earlier restarts counted
+    with pytest.raises(ApiHealthError, match="exited 2 times while `up` waited"):
+        run_wait(iter([state(restarts=5), state(restarts=6), state(restarts=7, status="restarting")]))
 
 
 def test_one_restart_is_waited_through() -> None:
@@ -132,7 +149,7 @@ def test_inspect_reads_the_state_and_the_restart_count_beside_it(
     monkeypatch.setenv("HIVE_DOCKER", fake_docker(tmp_path, f"echo '{printed}'"))
     found = inspect_state(NAME)
     assert found is not None and found["RestartCount"] == 2 and found["Status"] == "running", found
-    assert verdict(NAME, found) == f"{NAME} exited 2 times since it was created: the app does not start", (
+    assert verdict(NAME, found) == f"{NAME} exited 2 times while `up` waited for it: the app does not start", (
         "Docker keeps RestartCount beside State, not in it: without it a crash loop ran to the timeout"
     )
 

@@ -90,12 +90,7 @@ class Engine:
     def __post_init__(self) -> None:
         self.program = self.root / "project"
         self.program.mkdir(parents=True)
-        for name in PROGRAM_FILES:
-            source = PROJECT_DIR / name
-            if source.is_dir():
-                shutil.copytree(source, self.program / name, ignore=shutil.ignore_patterns("__pycache__"))
-            else:
-                shutil.copy2(source, self.program / name)
+        self.install_program()
         # Pulumi.yaml's runtime option `virtualenv: venv`: the interpreter running the tests.
         (self.program / "venv").symlink_to(Path(sys.prefix))
         for folder in ("state", "home"):
@@ -146,6 +141,20 @@ class Engine:
         if check and result.code != 0:
             raise AssertionError(f"hive_infra {' '.join(args)} exited {result.code}:\n{result.output[-4000:]}")
         return result
+
+    def install_program(self, source: Path = PROJECT_DIR) -> None:
+        """The program's files (``PROGRAM_FILES``) from ``source`` into the project copy, in
+        place of those it holds (its stacks, state and .env files stay)."""
+        for name in PROGRAM_FILES:
+            target = self.program / name
+            if target.is_dir():
+                shutil.rmtree(target)
+            else:
+                target.unlink(missing_ok=True)
+            if (source / name).is_dir():
+                shutil.copytree(source / name, target, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                shutil.copy2(source / name, target)
 
     def init_stack(self, stack: str, config: Mapping[str, str], secrets: Mapping[str, str] | None = None) -> None:
         """``stack init`` and ``config set`` each key (``--path`` for list items ``key[0]``)."""
