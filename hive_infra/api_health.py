@@ -22,7 +22,6 @@ public names; keep them importable.
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -31,15 +30,13 @@ from typing import Any
 import pulumi
 import pulumi.dynamic
 
-from hive_infra.db.errors import DbError
-from hive_infra.db.tools import docker_command
+from hive_infra.db.tools import DockerInspectError, inspect_container
 from hive_infra.wire import has_unknown, plain
 
 _INPUTS = ("container", "containerId", "timeout")
 #: The app exited this many times since its container was created: it does not start.
 CRASH_RESTARTS = 2
 POLL_SECONDS = 0.5
-INSPECT_TIMEOUT_SECONDS = 30
 #: The container's State and its restart count, which Docker keeps beside State, not in it.
 INSPECT_FORMAT = '{"State": {{json .State}}, "RestartCount": {{.RestartCount}}}'
 
@@ -78,18 +75,12 @@ def verdict(name: str, state: Mapping[str, Any] | None, restarts_before: int = 0
 def inspect_state(name: str) -> dict[str, Any] | None:
     """``docker inspect``'s State of container ``name``, with its ``RestartCount``; None when there is none."""
     try:
-        done = subprocess.run(
-            [docker_command(), "inspect", "--type", "container", "--format", INSPECT_FORMAT, name],
-            capture_output=True, text=True, timeout=INSPECT_TIMEOUT_SECONDS, stdin=subprocess.DEVNULL, check=False,
-        )  # fmt: skip
-    except (OSError, subprocess.SubprocessError, DbError) as exc:
-        raise ApiHealthError(f"docker inspect {name} could not run ({exc}); {_read_log(name)}") from None
-    if done.returncode != 0:
-        if "no such" in done.stderr.lower():
-            return None
-        tail = done.stderr.strip().splitlines()[-1:] or ["(no message)"]
-        raise ApiHealthError(f"docker inspect {name} failed: {tail[0]}")
-    found: dict[str, Any] = json.loads(done.stdout)
+        printed = inspect_container(name, INSPECT_FORMAT)
+    except DockerInspectError as exc:
+        raise ApiHealthError(str(exc)) from None
+    if printed is None:
+        return None
+    found: dict[str, Any] = json.loads(printed)
     state: dict[str, Any] = found["State"]
     state["RestartCount"] = found["RestartCount"]
     return state

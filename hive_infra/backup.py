@@ -34,7 +34,6 @@ removed mode left behind is on the server too, and dumped when it is there);
 from __future__ import annotations
 
 import shutil
-import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,7 +46,7 @@ from hive_infra.db import catalog
 from hive_infra.db.dump import Source, dump_sources
 from hive_infra.db.endpoint import Endpoint
 from hive_infra.db.errors import DbError
-from hive_infra.db.tools import DockerExecTools, LocalTools, PgTools, docker_command
+from hive_infra.db.tools import DockerExecTools, DockerInspectError, LocalTools, PgTools, inspect_container
 from hive_infra.wire import has_unknown, plain
 
 #: The id of the one DataBackup of a stack.
@@ -55,7 +54,6 @@ BACKUP_ID = "backup"
 _INPUTS: tuple[str, ...] = ("enabled", "folder", "container", "host", "port", "user", "password", "sslmode")
 _INPUTS += ("databases", "isolation", "stack")
 SECRET_OUTPUTS = ["password"]
-INSPECT_TIMEOUT_SECONDS = 30
 Say = Callable[[str], None]
 
 #: How the destroy's message tells a user to go on without a backup.
@@ -142,20 +140,9 @@ def space_problem(needed: int, free: int, folder: Path) -> str | None:
 def container_state(container: str) -> str | None:
     """``running``, ``exited``, ... of ``container``; None when there is no such container."""
     try:
-        done = subprocess.run(
-            [docker_command(), "inspect", "--type", "container", "--format", "{{.State.Status}}", container],
-            capture_output=True, text=True, timeout=INSPECT_TIMEOUT_SECONDS, stdin=subprocess.DEVNULL, check=False,
-        )  # fmt: skip
-    except (OSError, subprocess.SubprocessError, DbError) as exc:
-        raise BackupError(
-            f"docker inspect {container} could not run ({exc}); no data was deleted, {TURN_OFF}"
-        ) from None
-    if done.returncode != 0:
-        if "no such" in done.stderr.lower():
-            return None
-        tail = done.stderr.strip().splitlines()[-1:] or ["(no message)"]
-        raise BackupError(f"docker inspect {container} failed: {tail[0]}; no data was deleted, {TURN_OFF}")
-    return done.stdout.strip() or None
+        return inspect_container(container, "{{.State.Status}}") or None
+    except DockerInspectError as exc:
+        raise BackupError(f"{exc}; no data was deleted, {TURN_OFF}") from None
 
 
 def present_databases(plan: BackupPlan) -> list[tuple[str, tuple[str, ...]]]:

@@ -188,6 +188,32 @@ def docker_command() -> str:
     return found
 
 
+#: Seconds a ``docker inspect`` may take before the daemon counts as not answering.
+INSPECT_TIMEOUT_SECONDS = 30
+
+
+class DockerInspectError(Exception):
+    """``docker inspect`` could not run or failed; the message says which, with docker's last line."""
+
+
+def inspect_container(container: str, fmt: str) -> str | None:
+    """``docker inspect --type container --format FMT CONTAINER``'s output, stripped; None when
+    there is no such container. Raises ``DockerInspectError`` otherwise."""
+    try:
+        done = subprocess.run(
+            [docker_command(), "inspect", "--type", "container", "--format", fmt, container],
+            capture_output=True, text=True, timeout=INSPECT_TIMEOUT_SECONDS, stdin=subprocess.DEVNULL, check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError, DbError) as exc:
+        raise DockerInspectError(f"docker inspect {container} could not run ({exc})") from None
+    if done.returncode != 0:
+        if "no such" in done.stderr.lower():
+            return None
+        tail = done.stderr.strip().splitlines()[-1:] or ["(no message)"]
+        raise DockerInspectError(f"docker inspect {container} failed: {tail[0]}")
+    return done.stdout.strip()
+
+
 class DockerExecTools(PgTools):
     """The programs inside a running PostgreSQL container (``docker exec``)."""
 
