@@ -12,10 +12,7 @@ over a real image of that name.
 
 from __future__ import annotations
 
-import io
 import shutil
-import subprocess
-import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +33,7 @@ from tests.docker.dockerlib import (
     refuse_if_taken,
     remove_labelled,
 )
-from tests.engine.engine import PROGRAM_FILES, Engine
+from tests.engine.engine import CommitUnavailable, Engine, program_at
 
 #: dd5deb7: the version before the built image (the 0.x image by default, the provider's wait).
 PREVIOUS = "dd5deb758c34562a6f6388d76c4c56f83d4d98c2"
@@ -50,25 +47,6 @@ API_CONTAINERS = [NAMES.api_container(MODES[mode]) for mode in MODE_NAMES]
 PORTS = (5532, 8886, 38886, 48886)
 
 
-def previous_program() -> bytes:
-    """The previous version's program files, as a tar from git; skips where the history is not here."""
-    done = subprocess.run(
-        ["git", "-C", str(PROJECT_DIR), "archive", "--format=tar", PREVIOUS, *PROGRAM_FILES],
-        capture_output=True, check=False, timeout=60,
-    )  # fmt: skip
-    if done.returncode != 0:
-        pytest.skip(f"the previous version {PREVIOUS[:7]} is not in this checkout's history: {done.stderr[-300:]!r}")
-    return done.stdout
-
-
-def unpack(files: bytes, folder: Path) -> Path:
-    """The previous version's program (a tar from git) in ``folder``."""
-    folder.mkdir(parents=True)
-    with tarfile.open(fileobj=io.BytesIO(files)) as archive:
-        archive.extractall(folder, filter="data")
-    return folder
-
-
 @dataclass
 class Upgrade:
     engine: Engine
@@ -78,18 +56,21 @@ class Upgrade:
 @pytest.fixture(scope="module")
 def upgrade(pulumi_bin: Path, test_images: TierImages, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Upgrade]:
     refuse_if_taken(PORTS, [NAMES.postgres_container, *API_CONTAINERS], LABEL)
-    old = previous_program()
     existing = inspect(LEGACY_IMAGE, "image")
     if existing is not None and (existing["Config"].get("Labels") or {}).get(STANDIN_LABEL.split("=")[0]) is None:
         pytest.fail(f"{LEGACY_IMAGE} is a real image here: the test does not tag its stand-in over it", pytrace=False)
     root = tmp_path_factory.mktemp("upgrade-tier")
+    try:
+        previous = program_at(PREVIOUS, root / "previous")
+    except CommitUnavailable as exc:
+        pytest.skip(f"the previous version: {exc}")
     context = root / "standin"
     shutil.copytree(PROJECT_DIR / "tests" / "docker" / "images" / "api0x", context)
     shutil.copy2(PROJECT_DIR / ".github" / "standin-api" / "server.py", context / "server.py")
     docker("build", "-q", "--label", STANDIN_LABEL, "--build-arg", f"BASE={test_images.python_base}",
            "-t", LEGACY_IMAGE, str(context), timeout=300)  # fmt: skip
     engine = Engine(pulumi_bin, root / "engine")
-    engine.install_program(unpack(old, root / "previous"))
+    engine.install_program(previous)
     try:
         yield Upgrade(engine, test_images)
     finally:

@@ -11,11 +11,13 @@ versions the engine was built at).
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +36,26 @@ TIMEOUT_SECONDS = 300
 
 class EngineUnavailable(RuntimeError):
     """The Pulumi CLI and plugins are not built here."""
+
+
+class CommitUnavailable(RuntimeError):
+    """A commit asked for is not in this checkout's history."""
+
+
+def program_at(commit: str, folder: Path) -> Path:
+    """The program files (``PROGRAM_FILES``) as they were at ``commit``, taken from git
+    (``git archive``) into the new folder ``folder``; CommitUnavailable when the
+    history does not hold it (a shallow clone)."""
+    done = subprocess.run(
+        ["git", "-C", str(PROJECT_DIR), "archive", "--format=tar", commit, *PROGRAM_FILES],
+        capture_output=True, check=False, timeout=60,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise CommitUnavailable(f"{commit[:7]} is not in this checkout's history: {done.stderr[-300:]!r}")
+    folder.mkdir(parents=True)
+    with tarfile.open(fileobj=io.BytesIO(done.stdout)) as archive:
+        archive.extractall(folder, filter="data")
+    return folder
 
 
 def engine_bin() -> Path:

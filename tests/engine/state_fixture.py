@@ -1,0 +1,118 @@
+"""A stack's state made by an earlier version of the program, kept as a fixture.
+
+``tests/fixtures/state-<commit>/`` holds what ``pulumi stack export`` printed for an
+external-mode stack that the program at ``<commit>`` brought up (secrets
+encrypted with the engine tier's passphrase), the stack's config file and the
+.env files it wrote. Every absolute path of the temporary folder it was made in
+reads ``@ROOT@``. :func:`install` puts it into a fresh :class:`Engine` (the
+config file, the .env files, ``pulumi stack import``), so that the current
+program can preview it: the proof that a stack made before a change upgrades
+with no change (issue #21). Nothing is connected to at preview time: the
+PostgreSQL server it named is long gone, and preview needs none.
+
+Made once, with the engine built (``make engine``) and PostgreSQL installed::
+
+    python -m tests.engine.state_fixture 1cdf9f3
+
+which takes that commit's program from git and writes ``tests/fixtures/state-1cdf9f3``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from tests.engine.engine import PROJECT_DIR, Engine, engine_bin, program_at
+
+FIXTURES = PROJECT_DIR / "tests" / "fixtures"
+STACK = "proof"
+ROOT = "@ROOT@"
+STATE_FILE = "stack.json"
+CONFIG_FILE = f"Pulumi.{STACK}.yaml"
+ENV_DIR = "env"
+USER_LINE = "MY_MODEL_KEY=sk-mine-not-the-stacks\n"
+
+
+def fixture_dir(commit: str) -> Path:
+    return FIXTURES / f"state-{commit[:7]}"
+
+
+def config_for(host: str, port: int, superuser: str, env_dir: Path) -> dict[str, str]:
+    """An external-mode stack with its .env files, a backup on destroy and every mode."""
+    return {
+        "postgresMode": "external",
+        "postgresHost": host,
+        "dbPort": str(port),
+        "adminUser": superuser,
+        "sslMode": "disable",
+        "apiContainers": "false",
+        "envDir": str(env_dir),
+        "extensions[0]": "citext",
+        "database": "proof",
+        "dbUser": "proof_app",
+    }
+
+
+def install(engine: Engine, commit: str) -> Path:
+    """The fixture of ``commit`` as the stack ``STACK`` of ``engine``; its env folder."""
+    source = fixture_dir(commit)
+    root = str(engine.root)
+    env_dir = engine.root / ENV_DIR
+    shutil.copytree(source / ENV_DIR, env_dir)
+    for path in env_dir.iterdir():
+        path.chmod(0o600)
+    engine.run("stack", "init", STACK)
+    (engine.program / CONFIG_FILE).write_text((source / CONFIG_FILE).read_text().replace(ROOT, root))
+    state = engine.root / STATE_FILE
+    state.write_text((source / STATE_FILE).read_text().replace(ROOT, root))
+    engine.run("stack", "import", "--stack", STACK, "--file", str(state))
+    return env_dir
+
+
+def exported_resources(commit: str) -> list[dict[str, Any]]:
+    """The resources of the fixture's state, as ``pulumi stack export`` wrote them."""
+    deployment = json.loads((fixture_dir(commit) / STATE_FILE).read_text())["deployment"]
+    resources: list[dict[str, Any]] = deployment["resources"]
+    return resources
+
+
+def make(commit: str) -> Path:
+    """Bring up the stack with the program at ``commit`` and write its fixture."""
+    from tests.integration.pgserver import ThrowawayPostgres
+
+    target = fixture_dir(commit)
+    with tempfile.TemporaryDirectory(prefix="hive-state-fixture-") as tmp:
+        root = Path(tmp) / "engine"
+        cluster = ThrowawayPostgres()
+        server = cluster.start()
+        try:
+            engine = Engine(engine_bin(), root)
+            engine.install_program(program_at(commit, Path(tmp) / "program"))
+            env_dir = root / ENV_DIR
+            env_dir.mkdir()
+            (env_dir / ".env").write_text(USER_LINE)
+            config = config_for(server.host, server.port, server.superuser, env_dir)
+            engine.init_stack(STACK, config, secrets={"adminPassword": server.password})
+            engine.run("up", "--yes", "--stack", STACK)
+            engine.run("preview", "--stack", STACK, "--expect-no-changes")
+            exported = engine.run("stack", "export", "--stack", STACK).stdout
+            if target.exists():
+                shutil.rmtree(target)
+            (target / ENV_DIR).mkdir(parents=True)
+            (target / STATE_FILE).write_text(exported.replace(str(root), ROOT))
+            config_file = (engine.program / CONFIG_FILE).read_text()
+            (target / CONFIG_FILE).write_text(config_file.replace(str(root), ROOT))
+            for path in env_dir.iterdir():
+                (target / ENV_DIR / path.name).write_text(path.read_text().replace(str(root), ROOT))
+            engine.run("destroy", "--yes", "--stack", STACK)
+        finally:
+            cluster.stop()
+    return target
+
+
+if __name__ == "__main__":
+    print(make(sys.argv[1]))
