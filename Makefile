@@ -36,10 +36,11 @@ test: ## Run the whole test suite (integration tests start their own PostgreSQL)
 	fi; \
 	exit $$status
 
-lint: ## ruff, ruff format --check, mypy, shellcheck, workflow schema and zizmor
+lint: ## ruff, ruff format --check, mypy, the import rule (lint-imports), shellcheck, workflow schema and zizmor
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/shellcheck $(SCRIPTS)
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOWS)
 	$(BIN)/zizmor --offline --config zizmor.yml .github/workflows
@@ -51,8 +52,8 @@ fmt: ## Format the code and apply ruff's safe fixes
 bench: ## Time preview, up, no-op up and destroy under the real engine (needs make engine)
 	$(BIN)/python bench/engine.py
 
-docs: ## Render Pulumi.yaml's config block and the README's config table from hive_infra/config.py
-	$(BIN)/python -m hive_infra.config_docs write
+docs: ## Render Pulumi.yaml's config block and the README's config table from hive_infra/config/settings.py
+	$(BIN)/python -m hive_infra.config.docs write
 
 preview: ## Check the machine (doctor), then pulumi preview on the stack STACK
 	$(BIN)/python -m hive_infra doctor --stack $(STACK)

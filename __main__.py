@@ -2,11 +2,11 @@
 
 import pulumi
 
-from hive_infra.api_image import context_digest
-from hive_infra.config import load_config
-from hive_infra.project_dir import project_dirs
-from hive_infra.stack import HiveStack, HiveStackArgs
-from hive_infra.user_env import UserEnv, read_user_env
+from hive_infra.components.project_dir import project_dirs
+from hive_infra.components.stack import HiveStack, HiveStackArgs
+from hive_infra.components.user_env import UserEnv, read_user_env
+from hive_infra.config.load import load_config
+from hive_infra.core.api_image import context_digest
 
 config = load_config()  # validates everything before any resource exists
 # The user's own keys (model-provider keys, ...) for the API containers: the program's one read of the machine.

@@ -2,7 +2,7 @@
 
 The Pulumi program itself is the project's top-level ``__main__.py``; this
 module holds the commands a user runs by hand. Each command module declares
-its ``COMMAND`` (``hive_infra.command.Command``); the logic lives there.
+its ``COMMAND`` (``hive_infra.commands.contract.Command``); the logic lives there.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from hive_infra import status
-from hive_infra.adopt import cli as adopt_cli
-from hive_infra.db import cli as db_cli
-from hive_infra.doctor import cli as doctor_cli
+from hive_infra.commands import db as db_cli
+from hive_infra.commands import status
+from hive_infra.commands.adopt import cli as adopt_cli
+from hive_infra.commands.doctor import cli as doctor_cli
 
 #: Every command, in the order ``--help`` lists them.
 COMMANDS = (

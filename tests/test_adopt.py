@@ -15,13 +15,13 @@ from docker.errors import DockerException
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hive_infra import adopt
 from hive_infra.__main__ import main
-from hive_infra.dotenv_text import format_line
-from hive_infra.modes import MODES
-from hive_infra.placement import Placement
-from hive_infra.rendering import DbEndpoint, database_url
-from hive_infra.rules import IDENTIFIER, PLACEHOLDER_WORDS, placeholder_in
+from hive_infra.commands import adopt
+from hive_infra.config.rules import IDENTIFIER, PLACEHOLDER_WORDS, placeholder_in
+from hive_infra.core.dotenv_text import format_line
+from hive_infra.core.modes import MODES
+from hive_infra.core.placement import Placement
+from hive_infra.core.rendering import DbEndpoint, database_url
 
 ROOT = Path(__file__).resolve().parents[1]
 PROGRAM = ["python", "-m", "hive_infra"]

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from hive_infra.api import go_duration, health_command
+from hive_infra.components.api import go_duration, health_command
 
 
 class _Health(BaseHTTPRequestHandler):

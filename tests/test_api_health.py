@@ -14,7 +14,7 @@ import dill
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
-from hive_infra.api_health import (
+from hive_infra.providers.api_health import (
     CRASH_RESTARTS,
     ApiHealthError,
     ApiHealthProvider,
@@ -22,7 +22,7 @@ from hive_infra.api_health import (
     verdict,
     wait_healthy,
 )
-from hive_infra.wire import UNKNOWN
+from hive_infra.providers.wire import UNKNOWN
 
 NAME = "hive-agents"
 
@@ -164,7 +164,7 @@ def test_inspect_of_a_missing_container_or_a_silent_daemon(monkeypatch: pytest.M
 
 def test_the_provider_pickles_by_reference(tmp_path: Path) -> None:
     raw = base64.b64decode(serialize_provider(ApiHealthProvider()))  # the SDK's own code path
-    assert len(raw) < 200 and b"hive_infra.api_health" in raw, f"pickled by reference, got {len(raw)} bytes"
+    assert len(raw) < 200 and b"hive_infra.providers.api_health" in raw, f"pickled by reference, got {len(raw)} bytes"
     for path in (str(tmp_path), os.getcwd(), sys.prefix):
         assert path.encode() not in raw, f"the pickle must not hold the machine path {path}"
     assert type(dill.loads(raw)) is ApiHealthProvider, "it loads back as the class the state names"

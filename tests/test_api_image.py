@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hive_infra import api_image
-from hive_infra.api_image import (
+from hive_infra.config.rules import IMAGE_REFERENCE
+from hive_infra.core import api_image
+from hive_infra.core.api_image import (
     CONTEXT,
     DEFAULT_BASE_IMAGE,
     PINNED_APP_VERSION,
@@ -20,7 +21,6 @@ from hive_infra.api_image import (
     image_build,
     image_repository,
 )
-from hive_infra.rules import IMAGE_REFERENCE
 
 
 @pytest.fixture

@@ -19,9 +19,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pulumi.dynamic.dynamic import serialize_provider
 
-from hive_infra import backup
-from hive_infra.backup import BackupError, BackupPlan, DataBackupProvider, container_problem, space_problem
-from hive_infra.wire import UNKNOWN
+from hive_infra.providers import backup
+from hive_infra.providers.backup import BackupError, BackupPlan, DataBackupProvider, container_problem, space_problem
+from hive_infra.providers.wire import UNKNOWN
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "Role-Passw0rd-Not-For-Messages"
@@ -163,7 +163,7 @@ def test_a_daemon_that_does_not_answer_refuses_the_delete(monkeypatch: pytest.Mo
 def test_the_provider_pickles_by_reference(tmp_path: Path) -> None:
     serialized = serialize_provider(DataBackupProvider())  # the SDK's own code path
     raw = base64.b64decode(serialized)
-    assert len(raw) < 200 and b"hive_infra.backup" in raw, f"pickled by reference, got {len(raw)} bytes"
+    assert len(raw) < 200 and b"hive_infra.providers.backup" in raw, f"pickled by reference, got {len(raw)} bytes"
     for path in (str(ROOT), str(tmp_path), os.getcwd(), sys.prefix):
         assert path.encode() not in raw, f"the pickle must not hold the machine path {path}"
     assert type(dill.loads(raw)) is DataBackupProvider, "it loads back as the class the state names"

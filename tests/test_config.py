@@ -8,10 +8,10 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hive_infra import config_docs
 from hive_infra.config import CONFIG_KEYS, ConfigError, HiveConfig, parse_config
-from hive_infra.modes import MODES
-from hive_infra.rules import PLACEHOLDER_WORDS
+from hive_infra.config import docs as config_docs
+from hive_infra.config.rules import PLACEHOLDER_WORDS
+from hive_infra.core.modes import MODES
 
 from .conftest import PROJECT_DIR, RecordingMocks, config_values, run_program
 
@@ -72,10 +72,10 @@ def test_pulumi_yaml_and_readme_are_rendered_from_the_declarations() -> None:
     pulumi_yaml = config_docs.PULUMI_YAML.read_text()
     readme = config_docs.README.read_text()
     assert config_docs.with_pulumi_yaml_config(pulumi_yaml) == pulumi_yaml, (
-        "Pulumi.yaml's config block differs from hive_infra/config.py: run `make docs`"
+        "Pulumi.yaml's config block differs from hive_infra/config/settings.py: run `make docs`"
     )
     assert config_docs.with_readme_table(readme) == readme, (
-        "the README's config table differs from hive_infra/config.py: run `make docs`"
+        "the README's config table differs from hive_infra/config/settings.py: run `make docs`"
     )
 
 

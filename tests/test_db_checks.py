@@ -1,8 +1,8 @@
-"""Every refusal of a dump or restore, decided from plain facts (``hive_infra.db.checks``)."""
+"""Every refusal of a dump or restore, decided from plain facts (``hive_infra.pg.checks``)."""
 
 from __future__ import annotations
 
-from hive_infra.db.checks import (
+from hive_infra.pg.checks import (
     TargetFacts,
     count_differences,
     dump_tool_problem,
@@ -10,8 +10,8 @@ from hive_infra.db.checks import (
     restore_tool_problem,
     target_problems,
 )
-from hive_infra.db.manifest import Extension, TableCount
-from hive_infra.db.versions import ToolVersion, parse_tool_version, server_major
+from hive_infra.pg.manifest import Extension, TableCount
+from hive_infra.pg.versions import ToolVersion, parse_tool_version, server_major
 
 TABLES = (TableCount("hive", "component_versions", 300), TableCount("ai", "agno_memories", 75))
 CITEXT = Extension("citext", "public", "1.6")

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from hive_infra.__main__ import main
-from hive_infra.db.endpoint import Endpoint
-from hive_infra.db.errors import DbError
-from hive_infra.db.manifest import DatabaseFacts, DumpEntry, Manifest
-from hive_infra.db.restore import assign
-from hive_infra.db.stack_view import StackView
-from hive_infra.db.versions import ToolVersion
-from hive_infra.stack_outputs import PULUMI_ENV, StackOutputs
+from hive_infra.core.stack_reader import PULUMI_ENV, StackOutputs
+from hive_infra.pg.endpoint import Endpoint
+from hive_infra.pg.errors import DbError
+from hive_infra.pg.manifest import DatabaseFacts, DumpEntry, Manifest
+from hive_infra.pg.restore import assign
+from hive_infra.pg.stack_view import StackView
+from hive_infra.pg.versions import ToolVersion
 from tests.conftest import make_fake_pulumi
 
 URLS = {

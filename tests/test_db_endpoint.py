@@ -1,11 +1,11 @@
-"""Where and as whom to connect (``hive_infra.db.endpoint``): never a password in a message."""
+"""Where and as whom to connect (``hive_infra.pg.endpoint``): never a password in a message."""
 
 from __future__ import annotations
 
 import pytest
 
-from hive_infra.db.endpoint import READ_ONLY_OPTIONS, Endpoint
-from hive_infra.db.errors import DbError
+from hive_infra.pg.endpoint import READ_ONLY_OPTIONS, Endpoint
+from hive_infra.pg.errors import DbError
 
 PASSWORD = "s3cret/Pass:word@1"
 URL = (

@@ -1,4 +1,4 @@
-"""Finding a legacy install's servers from its .env files and Docker (``hive_infra.db.legacy``)."""
+"""Finding a legacy install's servers from its .env files and Docker (``hive_infra.pg.legacy_servers``)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from hive_infra.db.errors import DbError
-from hive_infra.db.legacy import find_legacy
+from hive_infra.pg.errors import DbError
+from hive_infra.pg.legacy_servers import find_legacy
 from tests.integration.docker_fakes import FakeContainer, FakeDockerClient, published
 
 USER, PASSWORD = "Hq3xTu8kLm2Np5Rs", "Lg7pW2xQ9rT4vY6z"

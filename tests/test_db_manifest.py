@@ -1,4 +1,4 @@
-"""The dump folder and its manifest (``hive_infra.db.manifest``)."""
+"""The dump folder and its manifest (``hive_infra.pg.manifest``)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from hive_infra.db.errors import DbError
-from hive_infra.db.manifest import (
+from hive_infra.pg.errors import DbError
+from hive_infra.pg.manifest import (
     MANIFEST,
     DatabaseFacts,
     DumpEntry,
@@ -26,7 +26,7 @@ from hive_infra.db.manifest import (
     sha256_of,
     write_manifest,
 )
-from hive_infra.db.versions import ToolVersion
+from hive_infra.pg.versions import ToolVersion
 
 MOMENT = datetime(2026, 11, 26, 11, 43, 21, tzinfo=UTC)
 

@@ -1,9 +1,9 @@
 """The restore list: which entries of ``pg_restore --list`` a restore as the
-application role leaves out, and why (see ``hive_infra.db.toc``)."""
+application role leaves out, and why (see ``hive_infra.pg.toc``)."""
 
 from __future__ import annotations
 
-from hive_infra.db.toc import entries, restore_list
+from hive_infra.pg.toc import entries, restore_list
 
 #: ``pg_restore --list`` of a legacy database dumped by its superuser (PostgreSQL 15), plus a
 #: schema and a table whose names hold spaces.

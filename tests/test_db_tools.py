@@ -1,5 +1,5 @@
-"""Endpoints and the programs that dump and restore (``hive_infra.db.endpoint``,
-``hive_infra.db.tools``), with fake pg_dump/pg_restore scripts that record what
+"""Endpoints and the programs that dump and restore (``hive_infra.pg.endpoint``,
+``hive_infra.pg.tools``), with fake pg_dump/pg_restore scripts that record what
 they were given: where they connect, and that no password is in an argument."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from hive_infra.db.endpoint import READ_ONLY_OPTIONS, Endpoint
-from hive_infra.db.errors import DbError
-from hive_infra.db.tools import BINDIR_ENV, DOCKER_ENV, DockerExecTools, LocalTools, choose_tools, dbname_arg
+from hive_infra.pg.endpoint import READ_ONLY_OPTIONS, Endpoint
+from hive_infra.pg.errors import DbError
+from hive_infra.pg.tools import BINDIR_ENV, DOCKER_ENV, DockerExecTools, LocalTools, choose_tools, dbname_arg
 from tests.integration.docker_fakes import make_fake_docker_cli
 
 PASSWORD = "s3cret/Pass:word@1"

@@ -14,13 +14,13 @@ import pytest
 from docker.errors import DockerException
 
 from hive_infra.__main__ import main
-from hive_infra.adopt.detect import ContainerInfo
+from hive_infra.commands.doctor import checks
+from hive_infra.commands.doctor.checks import FAIL, OK, WARN, PortProbe, SecretsFacts
+from hive_infra.commands.doctor.probe import Machine
 from hive_infra.config import parse_config
-from hive_infra.doctor import checks
-from hive_infra.doctor.checks import FAIL, OK, WARN, PortProbe, SecretsFacts
-from hive_infra.doctor.probe import Machine
-from hive_infra.layout import STACK_LABEL
-from hive_infra.stack_outputs import PULUMI_ENV
+from hive_infra.core.names import STACK_LABEL
+from hive_infra.core.stack_reader import PULUMI_ENV
+from hive_infra.legacy.containers import ContainerInfo
 
 from .conftest import PROJECT_DIR, FakePulumi, Secret, make_fake_pulumi
 

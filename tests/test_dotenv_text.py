@@ -9,7 +9,7 @@ from dotenv.parser import parse_stream
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from hive_infra.dotenv_text import merge
+from hive_infra.core.dotenv_text import merge
 
 SECRET = "s3cr3t-Pa55w0rd"
 

@@ -22,9 +22,9 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from pulumi.dynamic.dynamic import serialize_provider
 
-from hive_infra import safe_file
-from hive_infra.dotenv_text import format_line, merge, quote_value
-from hive_infra.envfile import EnvFile, EnvFileArgs, EnvFileError, EnvFileProvider
+from hive_infra.core import safe_file
+from hive_infra.core.dotenv_text import format_line, merge, quote_value
+from hive_infra.providers.envfile import EnvFile, EnvFileArgs, EnvFileError, EnvFileProvider
 
 from .conftest import RecordingMocks, RecordingMonitor, Secret, reveal, run_under_mocks
 
@@ -724,7 +724,7 @@ def test_provider_pickles_by_reference_and_replays_in_a_fresh_interpreter(tmp_pa
     serialized = serialize_provider(EnvFileProvider())  # the SDK's own code path
     raw = base64.b64decode(serialized)
     assert len(raw) < 200, f"the provider is pickled by reference, got {len(raw)} bytes"
-    assert b"hive_infra.envfile" in raw, "the pickle names the module the host imports"
+    assert b"hive_infra.providers.envfile" in raw, "the pickle names the module the host imports"
     for path in (str(ROOT), str(tmp_path), os.getcwd(), sys.prefix, "/work", "/tmp", "/root"):
         assert path.encode() not in raw, f"the pickle must not hold the machine path {path}"
     target = tmp_path / "fresh" / ".env"
@@ -757,24 +757,30 @@ def test_pickle_is_stable_and_matches_plain_dill():
 
 #: The provider as stacks created before the envfile module was split hold it in
 #: state: ``serialize_provider(EnvFileProvider())`` with pulumi 3.272 at commit
-#: a732976. Every later version must load and run it, or those stacks can no
-#: longer be updated or destroyed.
+#: a732976, naming ``hive_infra.envfile`` (a shim since the move of issue #21).
+#: Every later version must load and run it, or those stacks can no longer be
+#: updated or destroyed.
 STATE_PICKLE = ROOT / "tests" / "fixtures" / "envfile-provider-2026-11.b64"
 
 
 def test_a_provider_pickled_by_an_earlier_version_still_loads_and_works(tmp_path):
     stored = STATE_PICKLE.read_text().strip()
     provider = dill.loads(base64.b64decode(stored))
-    assert type(provider) is EnvFileProvider, "the stored reference resolves to hive_infra.envfile.EnvFileProvider"
+    assert type(provider) is EnvFileProvider, (
+        "the reference stored before the move, hive_infra.envfile.EnvFileProvider, resolves to the provider"
+    )
     target = tmp_path / ".env"
     target.write_text("MINE=1\n")
     provider.create(props(target))
     assert values(target) == {"MINE": "1", **dict(OWNED + DEFAULTS)}, "the old pickle merges like today's provider"
     provider.delete(str(target), {**props(target), "written": dict(OWNED + DEFAULTS)})
     assert target.read_text() == "MINE=1\n", "and its delete removes only what the stack wrote"
-    assert serialize_provider(EnvFileProvider()) == stored, (
-        "today's provider pickles exactly as the stored one: its module path and class name are unchanged"
+    raw = base64.b64decode(stored)
+    assert b"hive_infra.envfile" in raw and b"hive_infra.providers" not in raw, (
+        "the stored pickle names the module path of before the move (hive_infra.envfile), which the shim keeps"
     )
+    today = dill.loads(base64.b64decode(serialize_provider(EnvFileProvider())))
+    assert type(today) is type(provider), "today's pickle and the stored one name the same class"
 
 
 def test_resource_registration_holds_no_secret_in_the_provider_and_marks_secrets():

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hive_infra import layout
-from hive_infra.layout import LEGACY_NAMES, DockerNames, is_this_machine, local_host_for
-from hive_infra.modes import MODES
+from hive_infra.core import names as docker_names
+from hive_infra.core.modes import MODES
+from hive_infra.core.names import LEGACY_NAMES, DockerNames, is_this_machine, local_host_for
 
 
 def test_default_names_are_the_legacy_ones() -> None:
@@ -38,7 +38,9 @@ def test_each_mode_has_its_own_app_volumes() -> None:
         ("hive-genie-logs", "hive-genie-data"),
     ], "<prefix>-<mode>-logs and -data: one pair per mode, apart from the database's volume"
     assert names.postgres_volume not in {v for pair in volumes for v in pair}, "never the database's volume"
-    assert (layout.APP_LOGS_MOUNT, layout.APP_DATA_MOUNT) == ("/app/logs", "/app/data"), "the legacy compose mounts"
+    assert (docker_names.APP_LOGS_MOUNT, docker_names.APP_DATA_MOUNT) == ("/app/logs", "/app/data"), (
+        "the legacy compose mounts"
+    )
 
 
 def test_names_follow_the_prefix() -> None:
@@ -48,8 +50,10 @@ def test_names_follow_the_prefix() -> None:
 
 
 def test_data_layout_is_the_legacy_compose_one() -> None:
-    assert layout.DATA_MOUNT == "/var/lib/postgresql/data", "where the legacy compose bind-mounted ./data/postgres"
-    assert layout.PGDATA == "/var/lib/postgresql/data/pgdata", "PGDATA one level below the mount"
+    assert docker_names.DATA_MOUNT == "/var/lib/postgresql/data", (
+        "where the legacy compose bind-mounted ./data/postgres"
+    )
+    assert docker_names.PGDATA == "/var/lib/postgresql/data/pgdata", "PGDATA one level below the mount"
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,5 @@
-from hive_infra.modes import EXTENSIONS_SCHEMA, MODE_NAMES, MODES, PUBLIC_SCHEMA
-from hive_infra.rules import IDENTIFIER
+from hive_infra.config.rules import IDENTIFIER
+from hive_infra.core.modes import EXTENSIONS_SCHEMA, MODE_NAMES, MODES, PUBLIC_SCHEMA
 
 
 def test_the_three_legacy_modes_in_order() -> None:

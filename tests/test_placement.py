@@ -6,8 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hive_infra.modes import MODES
-from hive_infra.placement import (
+from hive_infra.config.rules import IDENTIFIER
+from hive_infra.core.modes import MODES
+from hive_infra.core.placement import (
     DATABASE_ISOLATION,
     SCHEMA_ISOLATION,
     database_name,
@@ -15,7 +16,6 @@ from hive_infra.placement import (
     place,
     role_search_path,
 )
-from hive_infra.rules import IDENTIFIER
 
 ALL = tuple(MODES.values())
 

@@ -1,8 +1,8 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hive_infra.modes import MODES
-from hive_infra.ports import MAX_PORT, ModePorts, mode_ports, port_in_range
+from hive_infra.core.modes import MODES
+from hive_infra.core.ports import MAX_PORT, ModePorts, mode_ports, port_in_range
 
 
 def test_legacy_ports() -> None:

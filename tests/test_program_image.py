@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hive_infra.project_dir import ProjectDirError
+from hive_infra.components.project_dir import ProjectDirError
 
 from .conftest import ProgramRun, RecordingMocks, Registration, run_program
 

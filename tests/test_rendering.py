@@ -7,11 +7,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy.engine import make_url
 
-from hive_infra import rendering
-from hive_infra.dotenv_text import format_line, quote_value
-from hive_infra.modes import MODES
-from hive_infra.placement import DATABASE_ISOLATION, SCHEMA_ISOLATION, place
-from hive_infra.ports import ModePorts
+from hive_infra.core import rendering
+from hive_infra.core.dotenv_text import format_line, quote_value
+from hive_infra.core.modes import MODES
+from hive_infra.core.placement import DATABASE_ISOLATION, SCHEMA_ISOLATION, place
+from hive_infra.core.ports import ModePorts
 
 WORKSPACE, AGENT, GENIE = MODES["workspace"], MODES["agent"], MODES["genie"]
 ENDPOINT = rendering.DbEndpoint("localhost", 5532, "hive", "s3cretPassw0rdXYZ")

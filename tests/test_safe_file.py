@@ -25,9 +25,9 @@ from pathlib import Path
 import pytest
 from dotenv import dotenv_values
 
-from hive_infra import safe_file
-from hive_infra.envfile import EnvFileError, EnvFileProvider
-from hive_infra.safe_file import FileBusyError, UnsafeFileError
+from hive_infra.core import safe_file
+from hive_infra.core.safe_file import FileBusyError, UnsafeFileError
+from hive_infra.providers.envfile import EnvFileError, EnvFileProvider
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "s3cr3t-Pa55w0rd"
@@ -282,8 +282,8 @@ def test_the_shipped_gitignore_ignores_temporary_files_of_earlier_versions(tmp_p
 _CRASH = textwrap.dedent(
     """
     import os, sys
-    from hive_infra import safe_file
-    from hive_infra.envfile import EnvFileProvider
+    from hive_infra.core import safe_file
+    from hive_infra.providers.envfile import EnvFileProvider
 
     step, path, secret = sys.argv[1:4]
 
@@ -360,7 +360,7 @@ def _python_for(user: pwd.struct_passwd) -> tuple[str, dict[str, str]] | None:
     for exe in dict.fromkeys(c for c in candidates if c):
         try:
             done = subprocess.run(
-                [exe, "-c", "import hive_infra.envfile"],
+                [exe, "-c", "import hive_infra.providers.envfile"],
                 cwd="/",
                 user=user.pw_uid,
                 group=user.pw_gid,
@@ -379,7 +379,7 @@ def _python_for(user: pwd.struct_passwd) -> tuple[str, dict[str, str]] | None:
 _AS_USER = textwrap.dedent(
     """
     import sys
-    from hive_infra.envfile import EnvFileError, EnvFileProvider
+    from hive_infra.providers.envfile import EnvFileError, EnvFileProvider
 
     try:
         EnvFileProvider().create({

@@ -7,7 +7,7 @@ import base64
 import dill
 import pytest
 
-from hive_infra.stack_layout import StackLayoutProvider
+from hive_infra.providers.stack_layout import StackLayoutProvider
 
 DATABASES = {"workspace": "hive", "agent": "hive_agent", "genie": "hive_genie"}
 ONE_DATABASE = {"workspace": "hive", "agent": "hive", "genie": "hive"}
@@ -59,7 +59,7 @@ def test_the_opt_in_lets_the_change_through_and_diff_records_it() -> None:
 
 def test_the_provider_pickles_by_reference() -> None:
     raw = dill.dumps(StackLayoutProvider(), recurse=True)
-    assert b"hive_infra.stack_layout" in raw and len(base64.b64encode(raw)) < 200, (
+    assert b"hive_infra.providers.stack_layout" in raw and len(base64.b64encode(raw)) < 200, (
         "stored in state by its module path, like EnvFile's provider"
     )
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hive_infra.stack_outputs import PULUMI_ENV, StackOutputsError, read_stack_outputs
+from hive_infra.core.stack_reader import PULUMI_ENV, StackOutputsError, read_stack_outputs
 
 from .conftest import make_fake_pulumi
 

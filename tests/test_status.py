@@ -15,11 +15,11 @@ from urllib.parse import quote
 import pytest
 from dotenv import dotenv_values
 
-from hive_infra import status
 from hive_infra.__main__ import main
-from hive_infra.envfile import EnvFileProvider
-from hive_infra.rendering import OWNED_KEYS
-from hive_infra.stack_outputs import PULUMI_ENV, StackOutputs
+from hive_infra.commands import status
+from hive_infra.core.rendering import OWNED_KEYS
+from hive_infra.core.stack_reader import PULUMI_ENV, StackOutputs
+from hive_infra.providers.envfile import EnvFileProvider
 
 from .conftest import PROJECT_DIR, FakePulumi, make_fake_pulumi, reveal, run_program
 

@@ -11,9 +11,9 @@ from typing import Any
 import pulumi
 import pytest
 
-from hive_infra.envfile import EnvFileProvider
-from hive_infra.modes import MODES
-from hive_infra.user_env import UserEnvError, read_user_env, read_values
+from hive_infra.components.user_env import UserEnvError, read_user_env, read_values
+from hive_infra.core.modes import MODES
+from hive_infra.providers.envfile import EnvFileProvider
 
 from .conftest import ProgramRun, RecordingMocks, Registration, Secret, reveal, run_program
 

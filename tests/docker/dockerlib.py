@@ -2,7 +2,7 @@
 clean-up that touches only what the tier's own stack labelled.
 
 Every object the stack makes carries ``org.automagik-hive.pulumi-stack=<project>/<stack>``
-(``hive_infra.layout.STACK_LABEL``); the tier's throwaway containers carry it too.
+(``hive_infra.core.names.STACK_LABEL``); the tier's throwaway containers carry it too.
 :func:`remove_labelled` removes exactly those, so a user's own ``hive`` containers,
 volumes and networks are never touched, even when a test fails half way.
 """
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hive_infra.layout import STACK_LABEL
+from hive_infra.core.names import STACK_LABEL
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 BUILD_SCRIPT = PROJECT_DIR / "scripts" / "build-test-images.sh"

@@ -25,8 +25,8 @@ import pytest
 import yaml
 from dotenv import dotenv_values
 
-from hive_infra.layout import STACK_LABEL, DockerNames, stack_label_value
-from hive_infra.modes import MODES
+from hive_infra.core.modes import MODES
+from hive_infra.core.names import STACK_LABEL, DockerNames, stack_label_value
 from tests.app import hive_app
 from tests.docker.conftest import TIMINGS
 from tests.docker.dockerlib import (

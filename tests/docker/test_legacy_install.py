@@ -34,14 +34,14 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from hive_infra.db import restore
-from hive_infra.db.endpoint import Endpoint
-from hive_infra.db.errors import DbError
-from hive_infra.db.manifest import read_manifest
-from hive_infra.db.stack_view import StackView
-from hive_infra.db.tools import LocalTools
-from hive_infra.layout import STACK_LABEL, DockerNames, stack_label_value
-from hive_infra.modes import MODES
+from hive_infra.core.modes import MODES
+from hive_infra.core.names import STACK_LABEL, DockerNames, stack_label_value
+from hive_infra.pg import restore
+from hive_infra.pg.endpoint import Endpoint
+from hive_infra.pg.errors import DbError
+from hive_infra.pg.manifest import read_manifest
+from hive_infra.pg.stack_view import StackView
+from hive_infra.pg.tools import LocalTools
 from tests.docker.conftest import TIMINGS
 from tests.docker.dockerlib import (
     TierImages,

@@ -20,8 +20,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from hive_infra.layout import DockerNames, stack_label_value
-from hive_infra.modes import MODES
+from hive_infra.core.modes import MODES
+from hive_infra.core.names import DockerNames, stack_label_value
 from tests.docker.conftest import TIMINGS
 from tests.docker.dockerlib import (
     PROJECT_DIR,

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -78,6 +79,26 @@ def exported_resources(commit: str) -> list[dict[str, Any]]:
     deployment = json.loads((fixture_dir(commit) / STATE_FILE).read_text())["deployment"]
     resources: list[dict[str, Any]] = deployment["resources"]
     return resources
+
+
+_LOAD_PICKLES = (
+    "import base64, json, sys, dill\n"
+    "stored = json.loads(sys.stdin.read())\n"
+    "print(json.dumps({n: type(dill.loads(base64.b64decode(t))).__module__ for n, t in stored.items()}))\n"
+)
+
+
+def load_in_fresh_interpreter(pickles: dict[str, str], cwd: Path) -> dict[str, str]:
+    """``{name: module of the loaded provider's class}`` for each base64 pickle, each loaded
+    by a new interpreter in ``cwd`` (as the language host loads them: nothing imported before)."""
+    done = subprocess.run(
+        [sys.executable, "-c", _LOAD_PICKLES], input=json.dumps(pickles), cwd=cwd,
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise AssertionError(f"a stored provider does not load in {cwd}: {done.stderr[-2000:]}")
+    loaded: dict[str, str] = json.loads(done.stdout)
+    return loaded
 
 
 def make(commit: str) -> Path:

@@ -17,8 +17,8 @@ import pytest
 from psycopg import sql
 
 from hive_infra.__main__ import main
-from hive_infra.db.tools import BINDIR_ENV, DOCKER_ENV
-from hive_infra.stack_outputs import PULUMI_ENV
+from hive_infra.core.stack_reader import PULUMI_ENV
+from hive_infra.pg.tools import BINDIR_ENV, DOCKER_ENV
 from tests.conftest import make_fake_pulumi
 from tests.integration import dbchecks
 from tests.integration.docker_fakes import FakeDockerCli, make_fake_docker_cli

@@ -23,12 +23,12 @@ from typing import Any
 
 import pytest
 
-from hive_infra.db import catalog
-from hive_infra.db.dump import Source, dump_sources
-from hive_infra.db.endpoint import Endpoint
-from hive_infra.db.errors import DbError
-from hive_infra.db.tools import LocalTools
-from hive_infra.stack_outputs import PULUMI_ENV
+from hive_infra.core.stack_reader import PULUMI_ENV
+from hive_infra.pg import catalog
+from hive_infra.pg.dump import Source, dump_sources
+from hive_infra.pg.endpoint import Endpoint
+from hive_infra.pg.errors import DbError
+from hive_infra.pg.tools import LocalTools
 from tests.conftest import make_fake_pulumi
 from tests.integration import dbchecks
 from tests.integration.db_helpers import (

@@ -1,0 +1,165 @@
+"""``python -m hive_infra adopt``: carry a legacy installation's credentials over.
+
+A legacy automagik-hive install keeps its PostgreSQL user, password and API
+key in ``.env`` files (``.env``, ``.env.agent``, ``.env.genie``). Without
+adoption, ``pulumi up`` would start a second, empty database with new
+passwords. This module reads those files, checks them with the same rules the
+program applies (``config.parse_config``), and prints the ``pulumi config set``
+commands that make the stack reuse them.
+
+Output contract:
+
+* stderr: a short summary of what was found, warnings, errors, and (with
+  ``--detect``) the Docker findings. Never a secret unless ``--show-secrets``.
+* stdout: only the ``pulumi config set`` commands, one a line, every value
+  quoted for a POSIX shell, so ``adopt > adopt.sh`` is a runnable script.
+  Secrets are not written inline (unless ``--show-secrets``): each secret line
+  pipes ``adopt --print-secret KEY`` into ``pulumi config set --secret``, which
+  reads the value from standard input, so the secret never reaches the screen,
+  the shell history or a process's argument list.
+
+Exit codes: 0 success, 2 bad input, 3 nothing to adopt.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from hive_infra.commands.adopt.printing import config_set_line, summary_lines
+from hive_infra.commands.adopt.settings import Setting, settings_for, validate
+from hive_infra.config import NAMESPACE, HiveConfig
+from hive_infra.legacy.containers import DockerFactory, default_docker_factory, detect_lines
+from hive_infra.legacy.data_dir import DataDir, check_data_dir
+from hive_infra.legacy.env_files import (
+    API_KEY_KEY,
+    PASSWORD_KEY,
+    URL_KEY,
+    USER_KEY,
+    Adoption,
+    inspect_files,
+    merge,
+    parse_database_url,
+)
+from hive_infra.legacy.errors import EXIT_BAD_INPUT, EXIT_NOTHING, EXIT_OK, AdoptError
+
+__all__ = ["DEFAULT_ENV_FILE", "SECRET_KEYS", "Options", "parse_database_url", "run"]
+
+DEFAULT_ENV_FILE = ".env"
+#: Secrets ``--print-secret`` can emit, by their config key.
+SECRET_KEYS: tuple[str, ...] = ("dbPassword", "adminPassword", "apiKeyBase")
+
+
+@dataclass
+class Options:
+    env_files: list[str]
+    data_dir: str | None = None
+    show_secrets: bool = False
+    detect: bool = False
+    stack: str | None = None
+    print_secret: str | None = None
+
+
+def _load(options: Options) -> tuple[Adoption, list[Setting], DataDir | None, HiveConfig]:
+    labels = options.env_files or [DEFAULT_ENV_FILE]
+    files = inspect_files(labels)
+    adoption = merge(files)
+    if not any(f.has_anything for f in files):
+        raise AdoptError(
+            [
+                *(f"warning: {w}" for w in adoption.warnings),
+                (
+                    f"nothing to adopt: {', '.join(labels)} hold neither {URL_KEY} (nor "
+                    f"{USER_KEY}/{PASSWORD_KEY}) nor a usable {API_KEY_KEY}; plain `pulumi up` will do"
+                ),
+            ],
+            code=EXIT_NOTHING,
+        )
+    data_dir = None
+    if options.data_dir is not None:
+        data_dir = check_data_dir(options.data_dir)
+        if adoption.user is None or adoption.password is None:
+            raise AdoptError(
+                "--data-dir needs the legacy database user and password (the data directory's "
+                f"superuser), but {', '.join(labels)} hold neither {URL_KEY} nor {USER_KEY}/{PASSWORD_KEY}"
+            )
+    settings = settings_for(adoption, data_dir)
+    cfg = validate(settings)
+    return adoption, settings, data_dir, cfg
+
+
+def _secret_source(options: Options, program: Sequence[str]) -> list[str]:
+    cmd = [*program, "adopt"]
+    for label in options.env_files or [DEFAULT_ENV_FILE]:
+        cmd += ["--env-file", str(Path(label).resolve())]
+    return cmd
+
+
+def default_program() -> list[str]:
+    """How the printed lines call this command back: this very interpreter."""
+    return [sys.executable or "python", "-m", "hive_infra"]
+
+
+def run(
+    options: Options,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    docker_factory: DockerFactory = default_docker_factory,
+    program: Sequence[str] | None = None,
+) -> int:
+    """Carry out ``adopt``; returns the exit code."""
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    program = list(program) if program is not None else default_program()
+
+    def say(lines: Iterable[str]) -> None:
+        for line in lines:
+            print(line, file=err)
+
+    try:
+        adoption, settings, data_dir, cfg = _load(options)
+    except AdoptError as exc:
+        prefix = "adopt: " if exc.code == EXIT_NOTHING else "adopt: error: "
+        say(p if p.startswith("warning: ") else prefix + p for p in exc.problems)
+        return exc.code
+
+    if options.print_secret is not None:
+        return _print_secret(options.print_secret, settings, adoption, out, err)
+
+    say(summary_lines(adoption, settings, data_dir, cfg.postgres_image))
+    if options.detect:
+        say(detect_lines(cfg, docker_factory, data_dir))
+    if options.show_secrets:
+        note = (
+            "note: --show-secrets prints secrets inline: they land in your shell history and, while "
+            "pulumi runs, in its argument list; without it the lines pipe them instead"
+        )
+        say([note])
+    say(["adopt: run these in the project folder, then `pulumi up`:"])
+    source = _secret_source(options, program)
+    for setting in settings:
+        print(config_set_line(setting, options.stack, options.show_secrets, source), file=out)
+    return EXIT_OK
+
+
+def _print_secret(key: str, settings: Sequence[Setting], adoption: Adoption, out: TextIO, err: TextIO) -> int:
+    # adminPassword is the legacy password whether or not --data-dir was given here.
+    wanted = "dbPassword" if key == "adminPassword" else key
+    setting = next((s for s in settings if s.key == wanted), None)
+    if setting is None:
+        print(f"adopt: no value for {NAMESPACE}:{key} in {', '.join(f.label for f in adoption.files)}", file=err)
+        return EXIT_NOTHING
+    isatty = getattr(out, "isatty", None)
+    if isatty is not None and isatty():
+        print(
+            f"adopt: error: --print-secret writes a secret; pipe it into "
+            f"`pulumi config set --secret {NAMESPACE}:{key}` instead of printing it on a terminal",
+            file=err,
+        )
+        return EXIT_BAD_INPUT
+    out.write(setting.value)  # no newline: the pipe carries the exact value
+    out.flush()
+    return EXIT_OK

@@ -1,0 +1,93 @@
+"""``python -m hive_infra doctor``: its command line, and the order of the checks."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TextIO
+
+from hive_infra.commands.contract import Command
+from hive_infra.commands.doctor import checks, probe
+from hive_infra.commands.doctor.checks import FAIL, WARN, Verdict
+from hive_infra.core.names import stack_label_value
+
+EXIT_OK, EXIT_FAILED = 0, 1
+
+
+def _arguments(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--stack", metavar="NAME", help="the stack to check (default: the selected one)")
+
+
+def diagnose(stack: str | None, machine: probe.Machine) -> list[Verdict]:
+    """Every check, in order; later ones are skipped (a ``warn``) when what they need is missing."""
+    pulumi = probe.pulumi_facts(machine)
+    verdicts = [checks.check_pulumi(pulumi)]
+    name = probe.stack_name(machine, pulumi, stack)
+    verdicts.append(checks.check_secrets(probe.secrets_facts(machine, name)))
+    if pulumi.version is None:
+        cfg = None
+        verdicts.append(Verdict(WARN, "config", "not checked: it is read through the Pulumi CLI"))
+    else:
+        listing = probe.config_listing(machine, pulumi, stack)
+        if isinstance(listing, str) and checks.is_missing_stack(listing) and name:
+            verdicts.append(
+                Verdict(
+                    WARN,
+                    f"stack {name}",
+                    f"does not exist yet (`make up` creates it); checking Pulumi.yaml's defaults and "
+                    f"Pulumi.{name}.yaml instead",
+                )
+            )
+            listing = probe.file_config_listing(machine, name)
+        cfg, config_verdicts = checks.check_config(listing, name)
+        verdicts += config_verdicts
+
+    containers = probe.containers(machine) if checks.needs_docker(cfg) else None
+    verdicts.append(checks.check_docker(containers, cfg))
+    if cfg is None:
+        verdicts.append(Verdict(WARN, "ports and containers", "not checked: the configuration could not be read"))
+    else:
+        project = str(probe.project(machine).get("name") or "hive")
+        label = stack_label_value(project, name or "")
+        listed = containers if isinstance(containers, list) else None
+        if listed is not None:
+            verdicts += checks.check_containers(listed, cfg, label)
+        ports = probe.probe_ports(cfg.bind_address, checks.published_ports(cfg))
+        verdicts += checks.check_ports(cfg, ports, listed, label)
+    verdicts.append(checks.check_disk(probe.disk_facts(machine)))
+    return verdicts
+
+
+def run(
+    args: argparse.Namespace,
+    stdout: TextIO | None = None,
+    machine: probe.Machine | None = None,
+) -> int:
+    """Carry out ``doctor``; returns the exit code."""
+    out = stdout or sys.stdout
+    verdicts = diagnose(args.stack, machine or probe.Machine())
+    for verdict in verdicts:
+        print(verdict.line(), file=out)
+    failed = sum(1 for v in verdicts if v.status == FAIL)
+    if failed:
+        print(
+            f"doctor: {failed} check{'s' if failed != 1 else ''} failed; fix {'them' if failed != 1 else 'it'} "
+            "before `pulumi up`",
+            file=out,
+        )
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+COMMAND = Command(
+    name="doctor",
+    summary="check that this machine is ready for `pulumi up` (Pulumi, passphrase, config, Docker, ports, disk)",
+    description=(
+        "Check the Pulumi CLI, the passphrase or backend, the stack's configuration, the Docker engine, "
+        "containers and ports in the way, and the free disk space; one line per check, with a fix for "
+        "each failure."
+    ),
+    exit_codes="0 when no check FAILs, 1 otherwise",
+    arguments=_arguments,
+    handler=run,
+)

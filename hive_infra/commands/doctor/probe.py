@@ -1,0 +1,200 @@
+"""The doctor's one module of I/O: everything it asks the machine, as plain facts.
+
+The Pulumi CLI (``pulumi version``, ``pulumi stack --show-name``, ``pulumi
+config --json``, never with ``--show-secrets``), the environment (whether a
+passphrase is set, never its value), ``Pulumi.yaml`` and the stack's file, the
+Docker engine (through ``adopt``'s detection and an injectable client
+factory), a bind on each port and the free disk space. ``checks`` judges them.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+import socket
+import subprocess
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml  # type: ignore[import-untyped]  # a dependency of the pulumi SDK, without type stubs
+
+from hive_infra.commands.doctor.checks import DiskFacts, PortProbe, PulumiFacts, SecretsFacts
+from hive_infra.core.stack_reader import PROJECT_DIR, StackOutputsError, pulumi_command
+from hive_infra.legacy.containers import ContainerInfo, DockerFactory, default_docker_factory, list_containers
+
+TIMEOUT_SECONDS = 60
+DiskUsage = Callable[[str], int]
+
+
+def _free_bytes(path: str) -> int:
+    return shutil.disk_usage(path).free
+
+
+@dataclass
+class Machine:
+    """How the doctor reaches the machine; tests replace parts."""
+
+    docker_factory: DockerFactory = default_docker_factory
+    disk_free: DiskUsage = _free_bytes
+    project_dir: Path = PROJECT_DIR
+    environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+
+
+def _run(cmd: list[str], cwd: Path) -> tuple[int, str, str]:
+    try:
+        done = subprocess.run(
+            cmd, cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT_SECONDS, stdin=subprocess.DEVNULL
+        )
+    except subprocess.TimeoutExpired:
+        return 124, "", f"no answer within {TIMEOUT_SECONDS} s"
+    except OSError as exc:
+        return 127, "", str(exc)
+    return done.returncode, done.stdout, done.stderr
+
+
+def _last_line(stderr: str, code: int) -> str:
+    return (stderr.strip().splitlines() or [f"exit code {code}"])[-1]
+
+
+def pulumi_facts(machine: Machine) -> PulumiFacts:
+    try:
+        path = pulumi_command()
+    except StackOutputsError:
+        return PulumiFacts(None)
+    code, out, err = _run([path, "version"], machine.project_dir)
+    if code != 0:
+        return PulumiFacts(path, None, _last_line(err, code))
+    return PulumiFacts(path, out.strip() or "(no version printed)")
+
+
+def stack_name(machine: Machine, pulumi: PulumiFacts, stack: str | None) -> str | None:
+    """The stack's short name (``org/project/dev`` -> ``dev``), as the program's labels use it."""
+    if stack:
+        return stack.rsplit("/", 1)[-1]
+    if pulumi.path is None:
+        return None
+    code, out, _ = _run([pulumi.path, "stack", "--show-name", "--non-interactive"], machine.project_dir)
+    name = out.strip()
+    return name.rsplit("/", 1)[-1] if code == 0 and name else None
+
+
+def config_listing(machine: Machine, pulumi: PulumiFacts, stack: str | None) -> dict[str, Any] | str:
+    """``pulumi config --json`` (secrets elided: never asked to show them), or why not."""
+    assert pulumi.path is not None, "asked only when the CLI is there"
+    cmd = [pulumi.path, "config", "--json", "--non-interactive"]
+    if stack:
+        cmd += ["--stack", stack]
+    code, out, err = _run(cmd, machine.project_dir)
+    if code != 0:
+        return _last_line(err, code)
+    try:
+        listing = json.loads(out or "{}")
+    except json.JSONDecodeError:
+        return "`pulumi config --json` printed something that is not JSON"
+    return listing if isinstance(listing, dict) else "`pulumi config --json` printed no object"
+
+
+def _entry(value: Any) -> dict[str, Any]:
+    """A YAML config value in ``pulumi config --json``'s shape."""
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, (list, dict)):
+        text = json.dumps(value)
+    else:
+        text = str(value)
+    return {"value": text, "secret": False}
+
+
+def file_config_listing(machine: Machine, stack: str) -> dict[str, Any]:
+    """What ``pulumi config --json`` will show for a stack not created yet:
+    ``Pulumi.yaml``'s defaults under ``Pulumi.<stack>.yaml``'s values (a
+    ``secure:`` value elided, as the CLI elides it)."""
+    proj = project(machine)
+    listing: dict[str, Any] = {}
+    for key, declaration in (proj.get("config") or {}).items():
+        if isinstance(declaration, dict):
+            if "default" in declaration:
+                listing[key] = _entry(declaration["default"])
+        else:
+            listing[key] = _entry(declaration)
+    stack_config = _yaml(machine.project_dir / f"Pulumi.{stack}.yaml").get("config") or {}
+    for key, value in stack_config.items():
+        full = key if ":" in key else f"{proj.get('name')}:{key}"
+        secure = isinstance(value, dict) and "secure" in value
+        listing[full] = {"secret": True} if secure else _entry(value)
+    return listing
+
+
+def _yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def project(machine: Machine) -> dict[str, Any]:
+    return _yaml(machine.project_dir / "Pulumi.yaml")
+
+
+def secrets_facts(machine: Machine, stack: str | None) -> SecretsFacts:
+    env = machine.environ
+    passphrase_file = env.get("PULUMI_CONFIG_PASSPHRASE_FILE") or None
+    readable = passphrase_file is not None and os.access(passphrase_file, os.R_OK) and os.path.isfile(passphrase_file)
+    backend_env = env.get("PULUMI_BACKEND_URL")
+    backend = backend_env or (project(machine).get("backend") or {}).get("url")
+    stack_file = _yaml(machine.project_dir / f"Pulumi.{stack}.yaml") if stack else {}
+    provider = stack_file.get("secretsprovider")
+    return SecretsFacts(
+        passphrase_set="PULUMI_CONFIG_PASSPHRASE" in env,
+        passphrase_file=passphrase_file,
+        passphrase_file_readable=readable,
+        backend_url=str(backend or "https://api.pulumi.com"),
+        backend_source="PULUMI_BACKEND_URL" if backend_env else "Pulumi.yaml",
+        access_token_set=bool(env.get("PULUMI_ACCESS_TOKEN")),
+        secrets_provider=str(provider) if provider else None,
+        has_salt=bool(stack_file.get("encryptionsalt")),
+    )
+
+
+def containers(machine: Machine) -> list[ContainerInfo] | str:
+    return list_containers(machine.docker_factory)
+
+
+def probe_port(bind_address: str, port: int) -> PortProbe:
+    """Bind ``bind_address:port`` for a moment, as Docker's proxy would."""
+    family = socket.AF_INET6 if ":" in bind_address else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            # Not SO_REUSEADDR's purpose to share a listening port: on Linux it only
+            # lets a port in TIME_WAIT be bound again, as Docker's own proxy does.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((bind_address, port))
+    except OSError as exc:
+        return PortProbe(False, errno.errorcode.get(exc.errno or 0, str(exc)))
+    return PortProbe(True)
+
+
+def probe_ports(bind_address: str, ports: Iterable[int]) -> dict[int, PortProbe]:
+    return {port: probe_port(bind_address, port) for port in ports}
+
+
+def disk_facts(machine: Machine) -> DiskFacts | str:
+    """Free space where Docker keeps images (its root folder, when it is on this
+    machine), else in the project folder."""
+    path = str(machine.project_dir)
+    try:
+        client = machine.docker_factory()
+        root = str((client.info() or {}).get("DockerRootDir") or "")
+        if root and os.path.isdir(root):
+            path = root
+    except Exception:  # noqa: BLE001 - no Docker (or an odd one): the project folder tells enough
+        pass
+    try:
+        return DiskFacts(path, machine.disk_free(path))
+    except OSError as exc:
+        return f"{path}: {exc.strerror}"

@@ -1,0 +1,159 @@
+"""How the config keys fit together: the rules that relate several values.
+
+Floor 2 of the package (no Pulumi), beside ``rules`` (one value at a time).
+``check_together`` takes the parsed values by key name (None where a key is
+unset or failed to parse) and adds every problem it finds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from hive_infra.config.rules import (
+    CONTAINER_MODE,
+    EXTERNAL_MODE,
+    TLS_SSL_MODES,
+    Problems,
+    check_role_name,
+    identifier_problem,
+)
+from hive_infra.core.modes import MODES
+from hive_infra.core.names import is_this_machine
+from hive_infra.core.placement import ISOLATIONS, database_name
+from hive_infra.core.ports import MAX_PORT, MIN_PORT, mode_ports, port_in_range
+
+
+def superuser_login(data_path: str | None, db_user: str, admin_user: str) -> bool:
+    """The one case where dbUser may be the admin: a legacy data folder
+    initialised with the application's user as its superuser."""
+    return data_path is not None and db_user == admin_user
+
+
+def check_together(values: Mapping[str, Any], problems: Problems) -> None:
+    """The rules that relate keys; ``values`` maps key names to parsed values
+    (None where a key is unset or failed to parse)."""
+    _check_derived_ports(values, problems)
+    _check_derived_databases(values, problems)
+    _check_roles(values, problems)
+    mode = values["postgresMode"]
+    if mode == CONTAINER_MODE:
+        _check_container_mode(values, problems)
+    elif mode == EXTERNAL_MODE:
+        _check_external_mode(values, problems)
+
+
+def _check_derived_ports(values: Mapping[str, Any], problems: Problems) -> None:
+    modes, db_port, api_port = values["modes"], values["dbPort"], values["apiPort"]
+    if modes is None or db_port is None or api_port is None:
+        return
+    if not (port_in_range(db_port) and port_in_range(api_port)):
+        return
+    owners: dict[int, str] = {db_port: "the database (dbPort)"}
+    for name in dict.fromkeys(modes):
+        mode = MODES.get(name)
+        if mode is None:
+            continue
+        port = mode_ports(mode, db_port, api_port).api
+        if not port_in_range(port):
+            problems.add(
+                "apiPort",
+                f"gives mode {name} the API port {port} ({mode.port_prefix!r} + {api_port}), outside "
+                f"{MIN_PORT}..{MAX_PORT}; choose a base API port of at most 4 digits, such as 8886",
+            )
+            continue
+        if port in owners:
+            problems.add(
+                "apiPort" if owners[port] != "the database (dbPort)" else "dbPort",
+                f"mode {name}'s API port {port} collides with {owners[port]}; change dbPort or apiPort",
+            )
+        owners.setdefault(port, f"mode {name}'s API port")
+
+
+def _check_derived_databases(values: Mapping[str, Any], problems: Problems) -> None:
+    """Every mode's own database name (``<database>_<mode>``) is a plain identifier too."""
+    modes, base, isolation = values["modes"], values["database"], values["isolation"]
+    if modes is None or isolation not in ISOLATIONS or identifier_problem(base) is not None:
+        return
+    for name in dict.fromkeys(modes):
+        mode = MODES.get(name)
+        if mode is None:
+            continue
+        derived = database_name(base, mode, isolation)
+        if derived != base and identifier_problem(derived) is not None:
+            problems.add(
+                "database",
+                f"gives mode {name} the database {derived!r}, longer than PostgreSQL's 63 characters; "
+                f"use a base name of at most {63 - len(mode.database_suffix)} characters",
+            )
+
+
+def _check_roles(values: Mapping[str, Any], problems: Problems) -> None:
+    user = values["dbUser"]
+    existing_login = values["adoptDatabase"] or superuser_login(values["dataPath"], user, values["adminUser"])
+    if existing_login:
+        for message in check_role_name(user):
+            problems.add("dbUser", message)
+    elif (problem := identifier_problem(user)) is not None:
+        problems.add("dbUser", problem)
+    if values["adoptDatabase"] and values["dbPassword"] is None:
+        problems.add("dbPassword", "is required with hive:adoptDatabase (the existing role's current password)")
+    if user == values["adminUser"] and not superuser_login(values["dataPath"], user, values["adminUser"]):
+        # Allowed only for a legacy data folder, whose superuser is the app's login.
+        problems.add(
+            "dbUser",
+            f"{user!r} is also the admin (hive:adminUser); the application's role must not be the superuser "
+            "(only a legacy hive:dataPath may keep its superuser as the login)",
+        )
+
+
+def _check_container_mode(values: Mapping[str, Any], problems: Problems) -> None:
+    for key in ("postgresHost", "dropSchemasOnDestroy"):
+        if values[key] not in (None, False):
+            problems.add(key, "applies only with postgresMode=external; unset it or set hive:postgresMode external")
+    if values["sslMode"] in TLS_SSL_MODES:
+        problems.add(
+            "sslMode",
+            f"{values['sslMode']!r} needs TLS, which the local container does not speak; unset it (disable) "
+            "or use prefer",
+        )
+    data_path = values["dataPath"]
+    if values["adoptDatabase"] and data_path is None:
+        problems.add(
+            "adoptDatabase",
+            "applies to an existing server or data folder; the container starts empty without hive:dataPath, "
+            "so there is nothing to adopt: unset it, or set hive:dataPath",
+        )
+    if data_path is None:
+        return
+    if not data_path.startswith("/"):
+        problems.add("dataPath", f"{data_path!r} must be an absolute path (Docker bind-mounts absolute paths only)")
+    # Existing data keeps the logins it was initialised with: nothing generated can match them.
+    if values["adminPassword"] is None:
+        problems.add("adminPassword", "is required with hive:dataPath (the data folder's superuser password)")
+    if (
+        superuser_login(data_path, values["dbUser"], values["adminUser"])
+        and values["dbPassword"] != values["adminPassword"]
+    ):
+        problems.add(
+            "dbPassword",
+            "must equal hive:adminPassword when hive:dbUser is the data folder's superuser (one login, one password)",
+        )
+
+
+def _check_external_mode(values: Mapping[str, Any], problems: Problems) -> None:
+    host = values["postgresHost"]
+    if not host:
+        problems.add("postgresHost", "is required with postgresMode=external; set it to the server's host name")
+    elif values["apiContainers"] and is_this_machine(host):
+        problems.add(
+            "postgresHost",
+            f"{host!r} is this machine's loopback, which API containers cannot reach; use an address they can "
+            "reach (e.g. host.docker.internal) or set hive:apiContainers false",
+        )
+    if values["adminPassword"] is None:
+        problems.add("adminPassword", "is required with postgresMode=external (the admin login of that server)")
+    if values["dataPath"] is not None:
+        problems.add("dataPath", "applies only with postgresMode=container; unset it")
+    if values["protectData"]:
+        problems.add("protectData", "applies only with postgresMode=container (it protects the data volume)")

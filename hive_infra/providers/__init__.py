@@ -1,0 +1,10 @@
+"""The dynamic providers: EnvFile (a .env file's owned lines), StackLayout (refuses
+an unannounced change of isolation), DataBackup (a dump before data is deleted)
+and ApiHealth (waits for an API container to turn healthy), and ``wire`` (the
+unknowns and secrets of their inputs).
+
+Every stack's state names the module of each provider it pickled: the modules
+``hive_infra.envfile``, ``hive_infra.stack_layout``, ``hive_infra.backup`` and
+``hive_infra.api_health`` re-export these, and stay importable for as long as a
+stack made before they moved may exist (docs/architecture.md).
+"""
