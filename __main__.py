@@ -7,6 +7,7 @@ from hive_infra.components.stack import HiveStack, HiveStackArgs
 from hive_infra.components.user_env import UserEnv, read_user_env
 from hive_infra.config.load import load_config
 from hive_infra.core.api_image import context_digest
+from hive_infra.core.outputs import OUTPUTS
 
 config = load_config()  # validates everything before any resource exists
 # The user's own keys (model-provider keys, ...) for the API containers: the program's one read of the machine.
@@ -25,12 +26,6 @@ hive = HiveStack(
     ),
 )
 
-pulumi.export("postgres", hive.postgres)
-pulumi.export("ports", hive.ports)
-pulumi.export("schemas", hive.schemas)
-pulumi.export("databases", hive.databases)
-pulumi.export("apiUrls", hive.api_urls)
-pulumi.export("envFilePaths", hive.env_file_paths)
-pulumi.export("databaseUrls", pulumi.Output.secret(hive.database_urls))
-pulumi.export("apiKeys", pulumi.Output.secret(hive.api_keys))
-pulumi.export("envFiles", pulumi.Output.secret(hive.env_files))
+for output in OUTPUTS:
+    value = getattr(hive, output.attribute)
+    pulumi.export(output.name, pulumi.Output.secret(value) if output.secret else value)

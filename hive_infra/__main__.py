@@ -10,11 +10,11 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import Any
 
 from hive_infra.commands import db as db_cli
 from hive_infra.commands import status
 from hive_infra.commands.adopt import cli as adopt_cli
+from hive_infra.commands.contract import Context, Handler
 from hive_infra.commands.doctor import cli as doctor_cli
 
 #: Every command, in the order ``--help`` lists them.
@@ -35,11 +35,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None, **run_kwargs: Any) -> int:
-    """Parse ``argv`` and run the command; ``run_kwargs`` reach its handler (tests)."""
+def main(argv: Sequence[str] | None = None, context: Context | None = None) -> int:
+    """Parse ``argv`` and run the command with ``context`` (default: this process's streams
+    and the real machine); its exit code."""
     args = build_parser().parse_args(argv)
-    code: int = args.handler(args, **run_kwargs)
-    return code
+    handler: Handler = args.handler
+    return int(handler(args, context or Context.of_this_process()))
 
 
 if __name__ == "__main__":

@@ -1,14 +1,7 @@
-"""Kept for the stacks' state: the ApiHealth provider lives in ``hive_infra.providers.api_health``.
-
-A stack brought up before the move (issue #21) stores its ApiHealth resources'
-provider pickled by reference to this module path; ``pulumi preview``, ``up``
-and ``destroy`` unpickle it through here. This name is that module itself
-(``sys.modules``), so every name a pickle may reference resolves as before.
-Keep it while such a stack may exist; code imports ``hive_infra.providers.api_health``.
-"""
+"""The ApiHealth provider's module path before #21, kept for stacks' state (docs/architecture.md)."""
 
 import sys
 
-from hive_infra.providers import api_health as _moved
+from hive_infra.providers import api_health
 
-sys.modules[__name__] = _moved
+sys.modules[__name__] = api_health  # this name is the moved module itself: every pickled name resolves

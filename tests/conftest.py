@@ -20,6 +20,8 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime.sync_await import _sync_await
 
+from hive_infra.config import SECRET_KEY_NAMES
+from hive_infra.core.outputs import SECRET_NAMES
 from tests.integration.fixtures import pg_server  # noqa: F401 - one throwaway server for every tier
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -27,7 +29,7 @@ MAIN = PROJECT_DIR / "__main__.py"
 PROJECT = "hive"
 STACK = "dev"
 #: The config keys Pulumi marks secret (``pulumi config set --secret``).
-SECRET_KEYS = ("dbPassword", "adminPassword", "apiKeyBase")
+SECRET_KEYS = SECRET_KEY_NAMES
 
 
 @dataclass(frozen=True)
@@ -336,7 +338,7 @@ def make_fake_pulumi(
     commands named there (``"config"``, ``"version"``, ``"stack output"``)."""
     folder.mkdir(parents=True, exist_ok=True)
     shown = json.dumps(dict(outputs or {}))
-    hidden = json.dumps({k: ("[secret]" if k in SECRET_OUTPUTS else v) for k, v in (outputs or {}).items()})
+    hidden = json.dumps({k: ("[secret]" if k in SECRET_NAMES else v) for k, v in (outputs or {}).items()})
     config_shown, config_hidden = {}, {}
     for key, value in (config or {}).items():
         secret = isinstance(value, Secret)
@@ -373,10 +375,6 @@ else:
     )
     script.chmod(0o755)
     return FakePulumi(script, calls_log)
-
-
-#: The outputs ``__main__.py`` exports as secrets.
-SECRET_OUTPUTS = ("databaseUrls", "apiKeys", "envFiles")
 
 
 @pytest.fixture(autouse=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import shlex
 import subprocess
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 
 from hive_infra.__main__ import main
 from hive_infra.commands import adopt
+from hive_infra.commands.contract import Context
 from hive_infra.config.rules import IDENTIFIER, PLACEHOLDER_WORDS, placeholder_in
 from hive_infra.core.dotenv_text import format_line
 from hive_infra.core.modes import MODES
@@ -75,10 +77,10 @@ class NotATty(io.StringIO):
 
 def run_adopt(*args: str, docker: Any = None, stdout: io.StringIO | None = None) -> Result:
     out, err = stdout or NotATty(), io.StringIO()
-    kwargs: dict[str, Any] = {"stdout": out, "stderr": err, "program": PROGRAM}
+    context = Context(out, err, program=tuple(PROGRAM))
     if docker is not None:
-        kwargs["docker_factory"] = docker
-    code = main(["adopt", *args], **kwargs)
+        context = dataclasses.replace(context, docker_factory=docker)
+    code = main(["adopt", *args], context)
     return Result(code, out.getvalue(), err.getvalue())
 
 

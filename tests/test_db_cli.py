@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from hive_infra.__main__ import main
+from hive_infra.commands.contract import Context
+from hive_infra.core.errors import CommandError
 from hive_infra.core.stack_reader import PULUMI_ENV, StackOutputs
 from hive_infra.pg.endpoint import Endpoint
-from hive_infra.pg.errors import DbError
 from hive_infra.pg.manifest import DatabaseFacts, DumpEntry, Manifest
 from hive_infra.pg.restore import assign
 from hive_infra.pg.stack_view import StackView
@@ -33,7 +34,7 @@ OUTPUTS = {
 
 def run(*argv: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), stdout=out, stderr=err)
+    code = main(list(argv), Context(out, err))
     return code, out.getvalue(), err.getvalue()
 
 
@@ -47,7 +48,7 @@ def test_the_stack_view_reads_every_modes_login() -> None:
     assert view.modes == ("workspace", "agent", "genie") and view.container == "hive-postgres-shared"
     assert view.endpoints["agent"] == Endpoint("localhost", 5532, "hive", "pw-0123456789abcdef", "hive_agent")
     assert view.select(["genie", "workspace"]) == ("workspace", "genie"), "canonical order"
-    with pytest.raises(DbError, match="does not deploy mode nope"):
+    with pytest.raises(CommandError, match="does not deploy mode nope"):
         view.select(["nope"])
     one = StackView.from_outputs(StackOutputs("dev", {**OUTPUTS, "databases": dict.fromkeys(URLS, "hive")}))
     assert one.groups(one.modes) == [("hive", ("workspace", "agent", "genie"))], "isolation=schema: one dump"
@@ -59,7 +60,7 @@ def test_a_schema_isolation_dump_goes_into_workspace_only() -> None:
     (assignment,), notes = assign(manifest, view, ())
     assert assignment.mode == "workspace" and assignment.target.database == "hive", "the first mode's database"
     assert "no tool can split them by mode" in notes[0] and "agent, genie start empty" in notes[0], "says so"
-    with pytest.raises(DbError, match="the dump holds no archive of mode nope"):
+    with pytest.raises(CommandError, match="the dump holds no archive of mode nope"):
         assign(manifest, view, ("nope",))
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from hive_infra.core.errors import CommandError
 from hive_infra.pg.endpoint import READ_ONLY_OPTIONS, Endpoint
-from hive_infra.pg.errors import DbError
 
 PASSWORD = "s3cret/Pass:word@1"
 URL = (
@@ -32,9 +32,9 @@ def test_an_endpoint_from_a_url_never_shows_its_password() -> None:
 
 
 def test_a_url_without_a_database_is_refused() -> None:
-    with pytest.raises(DbError, match="names no database"):
+    with pytest.raises(CommandError, match="names no database"):
         Endpoint.from_url("postgresql://u:p@localhost:5532", "X")
-    with pytest.raises(DbError, match="X: is not a PostgreSQL URL"):
+    with pytest.raises(CommandError, match="X: is not a PostgreSQL URL"):
         Endpoint.from_url("mysql://u:p@localhost/hive", "X")
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hive_infra.pg.errors import DbError
+from hive_infra.core.errors import CommandError
 from hive_infra.pg.legacy_servers import find_legacy
 from tests.integration.docker_fakes import FakeContainer, FakeDockerClient, published
 
@@ -79,9 +79,9 @@ def test_the_seeds_shared_database_is_one_source_for_workspace(tmp_path: Path) -
 def test_a_bad_file_is_refused_with_adopts_message(tmp_path: Path) -> None:
     bad = tmp_path / ".env"
     bad.write_text("HIVE_DATABASE_URL=postgresql+psycopg://user:change-me@localhost:5532/hive\n")
-    with pytest.raises(DbError, match="placeholder word 'change-me'"):
+    with pytest.raises(CommandError, match="placeholder word 'change-me'"):
         find_legacy([str(bad)], no_docker)
-    with pytest.raises(DbError, match="no such file"):
+    with pytest.raises(CommandError, match="no such file"):
         find_legacy([str(tmp_path / "missing.env")], no_docker)
 
 

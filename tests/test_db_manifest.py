@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hive_infra.pg.errors import DbError
+from hive_infra.core.errors import CommandError
 from hive_infra.pg.manifest import (
     MANIFEST,
     DatabaseFacts,
@@ -98,21 +98,21 @@ def test_the_manifest_is_written_whole_and_read_back(tmp_path: Path) -> None:
 
 
 def test_folders_that_are_not_complete_dumps_are_refused(tmp_path: Path) -> None:
-    with pytest.raises(DbError, match="no such dump folder"):
+    with pytest.raises(CommandError, match="no such dump folder"):
         read_manifest(tmp_path / "nope")
-    with pytest.raises(DbError, match=r"has no manifest\.json, so it is an incomplete dump"):
+    with pytest.raises(CommandError, match=r"has no manifest\.json, so it is an incomplete dump"):
         read_manifest(tmp_path)
     (tmp_path / MANIFEST).write_text("{")
-    with pytest.raises(DbError, match="cannot be read as JSON"):
+    with pytest.raises(CommandError, match="cannot be read as JSON"):
         read_manifest(tmp_path)
     (tmp_path / MANIFEST).write_text(json.dumps({"format": "other/2"}))
-    with pytest.raises(DbError, match="not a hive-infra dump manifest"):
+    with pytest.raises(CommandError, match="not a hive-infra dump manifest"):
         read_manifest(tmp_path)
 
 
 def test_an_archive_name_must_stay_inside_the_folder(tmp_path: Path) -> None:
     data = Manifest("x", "y", (entry(file="../../etc/passwd"),)).to_json()
-    with pytest.raises(DbError, match=r"malformed manifest .* not a plain file name"):
+    with pytest.raises(CommandError, match=r"malformed manifest .* not a plain file name"):
         manifest_from_json(data, "m")
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from hive_infra.core.errors import CommandError
 from hive_infra.pg.endpoint import READ_ONLY_OPTIONS, Endpoint
-from hive_infra.pg.errors import DbError
 from hive_infra.pg.tools import BINDIR_ENV, DOCKER_ENV, DockerExecTools, LocalTools, choose_tools, dbname_arg
 from tests.integration.docker_fakes import make_fake_docker_cli
 
@@ -128,18 +128,18 @@ def test_docker_exec_passes_variables_by_name_and_streams_archives(
 def test_choosing_the_tools() -> None:
     assert isinstance(choose_tools("auto", None, "x"), LocalTools), "no container: local binaries"
     assert isinstance(choose_tools("local", "hive-postgres-shared", "x"), LocalTools), "local when asked"
-    with pytest.raises(DbError, match="--tools docker: the server runs in no container"):
+    with pytest.raises(CommandError, match="--tools docker: the server runs in no container"):
         choose_tools("docker", None, "the server")
 
 
 def test_missing_programs_say_what_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(BINDIR_ENV, str(tmp_path))
-    with pytest.raises(DbError, match=f"{BINDIR_ENV}={tmp_path} holds no executable pg_dump"):
+    with pytest.raises(CommandError, match=f"{BINDIR_ENV}={tmp_path} holds no executable pg_dump"):
         LocalTools.from_env().version("pg_dump")
     monkeypatch.delenv(BINDIR_ENV)
     monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(DbError, match="no pg_dump on PATH: install the PostgreSQL client"):
+    with pytest.raises(CommandError, match="no pg_dump on PATH: install the PostgreSQL client"):
         LocalTools.from_env().version("pg_dump")
     monkeypatch.delenv(DOCKER_ENV, raising=False)
-    with pytest.raises(DbError, match=r"the docker CLI .* is not on PATH.*--tools local"):
+    with pytest.raises(CommandError, match=r"the docker CLI .* is not on PATH.*--tools local"):
         DockerExecTools("hive-postgres-shared")

@@ -14,9 +14,9 @@ import pytest
 from docker.errors import DockerException
 
 from hive_infra.__main__ import main
+from hive_infra.commands.contract import Context
 from hive_infra.commands.doctor import checks
 from hive_infra.commands.doctor.checks import FAIL, OK, WARN, PortProbe, SecretsFacts
-from hive_infra.commands.doctor.probe import Machine
 from hive_infra.config import parse_config
 from hive_infra.core.names import STACK_LABEL
 from hive_infra.core.stack_reader import PULUMI_ENV
@@ -109,14 +109,16 @@ class Doctor:
         stack: str | None = "dev",
     ) -> tuple[int, list[str]]:
         self.monkeypatch.setenv("PATH", f"{self.bin}:/usr/bin:/bin")
-        machine = Machine(
+        out = io.StringIO()
+        context = Context(
+            out,
+            io.StringIO(),
             docker_factory=docker or FakeDocker(),
             disk_free=lambda _path: free,
             project_dir=self.project,
             environ=dict(PASSPHRASE_ENV if env is None else env),
         )
-        out = io.StringIO()
-        code = main(["doctor", *(["--stack", stack] if stack else [])], stdout=out, machine=machine)
+        code = main(["doctor", *(["--stack", stack] if stack else [])], context)
         return code, out.getvalue().splitlines()
 
 

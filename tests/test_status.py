@@ -17,6 +17,7 @@ from dotenv import dotenv_values
 
 from hive_infra.__main__ import main
 from hive_infra.commands import status
+from hive_infra.commands.contract import Context
 from hive_infra.core.rendering import OWNED_KEYS
 from hive_infra.core.stack_reader import PULUMI_ENV, StackOutputs
 from hive_infra.providers.envfile import EnvFileProvider
@@ -61,7 +62,7 @@ def fake_pulumi(
 
 def run_status(*args: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    code = main(["status", *args], stdout=out, stderr=err)
+    code = main(["status", *args], Context(out, err))
     return code, out.getvalue(), err.getvalue()
 
 

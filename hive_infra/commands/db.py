@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Callable
-from typing import Any, TextIO
+from typing import TextIO
 
-from hive_infra.commands.contract import Command
+from hive_infra.commands.contract import Command, Context
+from hive_infra.core.errors import CommandError, ExitCode
 from hive_infra.core.modes import MODE_NAMES
-from hive_infra.legacy.containers import DockerFactory, default_docker_factory
 from hive_infra.pg.dump import DEFAULT_OUT, DumpOptions, run_dump
-from hive_infra.pg.errors import EXIT_FAILED, DbError
 from hive_infra.pg.migrate import MigrateOptions, run_migrate
 from hive_infra.pg.restore import RestoreOptions, run_restore
 from hive_infra.pg.tools import BINDIR_ENV, DOCKER_ENV, TOOL_CHOICES
@@ -93,17 +91,17 @@ def _guard(name: str, stderr: TextIO, work: Callable[[Callable[[str], None]], in
 
     try:
         return work(say)
-    except DbError as exc:
-        prefix = f"{name}: error: " if exc.code == EXIT_FAILED else f"{name}: "
+    except CommandError as exc:
+        prefix = f"{name}: error: " if exc.code == ExitCode.FAILED else f"{name}: "
         for problem in exc.problems:
             say(prefix + problem)
-        if exc.code != EXIT_FAILED:
+        if exc.code != ExitCode.FAILED:
             say(f"{name}: nothing was changed")
         return exc.code
 
 
-def run_db(args: argparse.Namespace, stdout: TextIO | None = None, stderr: TextIO | None = None, **_: Any) -> int:
-    out, err = stdout or sys.stdout, stderr or sys.stderr
+def run_db(args: argparse.Namespace, context: Context) -> int:
+    out, err = context.stdout, context.stderr
     modes = tuple(args.modes or ())
     if args.db_command == "dump":
         options = DumpOptions(stack=args.stack, modes=modes, out=args.out, tools=args.tools)
@@ -112,13 +110,7 @@ def run_db(args: argparse.Namespace, stdout: TextIO | None = None, stderr: TextI
     return _guard("db restore", err, lambda say: run_restore(restore, say))
 
 
-def run_migrate_command(
-    args: argparse.Namespace,
-    stdout: TextIO | None = None,
-    stderr: TextIO | None = None,
-    docker_factory: DockerFactory = default_docker_factory,
-    **_: Any,
-) -> int:
+def run_migrate_command(args: argparse.Namespace, context: Context) -> int:
     options = MigrateOptions(
         from_legacy=args.from_legacy,
         env_files=tuple(args.env_files or ()),
@@ -130,8 +122,8 @@ def run_migrate_command(
         tools=args.tools,
         yes=args.yes,
     )
-    out, err = stdout or sys.stdout, stderr or sys.stderr
-    return _guard("migrate", err, lambda say: run_migrate(options, out, say, docker_factory))
+    out, err = context.stdout, context.stderr
+    return _guard("migrate", err, lambda say: run_migrate(options, out, say, context.docker_factory))
 
 
 DB_COMMAND = Command(

@@ -20,30 +20,25 @@ import argparse
 import io
 import json
 import shlex
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, TextIO
+from typing import Any
 
 from dotenv import dotenv_values
 
-from hive_infra.commands.contract import Command
-from hive_infra.config.rules import EXTERNAL_MODE
+from hive_infra.commands.contract import Command, Context
+from hive_infra.core.errors import CommandError, ExitCode
 from hive_infra.core.modes import MODE_NAMES, MODES
+from hive_infra.core.outputs import API_KEYS, API_URLS, DATABASE_URLS, ENV_FILE_PATHS, ENV_FILES
 from hive_infra.core.placement import place
-from hive_infra.core.rendering import OWNED_KEYS, DbEndpoint, api_key, database_url
+from hive_infra.core.rendering import OWNED_KEYS, DbEndpoint, api_key, database_url, url_sslmode
 from hive_infra.core.stack_reader import StackOutputs, StackOutputsError, read_stack_outputs
 
 MASK = "****"
 FORMATS = ("table", "json", "env")
-EXIT_OK, EXIT_UNREADABLE, EXIT_USAGE = 0, 1, 2
 #: Stands for the password while a masked URL is rendered: letters only, so
 #: percent-encoding leaves it as it is (``*`` would become ``%2A``).
 _TOKEN = "MASKEDPASSWORD"
-
-
-class StatusUsageError(Exception):
-    """A request ``status`` refuses; the message says what to run instead."""
 
 
 @dataclass(frozen=True)
@@ -64,8 +59,7 @@ def masked_database_url(postgres: Mapping[str, Any], mode: str) -> str:
     """The mode's URL as the stack renders it, with ``****`` for the password,
     from the plain ``postgres`` output alone."""
     placement = place(MODES[mode], postgres["database"], postgres["isolation"])
-    # As the stack renders them: only a server elsewhere gets the sslmode in its URLs.
-    sslmode = postgres.get("sslmode") if postgres.get("mode") == EXTERNAL_MODE else None
+    sslmode = url_sslmode(postgres.get("mode"), postgres.get("sslmode"))  # the stack's rule, on its outputs
     endpoint = DbEndpoint(postgres["host"], int(postgres["port"]), postgres["user"], _TOKEN, sslmode)
     return database_url(endpoint, placement).replace(f":{_TOKEN}@", f":{MASK}@", 1)
 
@@ -77,21 +71,21 @@ def masked_api_key(mode: str) -> str:
 
 def mode_status(outputs: StackOutputs, mode: str, show_secrets: bool) -> ModeStatus:
     if show_secrets:
-        url, key = outputs.mode_value("databaseUrls", mode), outputs.mode_value("apiKeys", mode)
+        url, key = outputs.mode_value(DATABASE_URLS.name, mode), outputs.mode_value(API_KEYS.name, mode)
     else:
         url, key = masked_database_url(outputs.postgres, mode), masked_api_key(mode)
     return ModeStatus(
         mode=mode,
-        api_url=outputs.mode_value("apiUrls", mode),
+        api_url=outputs.mode_value(API_URLS.name, mode),
         database_url=url,
         api_key=key,
-        env_file=outputs.mode_value("envFilePaths", mode),
+        env_file=outputs.mode_value(ENV_FILE_PATHS.name, mode),
     )
 
 
 def env_values(outputs: StackOutputs, mode: str) -> list[tuple[str, str]]:
     """The mode's owned .env keys with the values its file holds (secrets shown)."""
-    content = outputs.mode_value("envFiles", mode)["content"]
+    content = outputs.mode_value(ENV_FILES.name, mode)["content"]
     values = dotenv_values(stream=io.StringIO(content), interpolate=False)
     return [(key, str(values[key])) for key in OWNED_KEYS if values.get(key) is not None]
 
@@ -148,7 +142,7 @@ def _arguments(sub: argparse.ArgumentParser) -> None:
 
 def _check_usage(args: argparse.Namespace) -> None:
     if args.output == "env" and not args.show_secrets:
-        raise StatusUsageError(
+        raise CommandError(
             "-o env prints the real values for your shell and needs --show-secrets "
             "(masked values would be wrong ones): "
             f'eval "$(venv/bin/python -m hive_infra status {args.mode or "MODE"} -o env --show-secrets)"'
@@ -159,33 +153,33 @@ def _modes(args: argparse.Namespace, outputs: StackOutputs) -> list[str]:
     deployed = outputs.modes
     if args.mode is not None:
         if args.mode not in deployed:
-            raise StatusUsageError(f"mode {args.mode!r} is not deployed in this stack (it has {', '.join(deployed)})")
+            raise CommandError(f"mode {args.mode!r} is not deployed in this stack (it has {', '.join(deployed)})")
         return [args.mode]
     if args.output == "env" and len(deployed) != 1:
-        raise StatusUsageError(f"-o env prints one mode's values: name one of {', '.join(deployed)}")
+        raise CommandError(f"-o env prints one mode's values: name one of {', '.join(deployed)}")
     return deployed
 
 
-def run(args: argparse.Namespace, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+def run(args: argparse.Namespace, context: Context) -> int:
     """Carry out ``status``; returns the exit code."""
-    out, err = stdout or sys.stdout, stderr or sys.stderr
+    out, err = context.stdout, context.stderr
     try:
         _check_usage(args)
         outputs = read_stack_outputs(args.stack, show_secrets=args.show_secrets)
         modes = _modes(args, outputs)
         if args.output == "env":
             out.write(render_env(env_values(outputs, modes[0])))
-            return EXIT_OK
+            return ExitCode.OK
         statuses = [mode_status(outputs, mode, args.show_secrets) for mode in modes]
-    except StatusUsageError as exc:
+    except CommandError as exc:
         print(f"status: error: {exc}", file=err)
-        return EXIT_USAGE
+        return ExitCode.REFUSED
     except StackOutputsError as exc:
         print(f"status: error: {exc}", file=err)
-        return EXIT_UNREADABLE
+        return ExitCode.FAILED
     render = render_json if args.output == "json" else render_table
     out.write(render(args.stack, statuses, args.show_secrets))
-    return EXIT_OK
+    return ExitCode.OK
 
 
 COMMAND = Command(

@@ -21,7 +21,8 @@ class AdminConnection:
     port: int
     user: str
     password: pulumi.Input[str] = field(repr=False)
-    sslmode: str = "disable"
+    #: The libpq sslmode the provider connects with (hive:sslMode, or its default).
+    sslmode: str
     #: False for managed servers (RDS, Cloud SQL) whose admin is not a true superuser.
     superuser: bool = True
 

@@ -25,7 +25,7 @@ class SharedPostgresArgs:
     host_port: int
     admin_password: pulumi.Input[str] = field(repr=False)
     #: The superuser the data directory is initialised with.
-    admin_user: str = "postgres"
+    admin_user: str
     labels: tuple[tuple[str, str], ...] = ()
     #: Bind-mount this host directory instead of the named volume.
     data_path: str | None = None

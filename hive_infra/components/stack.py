@@ -28,6 +28,7 @@ from hive_infra.core.names import (
     local_host_for,
     stack_label_value,
 )
+from hive_infra.core.outputs import OUTPUTS
 from hive_infra.core.placement import every_database, role_search_path
 from hive_infra.providers.backup import DataBackup, DataBackupArgs
 from hive_infra.providers.envfile import EnvFile, EnvFileArgs
@@ -138,19 +139,7 @@ class HiveStack(pulumi.ComponentResource):
         self.env_files = pulumi.Output.secret(
             host_entries.apply(lambda e: export_values.env_files(cfg.mode_table, e, cfg.env_dir, self._header))
         )
-        self.register_outputs(
-            {
-                "postgres": self.postgres,
-                "ports": self.ports,
-                "schemas": self.schemas,
-                "databases": self.databases,
-                "api_urls": self.api_urls,
-                "env_file_paths": self.env_file_paths,
-                "database_urls": self.database_urls,
-                "api_keys": self.api_keys,
-                "env_files": self.env_files,
-            }
-        )
+        self.register_outputs({output.attribute: getattr(self, output.attribute) for output in OUTPUTS})
 
     def _build_data_guard(self, guarded: list[pulumi.Resource]) -> random.RandomId:
         """``protectData`` for the whole stack, not only the volumes.
@@ -248,8 +237,7 @@ class HiveStack(pulumi.ComponentResource):
         """Each mode's .env entries, for a consumer reaching PostgreSQL at
         ``host:port`` (``port`` None: the published port)."""
         cfg = self._cfg
-        # A server elsewhere gets the sslmode in its URLs; the local container's URLs keep the legacy form.
-        url_sslmode = cfg.effective_ssl_mode if cfg.external else None
+        url_sslmode = rendering.url_sslmode(cfg.postgres_mode, cfg.effective_ssl_mode)
 
         def render(values: list[Any]) -> dict[str, rendering.EnvEntries]:
             password, key_base = values

@@ -1,18 +1,15 @@
 """How the config keys fit together: the rules that relate several values.
 
-Floor 2 of the package (no Pulumi), beside ``rules`` (one value at a time).
-``check_together`` takes the parsed values by key name (None where a key is
-unset or failed to parse) and adds every problem it finds.
+Pure, beside ``rules`` (one value at a time). ``check_together`` takes the
+candidate ``HiveConfig`` (every key parsed, None where a key is unset or failed
+to parse) and adds every problem it finds, each naming its key.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 from hive_infra.config.rules import (
-    CONTAINER_MODE,
-    EXTERNAL_MODE,
     TLS_SSL_MODES,
     Problems,
     check_role_name,
@@ -20,8 +17,11 @@ from hive_infra.config.rules import (
 )
 from hive_infra.core.modes import MODES
 from hive_infra.core.names import is_this_machine
-from hive_infra.core.placement import ISOLATIONS, database_name
+from hive_infra.core.placement import CONTAINER_MODE, EXTERNAL_MODE, ISOLATIONS, database_name
 from hive_infra.core.ports import MAX_PORT, MIN_PORT, mode_ports, port_in_range
+
+if TYPE_CHECKING:  # settings imports this module: the type only
+    from hive_infra.config.settings import HiveConfig
 
 
 def superuser_login(data_path: str | None, db_user: str, admin_user: str) -> bool:
@@ -30,21 +30,25 @@ def superuser_login(data_path: str | None, db_user: str, admin_user: str) -> boo
     return data_path is not None and db_user == admin_user
 
 
-def check_together(values: Mapping[str, Any], problems: Problems) -> None:
-    """The rules that relate keys; ``values`` maps key names to parsed values
-    (None where a key is unset or failed to parse)."""
-    _check_derived_ports(values, problems)
-    _check_derived_databases(values, problems)
-    _check_roles(values, problems)
-    mode = values["postgresMode"]
+def check_together(cfg: HiveConfig, problems: Problems) -> None:
+    """The rules that relate keys, on the candidate ``cfg``: every key's parsed
+    value, None where a key is unset or failed to parse (then its own problem is
+    already reported and the rules that need it stay silent)."""
+    _check_derived_ports(cfg, problems)
+    _check_derived_databases(cfg, problems)
+    _check_roles(cfg, problems)
+    mode = cfg.postgres_mode
     if mode == CONTAINER_MODE:
-        _check_container_mode(values, problems)
+        _check_container_mode(cfg, problems)
     elif mode == EXTERNAL_MODE:
-        _check_external_mode(values, problems)
+        _check_external_mode(cfg, problems)
 
 
-def _check_derived_ports(values: Mapping[str, Any], problems: Problems) -> None:
-    modes, db_port, api_port = values["modes"], values["dbPort"], values["apiPort"]
+def _check_derived_ports(cfg: HiveConfig, problems: Problems) -> None:
+    # None where a key failed to parse (the candidate holds it so; its own problem is reported).
+    modes: tuple[str, ...] | None = cfg.modes
+    db_port: int | None = cfg.db_port
+    api_port: int | None = cfg.api_port
     if modes is None or db_port is None or api_port is None:
         return
     if not (port_in_range(db_port) and port_in_range(api_port)):
@@ -70,9 +74,9 @@ def _check_derived_ports(values: Mapping[str, Any], problems: Problems) -> None:
         owners.setdefault(port, f"mode {name}'s API port")
 
 
-def _check_derived_databases(values: Mapping[str, Any], problems: Problems) -> None:
+def _check_derived_databases(cfg: HiveConfig, problems: Problems) -> None:
     """Every mode's own database name (``<database>_<mode>``) is a plain identifier too."""
-    modes, base, isolation = values["modes"], values["database"], values["isolation"]
+    modes, base, isolation = cfg.modes, cfg.database, cfg.isolation
     if modes is None or isolation not in ISOLATIONS or identifier_problem(base) is not None:
         return
     for name in dict.fromkeys(modes):
@@ -88,17 +92,17 @@ def _check_derived_databases(values: Mapping[str, Any], problems: Problems) -> N
             )
 
 
-def _check_roles(values: Mapping[str, Any], problems: Problems) -> None:
-    user = values["dbUser"]
-    existing_login = values["adoptDatabase"] or superuser_login(values["dataPath"], user, values["adminUser"])
+def _check_roles(cfg: HiveConfig, problems: Problems) -> None:
+    user = cfg.db_user
+    existing_login = cfg.adopt_database or superuser_login(cfg.data_path, user, cfg.admin_user)
     if existing_login:
         for message in check_role_name(user):
             problems.add("dbUser", message)
     elif (problem := identifier_problem(user)) is not None:
         problems.add("dbUser", problem)
-    if values["adoptDatabase"] and values["dbPassword"] is None:
+    if cfg.adopt_database and cfg.db_password is None:
         problems.add("dbPassword", "is required with hive:adoptDatabase (the existing role's current password)")
-    if user == values["adminUser"] and not superuser_login(values["dataPath"], user, values["adminUser"]):
+    if user == cfg.admin_user and not superuser_login(cfg.data_path, user, cfg.admin_user):
         # Allowed only for a legacy data folder, whose superuser is the app's login.
         problems.add(
             "dbUser",
@@ -107,18 +111,17 @@ def _check_roles(values: Mapping[str, Any], problems: Problems) -> None:
         )
 
 
-def _check_container_mode(values: Mapping[str, Any], problems: Problems) -> None:
-    for key in ("postgresHost", "dropSchemasOnDestroy"):
-        if values[key] not in (None, False):
+def _check_container_mode(cfg: HiveConfig, problems: Problems) -> None:
+    for key, value in (("postgresHost", cfg.postgres_host), ("dropSchemasOnDestroy", cfg.drop_schemas_on_destroy)):
+        if value not in (None, False):
             problems.add(key, "applies only with postgresMode=external; unset it or set hive:postgresMode external")
-    if values["sslMode"] in TLS_SSL_MODES:
+    if cfg.ssl_mode in TLS_SSL_MODES:
         problems.add(
             "sslMode",
-            f"{values['sslMode']!r} needs TLS, which the local container does not speak; unset it (disable) "
-            "or use prefer",
+            f"{cfg.ssl_mode!r} needs TLS, which the local container does not speak; unset it (disable) or use prefer",
         )
-    data_path = values["dataPath"]
-    if values["adoptDatabase"] and data_path is None:
+    data_path = cfg.data_path
+    if cfg.adopt_database and data_path is None:
         problems.add(
             "adoptDatabase",
             "applies to an existing server or data folder; the container starts empty without hive:dataPath, "
@@ -129,31 +132,28 @@ def _check_container_mode(values: Mapping[str, Any], problems: Problems) -> None
     if not data_path.startswith("/"):
         problems.add("dataPath", f"{data_path!r} must be an absolute path (Docker bind-mounts absolute paths only)")
     # Existing data keeps the logins it was initialised with: nothing generated can match them.
-    if values["adminPassword"] is None:
+    if cfg.admin_password is None:
         problems.add("adminPassword", "is required with hive:dataPath (the data folder's superuser password)")
-    if (
-        superuser_login(data_path, values["dbUser"], values["adminUser"])
-        and values["dbPassword"] != values["adminPassword"]
-    ):
+    if superuser_login(data_path, cfg.db_user, cfg.admin_user) and cfg.db_password != cfg.admin_password:
         problems.add(
             "dbPassword",
             "must equal hive:adminPassword when hive:dbUser is the data folder's superuser (one login, one password)",
         )
 
 
-def _check_external_mode(values: Mapping[str, Any], problems: Problems) -> None:
-    host = values["postgresHost"]
+def _check_external_mode(cfg: HiveConfig, problems: Problems) -> None:
+    host = cfg.postgres_host
     if not host:
         problems.add("postgresHost", "is required with postgresMode=external; set it to the server's host name")
-    elif values["apiContainers"] and is_this_machine(host):
+    elif cfg.api_containers and is_this_machine(host):
         problems.add(
             "postgresHost",
             f"{host!r} is this machine's loopback, which API containers cannot reach; use an address they can "
             "reach (e.g. host.docker.internal) or set hive:apiContainers false",
         )
-    if values["adminPassword"] is None:
+    if cfg.admin_password is None:
         problems.add("adminPassword", "is required with postgresMode=external (the admin login of that server)")
-    if values["dataPath"] is not None:
+    if cfg.data_path is not None:
         problems.add("dataPath", "applies only with postgresMode=container; unset it")
-    if values["protectData"]:
+    if cfg.protect_data:
         problems.add("protectData", "applies only with postgresMode=container (it protects the data volume)")

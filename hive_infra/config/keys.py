@@ -76,6 +76,8 @@ def _config_keys() -> tuple[ConfigKey, ...]:
 
 CONFIG_KEYS: tuple[ConfigKey, ...] = _config_keys()
 KEYS_BY_NAME: Mapping[str, ConfigKey] = {k.name: k for k in CONFIG_KEYS}
+#: The keys set with ``pulumi config set --secret``, in declaration order.
+SECRET_KEY_NAMES: tuple[str, ...] = tuple(k.name for k in CONFIG_KEYS if k.secret)
 
 
 # --- parsing -----------------------------------------------------------------------
@@ -118,7 +120,8 @@ def parse_config(raw: Mapping[str, str], known_keys: Sequence[str] = ()) -> Hive
             for check in spec.declaration.checks:
                 for message in check(value):
                     problems.add(spec.name, message)
-    cross_rules.check_together(values, problems)
+    candidate = HiveConfig(**{spec.field: values[spec.name] for spec in CONFIG_KEYS})
+    cross_rules.check_together(candidate, problems)
     if problems.items:
         raise ConfigError(problems.items)
-    return HiveConfig(**{spec.field: values[spec.name] for spec in CONFIG_KEYS})
+    return candidate

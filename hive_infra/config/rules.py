@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterator
 
 from hive_infra.core.modes import MODE_NAMES, MODES
-from hive_infra.core.placement import ISOLATIONS
+from hive_infra.core.placement import ISOLATIONS, POSTGRES_MODES
 from hive_infra.core.ports import MAX_PORT, MIN_PORT, port_in_range
 
 #: Plain lower-case PostgreSQL identifiers (no quoting needed anywhere).
@@ -63,9 +63,6 @@ IMAGE_REFERENCE = re.compile(
     rf"(?:{_DOMAIN}/)?{_COMPONENT}(?:/{_COMPONENT})*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{{0,127}})?"
     r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9A-Fa-f]{32,})?"
 )
-CONTAINER_MODE = "container"
-EXTERNAL_MODE = "external"
-POSTGRES_MODES = (CONTAINER_MODE, EXTERNAL_MODE)
 SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 
 

@@ -14,11 +14,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from hive_infra.config import cross_rules, rules
-from hive_infra.config.rules import CONTAINER_MODE, EXTERNAL_MODE
 from hive_infra.core.api_image import DEFAULT_BASE_IMAGE, PINNED_APP_VERSION, default_health_path
 from hive_infra.core.modes import MODE_NAMES, MODES, Mode
 from hive_infra.core.names import DockerNames
-from hive_infra.core.placement import DATABASE_ISOLATION, DatabasePlan, Placement, database_plans, place
+from hive_infra.core.placement import (
+    CONTAINER_MODE,
+    DATABASE_ISOLATION,
+    EXTERNAL_MODE,
+    DatabasePlan,
+    Placement,
+    database_plans,
+    place,
+)
 from hive_infra.core.ports import ModePorts, mode_ports
 
 NAMESPACE = "hive"

@@ -29,6 +29,11 @@ DATABASE_ISOLATION = "database"
 SCHEMA_ISOLATION = "schema"
 ISOLATIONS = (DATABASE_ISOLATION, SCHEMA_ISOLATION)
 
+#: ``hive:postgresMode``: the stack's own PostgreSQL container, or a server elsewhere.
+CONTAINER_MODE = "container"
+EXTERNAL_MODE = "external"
+POSTGRES_MODES = (CONTAINER_MODE, EXTERNAL_MODE)
+
 
 @dataclass(frozen=True)
 class Placement:

@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 from hive_infra.core.dotenv_text import format_line
 from hive_infra.core.modes import Mode
-from hive_infra.core.placement import Placement
+from hive_infra.core.placement import EXTERNAL_MODE, Placement
 from hive_infra.core.ports import ModePorts
 
 URL_SCHEME = "postgresql+psycopg"
@@ -32,6 +32,12 @@ class DbEndpoint:
 
     def __repr__(self) -> str:  # keep the password out of logs and tracebacks
         return f"DbEndpoint(host={self.host!r}, port={self.port}, user={self.user!r}, password=***)"
+
+
+def url_sslmode(postgres_mode: str | None, sslmode: str | None) -> str | None:
+    """The sslmode a mode's URL carries: a server elsewhere gets the one the stack
+    connects with; the local container's URLs keep the legacy form (none)."""
+    return sslmode if postgres_mode == EXTERNAL_MODE else None
 
 
 def url_host(host: str) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from hive_infra.core.executables import find_executable
+from hive_infra.core.outputs import PORTS, POSTGRES
 
 #: Where the Pulumi CLI is looked up when ``PULUMI`` does not name it.
 PULUMI_ENV = "HIVE_PULUMI"
@@ -44,11 +45,11 @@ class StackOutputs:
 
     @property
     def modes(self) -> list[str]:
-        return list(self.get("ports"))
+        return list(self.get(PORTS.name))
 
     @property
     def postgres(self) -> dict[str, Any]:
-        return dict(self.get("postgres"))
+        return dict(self.get(POSTGRES.name))
 
     def mode_value(self, key: str, mode: str) -> Any:
         values = self.get(key)

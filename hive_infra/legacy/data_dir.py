@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from hive_infra.core.errors import CommandError
 from hive_infra.core.names import PG_VERSION_FILE, PGDATA_SUBDIR
-from hive_infra.legacy.errors import AdoptError
 
 
 @dataclass(frozen=True)
@@ -32,9 +32,9 @@ def check_data_dir(raw: str) -> DataDir:
     path = Path(raw).expanduser().resolve()
     label = f"--data-dir {path}"
     if not path.exists():
-        raise AdoptError(f"{label}: no such directory")
+        raise CommandError(f"{label}: no such directory")
     if not path.is_dir():
-        raise AdoptError(f"{label}: is not a directory")
+        raise CommandError(f"{label}: is not a directory")
     try:
         for pgdata in (path / PGDATA_SUBDIR, path):
             marker = pgdata / PG_VERSION_FILE
@@ -44,11 +44,11 @@ def check_data_dir(raw: str) -> DataDir:
                     return DataDir(mount=path.parent, pgdata=path, version=version)
                 return DataDir(mount=path, pgdata=pgdata, version=version)
     except PermissionError:
-        raise AdoptError(
+        raise CommandError(
             f"{label}: cannot be read by this user (the container's postgres user owns it); "
             "run adopt with the rights to read it, e.g. sudo"
         ) from None
-    raise AdoptError(
+    raise CommandError(
         f"{label}: does not look like a PostgreSQL data directory: there is no {PG_VERSION_FILE} "
         f"in it nor in {PGDATA_SUBDIR}/ (the legacy install kept it in ./data/postgres/{PGDATA_SUBDIR})"
     )

@@ -19,9 +19,9 @@ from dotenv import dotenv_values
 from dotenv.parser import parse_stream
 
 from hive_infra.config.rules import placeholder_in
+from hive_infra.core.errors import CommandError
 from hive_infra.core.modes import MODES, Mode
 from hive_infra.core.rendering import API_KEY_PREFIX, api_key
-from hive_infra.legacy.errors import AdoptError
 
 #: URL schemes SQLAlchemy and libpq accept for PostgreSQL.
 POSTGRES_SCHEMES = ("postgresql", "postgres")
@@ -107,21 +107,21 @@ def _mode_of_file_name(path: Path) -> Mode | None:
 def read_env(path: Path, label: str) -> dict[str, str]:
     """The non-empty values of a .env file, read as python-dotenv reads it."""
     if not path.exists():
-        raise AdoptError(f"{label}: no such file; pass the legacy .env with --env-file PATH")
+        raise CommandError(f"{label}: no such file; pass the legacy .env with --env-file PATH")
     if not path.is_file():
-        raise AdoptError(f"{label}: is not a file; pass the legacy .env with --env-file PATH")
+        raise CommandError(f"{label}: is not a file; pass the legacy .env with --env-file PATH")
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise AdoptError(f"{label}: is not UTF-8 text, so it cannot be a .env file") from None
+        raise CommandError(f"{label}: is not UTF-8 text, so it cannot be a .env file") from None
     except OSError as exc:
-        raise AdoptError(f"{label}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+        raise CommandError(f"{label}: cannot be read ({exc.strerror or type(exc).__name__})") from None
     # python-dotenv skips lines it cannot parse; a skipped HIVE_DATABASE_URL would
     # silently turn into "nothing to adopt", so name such lines (never their text).
     bad = [b.original.line for b in parse_stream(io.StringIO(text)) if b.error]
     if bad:
         lines = ", ".join(str(n) for n in bad)
-        raise AdoptError(
+        raise CommandError(
             f"{label}: line {lines} cannot be parsed as KEY=value "
             "(python-dotenv skips it); fix or remove it and run adopt again"
         )
@@ -150,8 +150,8 @@ def parse_database_url(url: str, where: str) -> DbUrl:
     it holds the password.
     """
 
-    def bad(what: str) -> AdoptError:
-        return AdoptError(
+    def bad(what: str) -> CommandError:
+        return CommandError(
             f"{where}: {what}; expected postgresql+psycopg://USER:PASSWORD@HOST:PORT/DATABASE "
             "with '@', ':' and '/' in the user or password percent-encoded"
         )
@@ -232,7 +232,7 @@ def _read_credentials(values: Mapping[str, str], found: LegacyFile, problems: li
     if url is not None:
         try:
             parsed = parse_database_url(url.value, url.where)
-        except AdoptError as exc:
+        except CommandError as exc:
             problems.extend(exc.problems)
     url_user = Found(parsed.user, label, URL_KEY) if parsed else None
     url_password = Found(parsed.password, label, URL_KEY) if parsed else None
@@ -293,28 +293,28 @@ def _read_api_key(values: Mapping[str, str], found: LegacyFile, problems: list[s
 
 
 def inspect_file(path: Path, label: str) -> LegacyFile:
-    """Read one legacy .env file into a ``LegacyFile`` (raises ``AdoptError``)."""
+    """Read one legacy .env file into a ``LegacyFile`` (raises ``CommandError``)."""
     values = read_env(path, label)
     found = LegacyFile(path=path, label=label)
     problems: list[str] = []
     _read_credentials(values, found, problems)
     _read_api_key(values, found, problems)
     if problems:
-        raise AdoptError(problems)
+        raise CommandError(problems)
     return found
 
 
 def inspect_files(labels: Sequence[str]) -> list[LegacyFile]:
-    """``inspect_file`` of each; one ``AdoptError`` with every file's problems."""
+    """``inspect_file`` of each; one ``CommandError`` with every file's problems."""
     problems: list[str] = []
     files: list[LegacyFile] = []
     for label in labels:
         try:
             files.append(inspect_file(Path(label), label))
-        except AdoptError as exc:
+        except CommandError as exc:
             problems.extend(exc.problems)
     if problems:
-        raise AdoptError(problems)
+        raise CommandError(problems)
     return files
 
 
@@ -359,7 +359,7 @@ def merge(files: Sequence[LegacyFile]) -> Adoption:
     are taken, with a warning.
     """
     if not files:
-        raise AdoptError("no .env file given")
+        raise CommandError("no .env file given")
     warnings = [w for f in files for w in f.warnings]
     problems: list[str] = []
     # The workspace file leads; otherwise the order given.
@@ -389,5 +389,5 @@ def merge(files: Sequence[LegacyFile]) -> Adoption:
     warnings += [_shared_database_warning(f) for f in ordered if f.shares_the_base_database]
     port = pick("port", "database port", strict=False)
     if problems:
-        raise AdoptError(problems)
+        raise CommandError(problems)
     return Adoption(list(ordered), user, password, database, port, key_base, warnings)

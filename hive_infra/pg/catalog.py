@@ -16,8 +16,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from hive_infra.core.errors import CommandError
 from hive_infra.pg.endpoint import Endpoint
-from hive_infra.pg.errors import DbError
 from hive_infra.pg.manifest import DatabaseFacts, Extension, TableCount, ident
 from hive_infra.pg.versions import server_major
 
@@ -58,12 +58,12 @@ def connect(endpoint: Endpoint) -> Iterator[Connection]:
     try:
         conn = psycopg.connect(**endpoint.connect_kwargs(), autocommit=True)  # type: ignore[arg-type]
     except psycopg.Error as exc:
-        raise DbError(f"cannot connect to {endpoint.describe()}: {_reason(exc)}") from None
+        raise CommandError(f"cannot connect to {endpoint.describe()}: {_reason(exc)}") from None
     try:
         with conn:
             yield conn
     except psycopg.Error as exc:
-        raise DbError(f"{endpoint.describe()}: {_reason(exc)}") from None
+        raise CommandError(f"{endpoint.describe()}: {_reason(exc)}") from None
 
 
 def server_version(conn: Connection) -> tuple[str, int]:
@@ -91,7 +91,7 @@ def count_rows(conn: Connection, tables: Iterable[tuple[str, str]]) -> dict[tupl
         try:
             row = conn.execute(query).fetchone()
         except psycopg.errors.InsufficientPrivilege:
-            raise DbError(
+            raise CommandError(
                 f"{ident(schema)}.{ident(table)}: the login may not read it (permission denied); "
                 "it cannot be counted or dumped by this user"
             ) from None

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from hive_infra.core.errors import CommandError, ExitCode
 from hive_infra.pg import catalog
 from hive_infra.pg.checks import dump_tool_problem, names
 from hive_infra.pg.endpoint import Endpoint
-from hive_infra.pg.errors import EXIT_FAILED, EXIT_OK, DbError
 from hive_infra.pg.manifest import (
     DatabaseFacts,
     DumpEntry,
@@ -68,7 +68,7 @@ def prepare(source: Source) -> Prepared:
     tool = source.tools.version("pg_dump")
     problem = dump_tool_problem(tool, major, f"{source.endpoint.address} ({source.label})")
     if problem:
-        raise DbError(problem)
+        raise CommandError(problem)
     return Prepared(source, version, major, tool)
 
 
@@ -98,11 +98,11 @@ def dump_one(prepared: Prepared, folder: Path, say: Say, *, require_unchanged: b
             after = catalog.read_facts(conn)
             if after.fingerprint() != facts.fingerprint():
                 changed = names(changed_tables(facts, after))
-                raise DbError(
+                raise CommandError(
                     f"{source.endpoint.describe()} changed while it was dumped ({changed}): "
                     "something still writes to it. Stop the legacy API containers (docker stop hive-agents "
                     "hive-agent-dev-server hive-genie-server), keep its PostgreSQL running, and run again",
-                    EXIT_FAILED,
+                    ExitCode.FAILED,
                 )
     size = path.stat().st_size
     digest = sha256_of(path)
@@ -174,4 +174,4 @@ def run_dump(options: DumpOptions, stdout: TextIO, say: Say) -> int:
     rows = sum(e.facts.rows for e in manifest.dumps)
     say(f"db dump: {len(manifest.dumps)} database(s), {rows} rows; manifest written last: {folder / 'manifest.json'}")
     print(folder, file=stdout)
-    return EXIT_OK
+    return ExitCode.OK

@@ -8,10 +8,9 @@ import dataclasses
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
+from hive_infra.core.errors import CommandError
 from hive_infra.core.names import LOCAL_HOST, POSTGRES_CONTAINER_PORT, is_this_machine
 from hive_infra.legacy.env_files import LIBPQ_DEFAULT_PORT, parse_database_url
-from hive_infra.legacy.errors import AdoptError
-from hive_infra.pg.errors import DbError
 
 #: Every libpq variable a child might inherit and that would change where it connects.
 LIBPQ_VARIABLES = (
@@ -43,10 +42,10 @@ class Endpoint:
         ``options`` (a search_path) are dropped: dumps and restores name schemas."""
         try:
             parsed = parse_database_url(url, where)
-        except AdoptError as exc:
-            raise DbError(exc.problems) from None
+        except CommandError as exc:
+            raise CommandError(exc.problems) from None
         if parsed.database is None:
-            raise DbError(f"{where}: names no database")
+            raise CommandError(f"{where}: names no database")
         sslmodes = parse_qs(urlsplit(url.strip()).query).get("sslmode")
         sslmode = sslmodes[0] if sslmodes else None
         port = LIBPQ_DEFAULT_PORT if parsed.port is None else parsed.port

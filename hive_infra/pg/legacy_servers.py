@@ -21,13 +21,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from hive_infra.core.errors import CommandError
 from hive_infra.core.modes import MODES, Mode
 from hive_infra.core.names import LEGACY_NAMES, LOCAL_HOST, POSTGRES_CONTAINER_PORT, is_this_machine
 from hive_infra.legacy.containers import ContainerInfo, DockerFactory, default_docker_factory, list_containers
 from hive_infra.legacy.env_files import LIBPQ_DEFAULT_PORT, LegacyFile, inspect_files
-from hive_infra.legacy.errors import AdoptError
 from hive_infra.pg.endpoint import Endpoint
-from hive_infra.pg.errors import DbError
 
 LEGACY_BASE_DATABASE = "hive"
 RUNNING = "running"
@@ -89,8 +88,8 @@ def find_legacy(env_files: Sequence[str], docker_factory: DockerFactory = defaul
     """Every legacy database, at most one per mode (see the module)."""
     try:
         files = inspect_files(env_files)
-    except AdoptError as exc:
-        raise DbError(exc.problems) from None
+    except CommandError as exc:
+        raise CommandError(exc.problems) from None
     notes: list[str] = [w for f in files for w in f.warnings]
     containers = list_containers(docker_factory)
     if isinstance(containers, str):

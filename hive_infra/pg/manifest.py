@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from hive_infra.pg.errors import DbError
+from hive_infra.core.errors import CommandError
 from hive_infra.pg.versions import ToolVersion
 
 MANIFEST = "manifest.json"
@@ -146,11 +146,13 @@ def manifest_from_json(data: Any, where: str) -> Manifest:
     """Parse a manifest; a malformed one is refused with ``where`` named."""
     try:
         if data.get("format") != FORMAT:
-            raise DbError(f"{where}: not a hive-infra dump manifest (format {data.get('format')!r}, expected {FORMAT})")
+            raise CommandError(
+                f"{where}: not a hive-infra dump manifest (format {data.get('format')!r}, expected {FORMAT})"
+            )
         dumps = tuple(_entry_from_json(e) for e in data["dumps"])
         return Manifest(str(data["source"]), str(data["created"]), dumps, data.get("isolation"))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise DbError(
+        raise CommandError(
             f"{where}: malformed manifest ({type(exc).__name__}: {exc}); it was not written by db dump"
         ) from None
 
@@ -203,7 +205,7 @@ def new_folder(parent: Path, label: str, moment: datetime) -> Path:
             continue
         os.chmod(folder, 0o700)  # whatever the umask
         return folder
-    raise DbError(f"{parent}: could not create a new dump folder for {label}-{stamp}")
+    raise CommandError(f"{parent}: could not create a new dump folder for {label}-{stamp}")
 
 
 @contextlib.contextmanager
@@ -242,17 +244,17 @@ def write_manifest(folder: Path, manifest: Manifest) -> Path:
 
 def read_manifest(folder: Path) -> Manifest:
     if not folder.is_dir():
-        raise DbError(f"{folder}: no such dump folder")
+        raise CommandError(f"{folder}: no such dump folder")
     path = folder / MANIFEST
     if not path.is_file():
-        raise DbError(
+        raise CommandError(
             f"{folder}: has no {MANIFEST}, so it is an incomplete dump (the manifest is written last); "
             "take the dump again"
         )
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DbError(f"{path}: cannot be read as JSON ({type(exc).__name__})") from None
+        raise CommandError(f"{path}: cannot be read as JSON ({type(exc).__name__})") from None
     return manifest_from_json(data, str(path))
 
 

@@ -23,13 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from hive_infra.core.errors import CommandError, ExitCode
 from hive_infra.core.modes import MODE_NAMES, MODES
 from hive_infra.core.names import LEGACY_NAMES
 from hive_infra.legacy.containers import DockerFactory, default_docker_factory
 from hive_infra.pg import catalog
 from hive_infra.pg.checks import TargetFacts, overlap_problems, target_problems
 from hive_infra.pg.dump import DEFAULT_OUT, Source, changed_tables, dump_sources
-from hive_infra.pg.errors import EXIT_FAILED, EXIT_NOTHING, EXIT_OK, DbError
 from hive_infra.pg.legacy_servers import LegacySource, find_legacy
 from hive_infra.pg.manifest import DatabaseFacts
 from hive_infra.pg.restore import Assignment, restore_all, target_facts
@@ -75,16 +75,16 @@ def _inspect(source: LegacySource) -> DatabaseFacts:
 def _plan(options: MigrateOptions, view: StackView | None, say: Say, docker_factory: DockerFactory) -> list[Move]:
     unknown = [m for m in options.modes if m not in MODES]
     if unknown:
-        raise DbError(f"--mode {', '.join(unknown)}: the modes are {', '.join(MODE_NAMES)}")
+        raise CommandError(f"--mode {', '.join(unknown)}: the modes are {', '.join(MODE_NAMES)}")
     install = find_legacy(options.env_files or (".env",), docker_factory)
     for note in install.notes:
         say(f"  note: {note}")
     sources = [s for s in install.sources if not options.modes or s.mode in options.modes]
     if not sources:
-        raise DbError(
+        raise CommandError(
             "no legacy PostgreSQL found: name the legacy .env files with --env-file (.env, .env.agent, "
             ".env.genie), or start the legacy containers so that Docker shows them",
-            EXIT_NOTHING,
+            ExitCode.NOTHING,
         )
     problems: list[str] = []
     moves: list[Move] = []
@@ -104,7 +104,7 @@ def _plan(options: MigrateOptions, view: StackView | None, say: Say, docker_fact
             continue
         try:
             facts = _inspect(source)
-        except DbError as exc:
+        except CommandError as exc:
             problems.append(
                 f"{source.mode}: the legacy server ({where}) cannot be read: {'; '.join(exc.problems)}. Start it "
                 f"(docker start {LEGACY_NAMES.legacy_postgres_container(MODES[source.mode])}), fix --env-file, or "
@@ -127,7 +127,7 @@ def _plan(options: MigrateOptions, view: StackView | None, say: Say, docker_fact
     if view is not None:
         problems += _target_problems(moves, view, replace=options.replace)
     if problems:
-        raise DbError(problems)
+        raise CommandError(problems)
     return moves
 
 
@@ -156,9 +156,9 @@ def _check_unchanged(moves: list[Move], say: Say) -> None:
         if after.fingerprint() != move.facts.fingerprint():
             changed.append(f"{move.source.endpoint.describe()}: {', '.join(changed_tables(move.facts, after))}")
     if changed:
-        raise DbError(
+        raise CommandError(
             [f"a legacy database changed during the migration (something else writes to it): {c}" for c in changed],
-            EXIT_FAILED,
+            ExitCode.FAILED,
         )
     say(
         f"migrate: the legacy databases are unchanged (same per-table counts before the dump and now, in "
@@ -170,19 +170,19 @@ def run_migrate(
     options: MigrateOptions, stdout: TextIO, say: Say, docker_factory: DockerFactory = default_docker_factory
 ) -> int:
     if not options.from_legacy:
-        raise DbError("migrate needs --from-legacy (a legacy install is the only source it knows)")
+        raise CommandError("migrate needs --from-legacy (a legacy install is the only source it knows)")
     view = None if options.dump_only else read_stack(options.stack)
     say("migrate: legacy install -> " + (f"{view.label}, {view.server}" if view else "a dump folder (--dump-only)"))
     moves = _plan(options, view, say, docker_factory)
     if not moves:
         say("migrate: nothing to move")
-        return EXIT_OK
+        return ExitCode.OK
     if not options.yes:
         say(
             "migrate: nothing done. Run again with --yes to dump these databases (only read, never changed) "
             + ("into a folder" if view is None else "and restore them into the stack")
         )
-        return EXIT_OK
+        return ExitCode.OK
     sources = [
         Source(
             (m.source.mode,),
@@ -208,7 +208,7 @@ def run_migrate(
             f"`python -m hive_infra db restore {folder}` (README: Migrating a legacy install)"
         )
         print(folder, file=stdout)
-        return EXIT_OK
+        return ExitCode.OK
     assignments = [
         Assignment(e, e.modes[0], view.endpoints[e.modes[0]].with_database(view.databases[e.modes[0]]))
         for e in manifest.dumps
@@ -217,4 +217,4 @@ def run_migrate(
     restore_all(folder, assignments, view.tools(options.tools), replace=options.replace, say=say)
     _check_unchanged(moves, say)
     print(folder, file=stdout)
-    return EXIT_OK
+    return ExitCode.OK

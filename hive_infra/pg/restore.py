@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hive_infra.core.errors import CommandError, ExitCode
 from hive_infra.pg import catalog
 from hive_infra.pg.checks import (
     TargetFacts,
@@ -31,7 +32,6 @@ from hive_infra.pg.checks import (
     target_problems,
 )
 from hive_infra.pg.endpoint import Endpoint
-from hive_infra.pg.errors import EXIT_FAILED, EXIT_OK, DbError
 from hive_infra.pg.manifest import DumpEntry, Manifest, checksum_problems, read_manifest
 from hive_infra.pg.stack_view import StackView, read_stack
 from hive_infra.pg.toc import restore_list
@@ -85,7 +85,7 @@ def assign(manifest: Manifest, view: StackView, requested: Sequence[str]) -> tup
             )
         assignments.append(Assignment(entry, mode, view.endpoints[mode].with_database(view.databases[mode])))
     if problems:
-        raise DbError(problems)
+        raise CommandError(problems)
     return assignments, notes
 
 
@@ -108,7 +108,7 @@ def check_restore(
     """Every refusal, before anything is written; returns each target's facts by database."""
     problems = checksum_problems(folder, [a.entry for a in assignments])
     if problems:
-        raise DbError(problems)  # a damaged archive: do not even look further
+        raise CommandError(problems)  # a damaged archive: do not even look further
     tool = tools.version("pg_restore")
     say(f"  using {tool.describe()}")
     facts: dict[str, TargetFacts] = {}
@@ -122,7 +122,7 @@ def check_restore(
         )
     problems += overlap_problems([(a.label, a.target.database, a.entry.facts.tables) for a in assignments])
     if problems:
-        raise DbError(problems)
+        raise CommandError(problems)
     return facts
 
 
@@ -138,7 +138,7 @@ def restore_one(folder: Path, a: Assignment, target: TargetFacts, tools: PgTools
         say(f"  {a.entry.label()}: left out of the restore: {'; '.join(filtered.skipped)}")
     try:
         tools.restore(a.target, archive, filtered.text, clean=replace)
-    except DbError as exc:
+    except CommandError as exc:
         exc.problems.append(
             f"{a.label} was rolled back (pg_restore runs it in one transaction): {a.target.database} is as it was"
         )
@@ -147,10 +147,10 @@ def restore_one(folder: Path, a: Assignment, target: TargetFacts, tools: PgTools
         counts = catalog.count_rows(conn, [t.key for t in a.entry.facts.tables])
     differences = count_differences(a.entry.facts.tables, counts)
     if differences:
-        raise DbError(
+        raise CommandError(
             f"{a.label} was restored into {a.target.describe()} but its row counts differ from the manifest: "
             f"{names(differences)}",
-            EXIT_FAILED,
+            ExitCode.FAILED,
         )
     say(
         f"  {a.entry.label()} -> {a.target.describe()}: {len(a.entry.facts.tables)} tables, "
@@ -165,13 +165,13 @@ def restore_all(folder: Path, assignments: Sequence[Assignment], tools: PgTools,
     for i, a in enumerate(assignments):
         try:
             restore_one(folder, a, facts[a.target.database], tools, replace=replace, say=say)
-        except DbError as exc:
+        except CommandError as exc:
             rest = [b.entry.label() for b in assignments[i + 1 :]]
             exc.problems.append(
                 f"restored before it: {', '.join(done) or 'nothing'}"
                 + (f"; not attempted: {', '.join(rest)}" if rest else "")
             )
-            exc.code = EXIT_FAILED
+            exc.code = ExitCode.FAILED
             raise
         done.append(a.entry.label())
 
@@ -195,4 +195,4 @@ def run_restore(options: RestoreOptions, say: Say) -> int:
         say(f"  note: {note}")
     restore_all(folder, assignments, view.tools(options.tools), replace=options.replace, say=say)
     say(f"db restore: done, {sum(a.entry.facts.rows for a in assignments)} rows")
-    return EXIT_OK
+    return ExitCode.OK

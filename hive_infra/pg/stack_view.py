@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from hive_infra.core.errors import CommandError
 from hive_infra.core.modes import MODE_NAMES
+from hive_infra.core.outputs import DATABASE_URLS, DATABASES
 from hive_infra.core.stack_reader import StackOutputs, StackOutputsError, read_stack_outputs
 from hive_infra.pg.endpoint import Endpoint
-from hive_infra.pg.errors import DbError
 from hive_infra.pg.tools import PgTools, choose_tools
 
 CONTAINER_MODE = "container"
@@ -50,7 +51,9 @@ class StackView:
             return self.modes
         missing = [m for m in requested if m not in self.modes]
         if missing:
-            raise DbError(f"{self.label} does not deploy mode {', '.join(missing)} (it has {', '.join(self.modes)})")
+            raise CommandError(
+                f"{self.label} does not deploy mode {', '.join(missing)} (it has {', '.join(self.modes)})"
+            )
         return tuple(m for m in self.modes if m in requested)
 
     def groups(self, modes: Iterable[str]) -> list[tuple[str, tuple[str, ...]]]:
@@ -69,16 +72,18 @@ class StackView:
     def from_outputs(cls, outputs: StackOutputs) -> StackView:
         try:
             postgres = outputs.postgres
-            databases = dict(outputs.get("databases"))
-            urls = outputs.get("databaseUrls")
+            databases = dict(outputs.get(DATABASES.name))
+            urls = outputs.get(DATABASE_URLS.name)
         except StackOutputsError as exc:
-            raise DbError(str(exc)) from None
+            raise CommandError(str(exc)) from None
         if not isinstance(urls, Mapping):
-            raise DbError("the stack's databaseUrls are hidden: read them with --show-secrets")
+            raise CommandError("the stack's databaseUrls are hidden: read them with --show-secrets")
         modes = tuple(m for m in MODE_NAMES if m in databases)
         endpoints = {m: Endpoint.from_url(str(urls[m]), f"databaseUrls.{m} of the stack") for m in modes if m in urls}
         if set(endpoints) != set(modes):
-            raise DbError(f"the stack's databaseUrls lack mode(s) {', '.join(sorted(set(modes) - set(endpoints)))}")
+            raise CommandError(
+                f"the stack's databaseUrls lack mode(s) {', '.join(sorted(set(modes) - set(endpoints)))}"
+            )
         return cls(
             stack=outputs.stack,
             isolation=str(postgres.get("isolation") or "database"),
@@ -97,4 +102,4 @@ def read_stack(stack: str | None) -> StackView:
     try:
         return StackView.from_outputs(read_stack_outputs(stack, show_secrets=True))
     except StackOutputsError as exc:
-        raise DbError(str(exc)) from None
+        raise CommandError(str(exc)) from None

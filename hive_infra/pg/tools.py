@@ -27,9 +27,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
+from hive_infra.core.errors import CommandError, ExitCode
 from hive_infra.core.executables import find_executable
 from hive_infra.pg.endpoint import LIBPQ_VARIABLES, Endpoint
-from hive_infra.pg.errors import EXIT_FAILED, EXIT_REFUSED, DbError
 from hive_infra.pg.versions import ToolVersion, parse_tool_version
 
 #: Folder holding pg_dump and pg_restore (else PATH). The tests' server binaries use it too.
@@ -68,7 +68,7 @@ def child_env(extra: Mapping[str, str]) -> dict[str, str]:
 
 
 class PgTools(ABC):
-    """pg_dump/pg_restore somewhere. Every method raises ``DbError`` on failure."""
+    """pg_dump/pg_restore somewhere. Every method raises ``CommandError`` on failure."""
 
     #: Where the programs run, for messages: ``local /usr/bin`` or ``docker exec <name>``.
     where: str
@@ -95,10 +95,10 @@ class PgTools(ABC):
                 stdin=subprocess.DEVNULL, check=False,
             )  # fmt: skip
         except (OSError, subprocess.SubprocessError) as exc:
-            raise DbError(f"{program} ({self.where}) cannot be run: {exc}") from None
+            raise CommandError(f"{program} ({self.where}) cannot be run: {exc}") from None
         found = parse_tool_version(program, done.stdout, self.where) if done.returncode == 0 else None
         if found is None:
-            raise DbError(
+            raise CommandError(
                 f"{program} ({self.where}) did not answer --version as a PostgreSQL program: "
                 f"{_tail(done.stderr or done.stdout)}"
             )
@@ -119,10 +119,10 @@ class PgTools(ABC):
                 stdout=stdout if stdout is not None else subprocess.PIPE, stderr=subprocess.PIPE, check=False,
             )  # fmt: skip
         except OSError as exc:
-            raise DbError(f"{what} ({self.where}) cannot be run: {exc}", code=EXIT_FAILED) from None
+            raise CommandError(f"{what} ({self.where}) cannot be run: {exc}", code=ExitCode.FAILED) from None
         if done.returncode != 0:
-            raise DbError(
-                f"{what} failed ({self.where}), exit code {done.returncode}:\n    {_tail(done.stderr)}", EXIT_FAILED
+            raise CommandError(
+                f"{what} failed ({self.where}), exit code {done.returncode}:\n    {_tail(done.stderr)}", ExitCode.FAILED
             )
         return done.stdout or b""
 
@@ -143,11 +143,11 @@ class LocalTools(PgTools):
         if self.bindir is not None:
             path = self.bindir / name
             if not os.access(path, os.X_OK):
-                raise DbError(f"{BINDIR_ENV}={self.bindir} holds no executable {name}")
+                raise CommandError(f"{BINDIR_ENV}={self.bindir} holds no executable {name}")
             return str(path)
         found = shutil.which(name)
         if found is None:
-            raise DbError(
+            raise CommandError(
                 f"no {name} on PATH: install the PostgreSQL client of the server's major "
                 f"(Debian/Ubuntu: postgresql-client-16) or point {BINDIR_ENV} at its bin folder"
             )
@@ -181,7 +181,7 @@ class LocalTools(PgTools):
 def docker_command() -> str:
     name, found = find_executable(DOCKER_ENV, "docker")
     if found is None:
-        raise DbError(
+        raise CommandError(
             f"the docker CLI ({name}) is not on PATH: install it, point {DOCKER_ENV} at it, or run the "
             "PostgreSQL client installed here with --tools local"
         )
@@ -204,7 +204,7 @@ def inspect_container(container: str, fmt: str) -> str | None:
             [docker_command(), "inspect", "--type", "container", "--format", fmt, container],
             capture_output=True, text=True, timeout=INSPECT_TIMEOUT_SECONDS, stdin=subprocess.DEVNULL, check=False,
         )  # fmt: skip
-    except (OSError, subprocess.SubprocessError, DbError) as exc:
+    except (OSError, subprocess.SubprocessError, CommandError) as exc:
         raise DockerInspectError(f"docker inspect {container} could not run ({exc})") from None
     if done.returncode != 0:
         if "no such" in done.stderr.lower():
@@ -274,11 +274,12 @@ def choose_tools(choice: str, container: str | None, what: str) -> PgTools:
     """``auto``: ``docker exec`` in ``container`` when there is one, else local
     binaries; ``docker`` or ``local`` force one."""
     if choice not in TOOL_CHOICES:
-        raise DbError(f"--tools {choice}: choose one of {', '.join(TOOL_CHOICES)}")
+        raise CommandError(f"--tools {choice}: choose one of {', '.join(TOOL_CHOICES)}")
     if choice == "local" or (choice == "auto" and container is None):
         return LocalTools.from_env()
     if container is None:
-        raise DbError(
-            f"--tools docker: {what} runs in no container that this machine knows of; use --tools local", EXIT_REFUSED
+        raise CommandError(
+            f"--tools docker: {what} runs in no container that this machine knows of; use --tools local",
+            ExitCode.REFUSED,
         )
     return DockerExecTools(container)

@@ -5,6 +5,8 @@ unknowns and secrets of their inputs).
 
 Every stack's state names the module of each provider it pickled: the modules
 ``hive_infra.envfile``, ``hive_infra.stack_layout``, ``hive_infra.backup`` and
-``hive_infra.api_health`` re-export these, and stay importable for as long as a
-stack made before they moved may exist (docs/architecture.md).
+``hive_infra.api_health`` are these modules themselves (each old module puts
+the moved one in ``sys.modules`` under its own name, so every name a pickle
+references resolves), and stay for as long as a stack made before they moved
+may exist (docs/architecture.md).
 """

@@ -43,10 +43,10 @@ from typing import Any
 import pulumi
 import pulumi.dynamic
 
+from hive_infra.core.errors import CommandError
 from hive_infra.pg import catalog
 from hive_infra.pg.dump import Source, dump_sources
 from hive_infra.pg.endpoint import Endpoint
-from hive_infra.pg.errors import DbError
 from hive_infra.pg.tools import DockerExecTools, DockerInspectError, LocalTools, PgTools, inspect_container
 from hive_infra.providers.wire import has_unknown, plain
 
@@ -150,7 +150,7 @@ def present_databases(plan: BackupPlan) -> list[tuple[str, tuple[str, ...]]]:
     """The plan's databases that exist on the server, with their sizes checked against the disk."""
     names = [db for db, _ in plan.databases]
     rows: list[tuple[str, int]] = []
-    last: DbError | None = None
+    last: CommandError | None = None
     for database in names:  # the first one the role can log in to answers for all
         try:
             with catalog.connect(plan.endpoint(database)) as conn:
@@ -162,7 +162,7 @@ def present_databases(plan: BackupPlan) -> list[tuple[str, tuple[str, ...]]]:
                     ).fetchall()
                 ]
             break
-        except DbError as exc:
+        except CommandError as exc:
             last = exc
     else:
         raise BackupError(f"the backup before the destroy cannot log in: {last}; no data was deleted, {TURN_OFF}")
@@ -210,7 +210,7 @@ def take_backup(plan: BackupPlan, say: Say, tools: PgTools | None = None) -> Pat
             isolation=plan.isolation,
             say=say,
         )
-    except (DbError, OSError) as exc:
+    except (CommandError, OSError) as exc:
         raise BackupError(f"the backup before the destroy failed: {exc}; no data was deleted, {TURN_OFF}") from None
     rows = sum(e.facts.rows for e in manifest.dumps)
     say(

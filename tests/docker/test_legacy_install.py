@@ -34,11 +34,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from hive_infra.core.errors import CommandError
 from hive_infra.core.modes import MODES
 from hive_infra.core.names import STACK_LABEL, DockerNames, stack_label_value
 from hive_infra.pg import restore
 from hive_infra.pg.endpoint import Endpoint
-from hive_infra.pg.errors import DbError
 from hive_infra.pg.manifest import read_manifest
 from hive_infra.pg.stack_view import StackView
 from hive_infra.pg.tools import LocalTools
@@ -330,7 +330,7 @@ def test_a_dump_of_17_into_an_older_server_is_refused_naming_both_majors(install
     view = StackView(None, "database", "external", None, pg_server.host, pg_server.port, ("workspace",),
                      {"workspace": "postgres"}, {"workspace": target})  # fmt: skip
     assignments, _notes = restore.assign(manifest, view, ("workspace",))
-    with pytest.raises(DbError) as refused:
+    with pytest.raises(CommandError) as refused:
         restore.restore_all(install.dump, assignments, LocalTools.from_env(), replace=False, say=lambda _line: None)
     text = str(refused.value)
     assert "comes from PostgreSQL 17" in text and f"runs {major}" in text, f"names both majors: {text}"

@@ -17,6 +17,7 @@ import pytest
 from psycopg import sql
 
 from hive_infra.__main__ import main
+from hive_infra.commands.contract import Context
 from hive_infra.core.stack_reader import PULUMI_ENV
 from hive_infra.pg.tools import BINDIR_ENV, DOCKER_ENV
 from tests.conftest import make_fake_pulumi
@@ -107,10 +108,8 @@ class Result:
 def run(*argv: str, docker: Any = None) -> Result:
     """``python -m hive_infra ARGV`` in this process; ``docker`` answers Docker SDK calls."""
     out, err = io.StringIO(), io.StringIO()
-    kwargs: dict[str, Any] = {"stdout": out, "stderr": err}
-    if docker is not None:
-        kwargs["docker_factory"] = lambda: docker
-    code = main(list(argv), **kwargs)
+    context = Context(out, err) if docker is None else Context(out, err, docker_factory=lambda: docker)
+    code = main(list(argv), context)
     return Result(code, out.getvalue(), err.getvalue())
 
 

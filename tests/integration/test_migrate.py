@@ -23,11 +23,11 @@ from typing import Any
 
 import pytest
 
+from hive_infra.core.errors import CommandError
 from hive_infra.core.stack_reader import PULUMI_ENV
 from hive_infra.pg import catalog
 from hive_infra.pg.dump import Source, dump_sources
 from hive_infra.pg.endpoint import Endpoint
-from hive_infra.pg.errors import DbError
 from hive_infra.pg.tools import LocalTools
 from tests.conftest import make_fake_pulumi
 from tests.integration import dbchecks
@@ -397,7 +397,7 @@ def test_a_legacy_database_written_to_during_the_dump_is_refused(legacy: Legacy,
 
     endpoint = Endpoint(server.host, server.port, LEGACY_USER, LEGACY_PASSWORD, "scratch", read_only=True)
     lines: list[str] = []
-    with pytest.raises(DbError) as refused:
+    with pytest.raises(CommandError) as refused:
         dump_sources(
             [Source(("genie",), endpoint, WritingMeanwhile())], tmp_path, label="legacy",
             manifest_source="legacy install", isolation=None, say=lines.append, require_unchanged=True,
@@ -410,7 +410,7 @@ def test_a_legacy_database_written_to_during_the_dump_is_refused(legacy: Legacy,
 def test_sessions_on_a_legacy_server_are_read_only(legacy: Legacy) -> None:
     server = legacy.servers["workspace"]
     endpoint = Endpoint(server.host, server.port, LEGACY_USER, LEGACY_PASSWORD, "hive", read_only=True)
-    with pytest.raises(DbError, match="read-only transaction"), catalog.connect(endpoint) as conn:
+    with pytest.raises(CommandError, match="read-only transaction"), catalog.connect(endpoint) as conn:
         conn.execute("CREATE TABLE hive.written_by_migrate (id int)")
 
 

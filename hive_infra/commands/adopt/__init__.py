@@ -31,7 +31,9 @@ from typing import TextIO
 
 from hive_infra.commands.adopt.printing import config_set_line, summary_lines
 from hive_infra.commands.adopt.settings import Setting, settings_for, validate
-from hive_infra.config import NAMESPACE, HiveConfig
+from hive_infra.commands.contract import this_program
+from hive_infra.config import NAMESPACE, SECRET_KEY_NAMES, HiveConfig
+from hive_infra.core.errors import CommandError, ExitCode
 from hive_infra.legacy.containers import DockerFactory, default_docker_factory, detect_lines
 from hive_infra.legacy.data_dir import DataDir, check_data_dir
 from hive_infra.legacy.env_files import (
@@ -44,13 +46,12 @@ from hive_infra.legacy.env_files import (
     merge,
     parse_database_url,
 )
-from hive_infra.legacy.errors import EXIT_BAD_INPUT, EXIT_NOTHING, EXIT_OK, AdoptError
 
 __all__ = ["DEFAULT_ENV_FILE", "SECRET_KEYS", "Options", "parse_database_url", "run"]
 
 DEFAULT_ENV_FILE = ".env"
 #: Secrets ``--print-secret`` can emit, by their config key.
-SECRET_KEYS: tuple[str, ...] = ("dbPassword", "adminPassword", "apiKeyBase")
+SECRET_KEYS: tuple[str, ...] = SECRET_KEY_NAMES
 
 
 @dataclass
@@ -68,7 +69,7 @@ def _load(options: Options) -> tuple[Adoption, list[Setting], DataDir | None, Hi
     files = inspect_files(labels)
     adoption = merge(files)
     if not any(f.has_anything for f in files):
-        raise AdoptError(
+        raise CommandError(
             [
                 *(f"warning: {w}" for w in adoption.warnings),
                 (
@@ -76,13 +77,13 @@ def _load(options: Options) -> tuple[Adoption, list[Setting], DataDir | None, Hi
                     f"{USER_KEY}/{PASSWORD_KEY}) nor a usable {API_KEY_KEY}; plain `pulumi up` will do"
                 ),
             ],
-            code=EXIT_NOTHING,
+            code=ExitCode.NOTHING,
         )
     data_dir = None
     if options.data_dir is not None:
         data_dir = check_data_dir(options.data_dir)
         if adoption.user is None or adoption.password is None:
-            raise AdoptError(
+            raise CommandError(
                 "--data-dir needs the legacy database user and password (the data directory's "
                 f"superuser), but {', '.join(labels)} hold neither {URL_KEY} nor {USER_KEY}/{PASSWORD_KEY}"
             )
@@ -98,11 +99,6 @@ def _secret_source(options: Options, program: Sequence[str]) -> list[str]:
     return cmd
 
 
-def default_program() -> list[str]:
-    """How the printed lines call this command back: this very interpreter."""
-    return [sys.executable or "python", "-m", "hive_infra"]
-
-
 def run(
     options: Options,
     stdout: TextIO | None = None,
@@ -113,7 +109,7 @@ def run(
     """Carry out ``adopt``; returns the exit code."""
     out = stdout or sys.stdout
     err = stderr or sys.stderr
-    program = list(program) if program is not None else default_program()
+    program = list(program) if program is not None else list(this_program())
 
     def say(lines: Iterable[str]) -> None:
         for line in lines:
@@ -121,8 +117,8 @@ def run(
 
     try:
         adoption, settings, data_dir, cfg = _load(options)
-    except AdoptError as exc:
-        prefix = "adopt: " if exc.code == EXIT_NOTHING else "adopt: error: "
+    except CommandError as exc:
+        prefix = "adopt: " if exc.code == ExitCode.NOTHING else "adopt: error: "
         say(p if p.startswith("warning: ") else prefix + p for p in exc.problems)
         return exc.code
 
@@ -142,7 +138,7 @@ def run(
     source = _secret_source(options, program)
     for setting in settings:
         print(config_set_line(setting, options.stack, options.show_secrets, source), file=out)
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _print_secret(key: str, settings: Sequence[Setting], adoption: Adoption, out: TextIO, err: TextIO) -> int:
@@ -151,7 +147,7 @@ def _print_secret(key: str, settings: Sequence[Setting], adoption: Adoption, out
     setting = next((s for s in settings if s.key == wanted), None)
     if setting is None:
         print(f"adopt: no value for {NAMESPACE}:{key} in {', '.join(f.label for f in adoption.files)}", file=err)
-        return EXIT_NOTHING
+        return ExitCode.NOTHING
     isatty = getattr(out, "isatty", None)
     if isatty is not None and isatty():
         print(
@@ -159,7 +155,7 @@ def _print_secret(key: str, settings: Sequence[Setting], adoption: Adoption, out
             f"`pulumi config set --secret {NAMESPACE}:{key}` instead of printing it on a terminal",
             file=err,
         )
-        return EXIT_BAD_INPUT
+        return ExitCode.REFUSED
     out.write(setting.value)  # no newline: the pipe carries the exact value
     out.flush()
-    return EXIT_OK
+    return ExitCode.OK

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from hive_infra.commands import adopt
-from hive_infra.commands.contract import Command
+from hive_infra.commands.contract import Command, Context
 
 
 def _arguments(sub: argparse.ArgumentParser) -> None:
@@ -36,8 +35,8 @@ def _arguments(sub: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace, **run_kwargs: Any) -> int:
-    """Carry out ``adopt``; ``run_kwargs`` reach ``adopt.run`` (tests inject I/O and Docker)."""
+def run(args: argparse.Namespace, context: Context) -> int:
+    """Carry out ``adopt``."""
     options = adopt.Options(
         env_files=list(args.env_files or []),
         data_dir=args.data_dir,
@@ -46,7 +45,7 @@ def run(args: argparse.Namespace, **run_kwargs: Any) -> int:
         stack=args.stack,
         print_secret=args.print_secret,
     )
-    return adopt.run(options, **run_kwargs)
+    return adopt.run(options, context.stdout, context.stderr, context.docker_factory, context.program)
 
 
 COMMAND = Command(

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 from hive_infra.config import KEYS_BY_NAME, NAMESPACE, ConfigError, HiveConfig, parse_config
 from hive_infra.config.rules import IDENTIFIER
+from hive_infra.core.errors import CommandError
 from hive_infra.core.names import is_this_machine
 from hive_infra.legacy.data_dir import DataDir
 from hive_infra.legacy.env_files import Adoption
-from hive_infra.legacy.errors import AdoptError
 
 
 @dataclass(frozen=True)
@@ -78,4 +78,4 @@ def validate(settings: Sequence[Setting]) -> HiveConfig:
             "the legacy value does not meet this program's rules: change it in the legacy "
             "installation (for a password: ALTER ROLE ... PASSWORD, then its .env files) and run adopt again"
         )
-        raise AdoptError(problems) from None
+        raise CommandError(problems) from None

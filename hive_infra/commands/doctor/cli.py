@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
-from typing import TextIO
 
-from hive_infra.commands.contract import Command
+from hive_infra.commands.contract import Command, Context
 from hive_infra.commands.doctor import checks, probe
 from hive_infra.commands.doctor.checks import FAIL, WARN, Verdict
+from hive_infra.core.errors import ExitCode
 from hive_infra.core.names import stack_label_value
-
-EXIT_OK, EXIT_FAILED = 0, 1
 
 
 def _arguments(sub: argparse.ArgumentParser) -> None:
@@ -58,14 +55,11 @@ def diagnose(stack: str | None, machine: probe.Machine) -> list[Verdict]:
     return verdicts
 
 
-def run(
-    args: argparse.Namespace,
-    stdout: TextIO | None = None,
-    machine: probe.Machine | None = None,
-) -> int:
+def run(args: argparse.Namespace, context: Context) -> int:
     """Carry out ``doctor``; returns the exit code."""
-    out = stdout or sys.stdout
-    verdicts = diagnose(args.stack, machine or probe.Machine())
+    out = context.stdout
+    machine = probe.Machine(context.docker_factory, context.disk_free, context.project_dir, dict(context.environ))
+    verdicts = diagnose(args.stack, machine)
     for verdict in verdicts:
         print(verdict.line(), file=out)
     failed = sum(1 for v in verdicts if v.status == FAIL)
@@ -75,8 +69,8 @@ def run(
             "before `pulumi up`",
             file=out,
         )
-        return EXIT_FAILED
-    return EXIT_OK
+        return ExitCode.FAILED
+    return ExitCode.OK
 
 
 COMMAND = Command(

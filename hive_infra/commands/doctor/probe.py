@@ -12,7 +12,6 @@ from __future__ import annotations
 import errno
 import json
 import os
-import shutil
 import socket
 import subprocess
 from collections.abc import Callable, Iterable
@@ -22,6 +21,7 @@ from typing import Any
 
 import yaml  # type: ignore[import-untyped]  # a dependency of the pulumi SDK, without type stubs
 
+from hive_infra.commands.contract import free_bytes
 from hive_infra.commands.doctor.checks import DiskFacts, PortProbe, PulumiFacts, SecretsFacts
 from hive_infra.core.stack_reader import PROJECT_DIR, StackOutputsError, pulumi_command
 from hive_infra.legacy.containers import ContainerInfo, DockerFactory, default_docker_factory, list_containers
@@ -30,16 +30,12 @@ TIMEOUT_SECONDS = 60
 DiskUsage = Callable[[str], int]
 
 
-def _free_bytes(path: str) -> int:
-    return shutil.disk_usage(path).free
-
-
 @dataclass
 class Machine:
     """How the doctor reaches the machine; tests replace parts."""
 
     docker_factory: DockerFactory = default_docker_factory
-    disk_free: DiskUsage = _free_bytes
+    disk_free: DiskUsage = free_bytes
     project_dir: Path = PROJECT_DIR
     environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
 
