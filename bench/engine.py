@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.docker.dockerlib import (
+from tests.support.dockerlib import (
     build_images,
     engine_answers,
     provide_wheels,
@@ -33,9 +33,8 @@ from tests.docker.dockerlib import (
     remove_labelled,
     stack_config,
 )
-from tests.engine.engine import Engine, engine_bin
-from tests.engine.test_external_stack import config_for
-from tests.integration.pgserver import ThrowawayPostgres
+from tests.support.engine import Engine, engine_bin, external_config
+from tests.support.pgserver import ThrowawayPostgres
 
 ONE_RESOURCE = """import pulumi
 import pulumi_random as random
@@ -148,7 +147,10 @@ def main() -> int:
                 engine = Engine(bin_dir, root / f"hive-{i}")
                 env_dir = root / f"env-{i}"
                 env_dir.mkdir()
-                config = {**config_for(server, env_dir, f"bench{i}", f"bench{i}_app"), "dropSchemasOnDestroy": "true"}
+                config = {
+                    **external_config(server, env_dir, f"bench{i}", f"bench{i}_app"),
+                    "dropSchemasOnDestroy": "true",
+                }
                 engine.init_stack("bench", config, secrets={"adminPassword": server.password})
                 return engine, "bench"
 

@@ -11,7 +11,8 @@ import pulumi
 import pytest
 from dotenv import dotenv_values
 
-from .conftest import ProgramRun, Registration, Secret, reveal, run_program
+from tests.support.mocks import Registration, Secret, reveal
+from tests.support.program import ProgramRun, run_program
 
 CONTAINER = "docker:index/container:Container"
 VOLUME = "docker:index/volume:Volume"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import ProgramRun, Secret, reveal, run_program
+from tests.support.mocks import Secret, reveal
+from tests.support.program import ProgramRun, run_program
 
 PG = "postgresql:index/"
 EXTERNAL = {
@@ -167,8 +168,7 @@ EXTERNAL_BAD = [
 )
 def test_bad_server_config(values: dict[str, object], key: str, fix: str) -> None:
     from hive_infra.config import ConfigError
-
-    from .conftest import RecordingMocks
+    from tests.support.mocks import RecordingMocks
 
     mocks = RecordingMocks(preview=True)
     with pytest.raises(ConfigError) as info:

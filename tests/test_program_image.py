@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from hive_infra.components.project_dir import ProjectDirError
-
-from .conftest import ProgramRun, RecordingMocks, Registration, run_program
+from tests.support.mocks import RecordingMocks, Registration
+from tests.support.program import ProgramRun, run_program
 
 IMAGE = "docker:index/remoteImage:RemoteImage"
 CONTAINER = "docker:index/container:Container"

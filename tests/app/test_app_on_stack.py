@@ -33,7 +33,7 @@ from tests.app.hive_app import (
     running_apps,
 )
 from tests.integration.pg_double import PgDouble, run_main_program
-from tests.integration.pgserver import PgServer, free_port
+from tests.support.pgserver import PgServer, free_port
 
 MODES = ("workspace", "agent", "genie")
 USER_ID = "stack-tier-user"

@@ -44,7 +44,7 @@ from tests.app.hive_app import (
     probe_connection,
     running_apps,
 )
-from tests.integration.pgserver import PgServer, free_port
+from tests.support.pgserver import PgServer, free_port
 
 MODES = ("workspace", "agent", "genie")
 #: One database per mode, as the stack will create them.

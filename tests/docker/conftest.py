@@ -13,8 +13,8 @@ import os
 
 import pytest
 
-from tests.docker.dockerlib import REQUIRE_ENV, DockerUnavailable, TierImages, build_images, engine_answers
 from tests.engine.conftest import pulumi_bin  # noqa: F401 - the real CLI the engine tier uses
+from tests.support.dockerlib import REQUIRE_ENV, DockerUnavailable, TierImages, build_images, engine_answers
 
 #: Wall-clock seconds of the tier's steps, printed at the end of the session.
 TIMINGS: list[tuple[str, float]] = []

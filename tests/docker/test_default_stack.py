@@ -29,7 +29,7 @@ from hive_infra.core.modes import MODES
 from hive_infra.core.names import STACK_LABEL, DockerNames, stack_label_value
 from tests.app import hive_app
 from tests.docker.conftest import TIMINGS
-from tests.docker.dockerlib import (
+from tests.support.dockerlib import (
     REPAIR_TARGET,
     TierImages,
     docker,
@@ -42,7 +42,7 @@ from tests.docker.dockerlib import (
     remove_labelled,
     stack_config,
 )
-from tests.engine.engine import Engine, Result
+from tests.support.engine import Engine, Result
 
 STACK = "dockertier"
 LABEL = stack_label_value("hive", STACK)

@@ -43,7 +43,8 @@ from hive_infra.pg.manifest import read_manifest
 from hive_infra.pg.stack_view import StackView
 from hive_infra.pg.tools import LocalTools
 from tests.docker.conftest import TIMINGS
-from tests.docker.dockerlib import (
+from tests.integration.db_helpers import Contents, contents
+from tests.support.dockerlib import (
     TierImages,
     docker,
     health,
@@ -52,9 +53,8 @@ from tests.docker.dockerlib import (
     remove_labelled,
     stack_config,
 )
-from tests.engine.engine import Engine, Result
-from tests.integration.db_helpers import Contents, contents
-from tests.integration.pgserver import PgServer
+from tests.support.engine import Engine, Result
+from tests.support.pgserver import PgServer
 
 STACK = "legacytier"
 LABEL = stack_label_value("hive", STACK)

@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from tests.docker.dockerlib import TierImages, docker, inspect, refuse_if_taken
+from tests.support.dockerlib import TierImages, docker, inspect, refuse_if_taken
 
 
 def test_a_held_port_is_refused_naming_its_holder(test_images: TierImages) -> None:

@@ -23,7 +23,7 @@ import pytest
 from hive_infra.core.modes import MODES
 from hive_infra.core.names import DockerNames, stack_label_value
 from tests.docker.conftest import TIMINGS
-from tests.docker.dockerlib import (
+from tests.support.dockerlib import (
     TierImages,
     docker,
     health,
@@ -32,7 +32,7 @@ from tests.docker.dockerlib import (
     remove_labelled,
     stack_config,
 )
-from tests.engine.engine import CommitUnavailable, Engine, Result, program_at
+from tests.support.engine import CommitUnavailable, Engine, Result, program_at
 
 COMMIT = "1cdf9f3efada39759e96bcda2c47eabd0a4766b9"
 STACK = "statetier"

@@ -23,7 +23,7 @@ import pytest
 from hive_infra.core.modes import MODES
 from hive_infra.core.names import DockerNames, stack_label_value
 from tests.docker.conftest import TIMINGS
-from tests.docker.dockerlib import (
+from tests.support.dockerlib import (
     PROJECT_DIR,
     TierImages,
     docker,
@@ -33,7 +33,7 @@ from tests.docker.dockerlib import (
     refuse_if_taken,
     remove_labelled,
 )
-from tests.engine.engine import CommitUnavailable, Engine, program_at
+from tests.support.engine import CommitUnavailable, Engine, program_at
 
 #: dd5deb7: the version before the built image (the 0.x image by default, the provider's wait).
 PREVIOUS = "dd5deb758c34562a6f6388d76c4c56f83d4d98c2"

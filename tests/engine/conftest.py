@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine.engine import REQUIRE_ENV, EngineUnavailable, engine_bin
+from tests.support.engine import REQUIRE_ENV, EngineUnavailable, engine_bin
 
 
 @pytest.fixture(scope="session")

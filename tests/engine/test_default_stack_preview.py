@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.engine.engine import Engine
+from tests.support.engine import Engine
 
 
 def test_a_default_stack_previews_without_a_docker_engine(pulumi_bin: Path, tmp_path: Path) -> None:

@@ -24,9 +24,9 @@ import pytest
 from dotenv import dotenv_values
 from sqlalchemy.engine import make_url
 
-from tests.engine.engine import Engine
 from tests.integration import dbchecks
-from tests.integration.pgserver import PgServer
+from tests.support.engine import Engine, external_config
+from tests.support.pgserver import PgServer
 
 STACK = "ext"
 BASE = "eng"  # databases eng, eng_agent, eng_genie: apart from the other tiers' on the shared server
@@ -51,22 +51,6 @@ def life(pulumi_bin: Path, pg_server: PgServer, tmp_path_factory: pytest.TempPat
     yield Life(engine, pg_server, env_dir)
 
 
-def config_for(server: PgServer, env_dir: Path, base: str, role: str) -> dict[str, str]:
-    """Only what external mode needs (and names of our own on the shared server)."""
-    return {
-        "postgresMode": "external",
-        "postgresHost": server.host,
-        "dbPort": str(server.port),
-        "adminUser": server.superuser,
-        "sslMode": "disable",  # the throwaway server speaks no TLS
-        "apiContainers": "false",
-        "envDir": str(env_dir),
-        "extensions[0]": "citext",  # pgvector is not installable here
-        "database": base,
-        "dbUser": role,
-    }
-
-
 def query(server: PgServer, sql: str, database: str = "postgres") -> list[tuple[Any, ...]]:
     with server.connect(database=database) as conn:
         return list(conn.execute(sql).fetchall())
@@ -79,7 +63,7 @@ def env_values(path: Path) -> dict[str, str | None]:
 def test_init_and_preview_with_only_the_external_keys(life: Life) -> None:
     life.engine.init_stack(
         STACK,
-        config_for(life.server, life.env_dir, BASE, ROLE),
+        external_config(life.server, life.env_dir, BASE, ROLE),
         secrets={"adminPassword": life.server.password},
     )
     preview = life.engine.run("preview", "--stack", STACK)
@@ -231,7 +215,7 @@ def test_drop_schemas_on_destroy_backs_up_then_drops_every_object(life: Life, tm
     nothing dropped, and the folder it wrote restores every row into the stack made again."""
     engine, server = life.engine, life.server
     base, role = "engdrop", "engdrop_app"
-    config = {**config_for(server, tmp_path, base, role), "dropSchemasOnDestroy": "true"}
+    config = {**external_config(server, tmp_path, base, role), "dropSchemasOnDestroy": "true"}
     engine.init_stack("drop", config, secrets={"adminPassword": server.password})
     engine.run("up", "--yes", "--stack", "drop")
     assert len(query(server, f"select 1 from pg_database where datname like '{base}%'")) == 3, "three databases"

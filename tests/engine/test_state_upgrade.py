@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine.engine import Engine
-from tests.engine.state_fixture import STACK, USER_LINE, exported_resources, install, load_in_fresh_interpreter
+from tests.support.engine import Engine
+from tests.support.state_fixture import STACK, USER_LINE, exported_resources, install, load_in_fresh_interpreter
 
 COMMIT = "1cdf9f3"
 

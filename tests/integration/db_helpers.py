@@ -20,11 +20,11 @@ from hive_infra.__main__ import main
 from hive_infra.commands.contract import Context
 from hive_infra.core.stack_reader import PULUMI_ENV
 from hive_infra.pg.tools import BINDIR_ENV, DOCKER_ENV
-from tests.conftest import make_fake_pulumi
 from tests.integration import dbchecks
 from tests.integration.docker_fakes import FakeDockerCli, make_fake_docker_cli
 from tests.integration.pg_double import PgDouble, run_main_program
-from tests.integration.pgserver import PgServer
+from tests.support.fake_pulumi import make_fake_pulumi
+from tests.support.pgserver import PgServer
 
 STACK_CONTAINER = "hive-postgres-shared"
 MODE_SUFFIX = {"workspace": "", "agent": "_agent", "genie": "_genie"}

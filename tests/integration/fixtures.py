@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.integration.pgserver import REQUIRE_ENV, PgServer, PostgresUnavailable, ThrowawayPostgres
+from tests.support.pgserver import REQUIRE_ENV, PgServer, PostgresUnavailable, ThrowawayPostgres
 
 
 def _unavailable(reason: str) -> None:

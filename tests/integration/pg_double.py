@@ -40,8 +40,9 @@ from typing import Any
 import psycopg
 import pulumi
 
-from tests.conftest import SECRET_KEYS, RegistrationQueries, reveal, run_main, run_under_mocks
-from tests.integration.pgserver import PgServer
+from tests.support.mocks import reveal
+from tests.support.pgserver import PgServer
+from tests.support.program import SECRET_KEYS, RegistrationQueries, run_main, run_under_mocks
 
 PROVIDER_TYPE = "pulumi:providers:postgresql"
 RANDOM_PASSWORD_TYPE = "random:index/randomPassword:RandomPassword"

@@ -31,7 +31,7 @@ from tests.integration.db_helpers import (
     run,
 )
 from tests.integration.docker_fakes import FakeDockerCli
-from tests.integration.pgserver import PgServer
+from tests.support.pgserver import PgServer
 
 BASE = "hivedb"
 ROWS = {"workspace": 210, "agent": 160, "genie": 120}

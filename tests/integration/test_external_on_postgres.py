@@ -12,7 +12,7 @@ import pytest
 
 from tests.integration import dbchecks
 from tests.integration.pg_double import PgDouble, run_main_program
-from tests.integration.pgserver import PgServer
+from tests.support.pgserver import PgServer
 
 USER = "Hq3xLegacyUser"  # the legacy installer's mixed-case kind of name
 PASSWORD = "Existing-Passw0rd-99"

@@ -29,7 +29,6 @@ from hive_infra.pg import catalog
 from hive_infra.pg.dump import Source, dump_sources
 from hive_infra.pg.endpoint import Endpoint
 from hive_infra.pg.tools import LocalTools
-from tests.conftest import make_fake_pulumi
 from tests.integration import dbchecks
 from tests.integration.db_helpers import (
     MODE_SUFFIX,
@@ -45,7 +44,8 @@ from tests.integration.db_helpers import (
     run,
 )
 from tests.integration.docker_fakes import FakeContainer, FakeDockerCli, FakeDockerClient, published
-from tests.integration.pgserver import PgServer, ThrowawayPostgres, free_port
+from tests.support.fake_pulumi import make_fake_pulumi
+from tests.support.pgserver import PgServer, ThrowawayPostgres, free_port
 
 LEGACY_USER = "Hq3xTu8kLm2Np5Rs"  # the legacy installer generated 16 alphanumerics, mixed case
 LEGACY_PASSWORD = "Lg7pW2xQ9rT4vY6z"

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from tests.integration import dbchecks
 from tests.integration.pg_double import PgDouble, UpdateNotEmulated, pq_quote_literal, quote_ident, run_program
-from tests.integration.pgserver import PgServer
+from tests.support.pgserver import PgServer
 
 DATABASE = "hive_direct"
 ROLE = "hive_direct"

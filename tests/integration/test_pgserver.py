@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from tests.integration.pgserver import PgServer
+from tests.support.pgserver import PgServer
 
 
 def test_superuser_logs_in_over_tcp_with_its_password(pg_server: PgServer) -> None:

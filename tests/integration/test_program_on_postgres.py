@@ -18,7 +18,7 @@ from dotenv import dotenv_values
 
 from tests.integration import dbchecks
 from tests.integration.pg_double import PgDouble, run_main_program
-from tests.integration.pgserver import PgServer
+from tests.support.pgserver import PgServer
 
 SCHEMAS = {"workspace": "public", "agent": "agent", "genie": "genie"}
 

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from tests.integration.pg_double import PgDouble, run_main_program
-from tests.integration.pgserver import PgServer
+from tests.support.pgserver import PgServer
 
 ROLE = "powers"
 

@@ -22,8 +22,9 @@ from pulumi.dynamic.dynamic import serialize_provider
 from hive_infra.providers import backup
 from hive_infra.providers.backup import BackupError, BackupPlan, DataBackupProvider, container_problem, space_problem
 from hive_infra.providers.wire import UNKNOWN
+from tests.support.program import PROJECT_DIR
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = PROJECT_DIR
 PASSWORD = "Role-Passw0rd-Not-For-Messages"
 SECRET_WRAPPED = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "value": PASSWORD}
 

@@ -5,13 +5,11 @@ Outputs table lists each with its secrecy."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from hive_infra.core.outputs import OUTPUTS, SECRET_NAMES
+from tests.support.program import PROJECT_DIR, ProgramRun
 
-from .conftest import ProgramRun
-
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = PROJECT_DIR / "README.md"
 
 
 def test_names_and_attributes_are_unique_and_the_secrets_are_the_three_with_credentials() -> None:

@@ -25,10 +25,10 @@ from pulumi.dynamic.dynamic import serialize_provider
 from hive_infra.core import safe_file
 from hive_infra.core.dotenv_text import format_line, merge, quote_value
 from hive_infra.providers.envfile import EnvFile, EnvFileArgs, EnvFileError, EnvFileProvider
+from tests.support.mocks import RecordingMocks, RecordingMonitor, Secret, reveal
+from tests.support.program import PROJECT_DIR, run_under_mocks
 
-from .conftest import RecordingMocks, RecordingMonitor, Secret, reveal, run_under_mocks
-
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = PROJECT_DIR
 SECRET = "s3cr3t-Pa55w0rd"
 API_KEY = "hive_agent_Zk9xQv7LmN3pR8tY2wE5uI1oA4sD6fG0hJ"
 HEADER = "# Managed by Pulumi stack hive/dev: keys it owns are rewritten on `pulumi up`."

@@ -21,8 +21,9 @@ from hive_infra.commands.contract import Context
 from hive_infra.core.rendering import OWNED_KEYS
 from hive_infra.core.stack_reader import PULUMI_ENV, StackOutputs
 from hive_infra.providers.envfile import EnvFileProvider
-
-from .conftest import PROJECT_DIR, FakePulumi, make_fake_pulumi, reveal, run_program
+from tests.support.fake_pulumi import FakePulumi, make_fake_pulumi
+from tests.support.mocks import reveal
+from tests.support.program import PROJECT_DIR, run_program
 
 #: Secrets a shell would trip over: quotes, $, backtick, spaces, ;|& (no backslash or ${: the config refuses them).
 PASSWORD = 'O\'Brien "q" $HOME `id` a;b|c&d'

@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 
 from hive_infra.core.stack_reader import PULUMI_ENV, StackOutputsError, read_stack_outputs
-
-from .conftest import make_fake_pulumi
+from tests.support.fake_pulumi import make_fake_pulumi
 
 OUTPUTS = {
     "ports": {"workspace": {"db": 5532, "api": 8886}},

@@ -14,8 +14,8 @@ import pytest
 from hive_infra.components.user_env import UserEnvError, read_user_env, read_values
 from hive_infra.core.modes import MODES
 from hive_infra.providers.envfile import EnvFileProvider
-
-from .conftest import ProgramRun, RecordingMocks, Registration, Secret, reveal, run_program
+from tests.support.mocks import RecordingMocks, Registration, Secret, reveal
+from tests.support.program import ProgramRun, run_program
 
 CONTAINER = "docker:index/container:Container"
 ENVFILE = "pulumi-python:dynamic/hive:EnvFile"

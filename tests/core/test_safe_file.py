@@ -28,8 +28,9 @@ from dotenv import dotenv_values
 from hive_infra.core import safe_file
 from hive_infra.core.safe_file import FileBusyError, UnsafeFileError
 from hive_infra.providers.envfile import EnvFileError, EnvFileProvider
+from tests.support.program import PROJECT_DIR
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = PROJECT_DIR
 SECRET = "s3cr3t-Pa55w0rd"
 HEADER = "# Managed by Pulumi stack hive/dev: keys it owns are rewritten on `pulumi up`."
 

@@ -16,7 +16,7 @@ from hive_infra.pg.manifest import DatabaseFacts, DumpEntry, Manifest
 from hive_infra.pg.restore import assign
 from hive_infra.pg.stack_view import StackView
 from hive_infra.pg.versions import ToolVersion
-from tests.conftest import make_fake_pulumi
+from tests.support.fake_pulumi import make_fake_pulumi
 
 URLS = {
     "workspace": "postgresql+psycopg://hive:pw-0123456789abcdef@localhost:5532/hive",

@@ -6,7 +6,7 @@ description and exit-status epilog.
 reorganisation of issue #21 printed it (commit 1cdf9f3); ``test_cli_surface``
 compares the code's surface with it, so a move cannot change a flag, a default,
 an exit code or a help text by accident. A deliberate change regenerates it:
-``python -m tests.cli_surface > tests/fixtures/cli-surface.json``.
+``python -m tests.support.cli_surface > tests/fixtures/cli-surface.json``.
 """
 
 from __future__ import annotations

@@ -5,13 +5,13 @@ is the surface now."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
-from tests import cli_surface
+from tests.support import cli_surface
+from tests.support.program import PROJECT_DIR
 
-FIXTURE = Path(__file__).parent / "fixtures" / "cli-surface.json"
-REGENERATE = "python -m tests.cli_surface > tests/fixtures/cli-surface.json"
+FIXTURE = PROJECT_DIR / "tests" / "fixtures" / "cli-surface.json"
+REGENERATE = "python -m tests.support.cli_surface > tests/fixtures/cli-surface.json"
 
 
 def _flatten(node: dict[str, Any], path: str = "python -m hive_infra") -> dict[str, Any]:

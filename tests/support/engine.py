@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.support.pgserver import PgServer
+
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 BUILD_SCRIPT = PROJECT_DIR / "scripts" / "build-pulumi.sh"
 #: Set to 1 (CI) to make an engine that is not built a failure instead of a skip.
@@ -201,3 +203,19 @@ class Engine:
         """``{resource name: op}`` of a ``pulumi preview --json``, same-steps left out."""
         steps = self.run("preview", "--stack", stack, "--json").json().get("steps", [])
         return {s["urn"].rsplit("::", 1)[1]: s["op"] for s in steps if s["op"] != "same"}
+
+
+def external_config(server: PgServer, env_dir: Path, database: str, role: str) -> dict[str, str]:
+    """Only what external mode needs, on ``server`` (names of our own on the shared server)."""
+    return {
+        "postgresMode": "external",
+        "postgresHost": server.host,
+        "dbPort": str(server.port),
+        "adminUser": server.superuser,
+        "sslMode": "disable",  # the throwaway server speaks no TLS
+        "apiContainers": "false",
+        "envDir": str(env_dir),
+        "extensions[0]": "citext",  # pgvector is not installable here
+        "database": database,
+        "dbUser": role,
+    }

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-from tests.docker.dockerlib import REPAIR_TARGET
+from tests.support.dockerlib import REPAIR_TARGET
+from tests.support.program import PROJECT_DIR
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = PROJECT_DIR
 
 
 def make_recipe(target: str) -> list[str]:

@@ -13,15 +13,14 @@ from __future__ import annotations
 import base64
 import importlib
 import json
-from pathlib import Path
 
 import dill
 import pytest
 
 from hive_infra.providers import api_health, backup, envfile, stack_layout
-from tests.engine.state_fixture import load_in_fresh_interpreter
+from tests.support.program import PROJECT_DIR
+from tests.support.state_fixture import load_in_fresh_interpreter
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 STORED = json.loads((PROJECT_DIR / "tests" / "fixtures" / "providers-1cdf9f3.json").read_text())
 #: The module path each provider had before the move, and the module it lives in now.
 MOVED = {

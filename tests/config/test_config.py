@@ -12,8 +12,8 @@ from hive_infra.config import CONFIG_KEYS, ConfigError, HiveConfig, parse_config
 from hive_infra.config import docs as config_docs
 from hive_infra.config.rules import PLACEHOLDER_WORDS
 from hive_infra.core.modes import MODES
-
-from .conftest import PROJECT_DIR, RecordingMocks, config_values, run_program
+from tests.support.mocks import RecordingMocks
+from tests.support.program import PROJECT_DIR, config_values, run_program
 
 GOOD_SECRET = "Zq8vN3kLm2Xc9Rt5Yw"  # 18 characters
 GOOD_KEY_BASE = "k" * 43

@@ -24,8 +24,9 @@ from hive_infra.core.dotenv_text import format_line
 from hive_infra.core.modes import MODES
 from hive_infra.core.placement import Placement
 from hive_infra.core.rendering import DbEndpoint, database_url
+from tests.support.program import PROJECT_DIR
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = PROJECT_DIR
 PROGRAM = ["python", "-m", "hive_infra"]
 
 USER = "hive_legacy"

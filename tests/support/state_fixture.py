@@ -12,7 +12,7 @@ PostgreSQL server it named is long gone, and preview needs none.
 
 Made once, with the engine built (``make engine``) and PostgreSQL installed::
 
-    python -m tests.engine.state_fixture 1cdf9f3
+    python -m tests.support.state_fixture 1cdf9f3
 
 which takes that commit's program from git and writes ``tests/fixtures/state-1cdf9f3``.
 """
@@ -27,7 +27,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from tests.engine.engine import PROJECT_DIR, Engine, engine_bin, program_at
+from tests.support.engine import PROJECT_DIR, Engine, engine_bin, external_config, program_at
 
 FIXTURES = PROJECT_DIR / "tests" / "fixtures"
 STACK = "proof"
@@ -40,22 +40,6 @@ USER_LINE = "MY_MODEL_KEY=sk-mine-not-the-stacks\n"
 
 def fixture_dir(commit: str) -> Path:
     return FIXTURES / f"state-{commit[:7]}"
-
-
-def config_for(host: str, port: int, superuser: str, env_dir: Path) -> dict[str, str]:
-    """An external-mode stack with its .env files, a backup on destroy and every mode."""
-    return {
-        "postgresMode": "external",
-        "postgresHost": host,
-        "dbPort": str(port),
-        "adminUser": superuser,
-        "sslMode": "disable",
-        "apiContainers": "false",
-        "envDir": str(env_dir),
-        "extensions[0]": "citext",
-        "database": "proof",
-        "dbUser": "proof_app",
-    }
 
 
 def install(engine: Engine, commit: str) -> Path:
@@ -103,7 +87,7 @@ def load_in_fresh_interpreter(pickles: dict[str, str], cwd: Path) -> dict[str, s
 
 def make(commit: str) -> Path:
     """Bring up the stack with the program at ``commit`` and write its fixture."""
-    from tests.integration.pgserver import ThrowawayPostgres
+    from tests.support.pgserver import ThrowawayPostgres
 
     target = fixture_dir(commit)
     with tempfile.TemporaryDirectory(prefix="hive-state-fixture-") as tmp:
@@ -116,7 +100,7 @@ def make(commit: str) -> Path:
             env_dir = root / ENV_DIR
             env_dir.mkdir()
             (env_dir / ".env").write_text(USER_LINE)
-            config = config_for(server.host, server.port, server.superuser, env_dir)
+            config = external_config(server, env_dir, "proof", "proof_app")
             engine.init_stack(STACK, config, secrets={"adminPassword": server.password})
             engine.run("up", "--yes", "--stack", STACK)
             engine.run("preview", "--stack", STACK, "--expect-no-changes")

@@ -21,8 +21,9 @@ from hive_infra.config import parse_config
 from hive_infra.core.names import STACK_LABEL
 from hive_infra.core.stack_reader import PULUMI_ENV
 from hive_infra.legacy.containers import ContainerInfo
-
-from .conftest import PROJECT_DIR, FakePulumi, Secret, make_fake_pulumi
+from tests.support.fake_pulumi import FakePulumi, make_fake_pulumi
+from tests.support.mocks import Secret
+from tests.support.program import PROJECT_DIR
 
 GIB = 1 << 30
 OUR_LABEL = {STACK_LABEL: "hive/dev"}
