@@ -67,7 +67,7 @@ up: ## Check the machine (doctor), select (or create) the stack STACK, pulumi up
 
 # A whole refresh fails while the PostgreSQL container is gone (every in-database
 # resource needs the server), so only the containers are refreshed; up then puts
-# back what was removed or stopped. README: Troubleshooting.
+# back what was removed or stopped. docs/operations.md: Troubleshooting.
 repair: ## After a container was removed or stopped by hand: refresh the containers, then pulumi up
 	pulumi refresh --yes --stack $(STACK) --target 'urn:pulumi:$(STACK)::hive::**docker:index/container:Container::**'
 	pulumi up --stack $(STACK)
@@ -75,5 +75,5 @@ repair: ## After a container was removed or stopped by hand: refresh the contain
 destroy: ## pulumi destroy on the stack STACK
 	pulumi destroy --stack $(STACK)
 
-backup: ## Dump every mode's database of the stack STACK into ./backups (README: Backups)
+backup: ## Dump every mode's database of the stack STACK into ./backups (docs/backups-and-migration.md: Backups)
 	$(BIN)/python -m hive_infra db dump --stack $(STACK)

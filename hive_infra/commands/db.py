@@ -129,7 +129,9 @@ def run_migrate_command(args: argparse.Namespace, context: Context) -> int:
 DB_COMMAND = Command(
     name="db",
     summary="dump the stack's databases, or restore a dump into them",
-    description="Back up and restore each mode's database of a deployed stack (README: Backups).",
+    description=(
+        "Back up and restore each mode's database of a deployed stack (docs/backups-and-migration.md: Backups)."
+    ),
     exit_codes=EXIT_CODES,
     arguments=_db_arguments,
     handler=run_db,

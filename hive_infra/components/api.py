@@ -44,9 +44,9 @@ def go_duration(seconds: int) -> str:
 #: The healthcheck's cadence. Docker 20.10 has no start interval, so the interval
 #: itself is short: health is reported within 5 s of the app answering (30 s
 #: before: the APIs turned healthy 30 s after `up` had returned). Every 2 s kept
-#: 12.3% of 2 cores busy at rest, every 5 s 7.3% (README: What the API containers
-#: get). Failures in the start period do not count, so a slow first start is not
-#: "unhealthy".
+#: 12.3% of 2 cores busy at rest, every 5 s 7.3%
+#: (docs/operations.md: What the API containers get). Failures in the start
+#: period do not count, so a slow first start is not "unhealthy".
 HEALTH_INTERVAL = go_duration(5)
 HEALTH_TIMEOUT = go_duration(5)
 HEALTH_START_PERIOD = go_duration(120)

@@ -346,7 +346,7 @@ def _shared_database_warning(file: LegacyFile) -> str:
         f"{file.mode.name}'s rows in one database with the other modes (the seed's layout). With "
         f"hive:isolation=database (the default) {file.mode.name} starts on a new database {own!r} and its rows "
         "stay behind, mixed with the others', which no tool can split; keep them together with "
-        "`pulumi config set hive:isolation schema`, or see the README's Migrating a legacy install"
+        "`pulumi config set hive:isolation schema`, or see docs/backups-and-migration.md: Migrating a legacy install"
     )
 
 

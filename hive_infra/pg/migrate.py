@@ -11,9 +11,10 @@
    per-table counts in the dump's snapshot, and again afterwards), then
    restore each into its mode's stack database (as ``db restore`` does).
 
-``--dump-only`` stops after the dump and needs no stack: the README's way when
+``--dump-only`` stops after the dump and needs no stack: the way when
 the legacy workspace server holds the port the stack wants (5532); the folder
-is then restored with ``db restore`` once the stack is up.
+is then restored with ``db restore`` once the stack is up
+(docs/backups-and-migration.md: Migrating a legacy install).
 """
 
 from __future__ import annotations
@@ -205,7 +206,7 @@ def run_migrate(
     if view is None:
         say(
             "migrate: next: stop the legacy containers, pulumi up, then "
-            f"`python -m hive_infra db restore {folder}` (README: Migrating a legacy install)"
+            f"`python -m hive_infra db restore {folder}` (docs/backups-and-migration.md: Migrating a legacy install)"
         )
         print(folder, file=stdout)
         return ExitCode.OK

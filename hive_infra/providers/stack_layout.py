@@ -44,7 +44,7 @@ _INPUTS = ("isolation", "databases", "allowChange", "data", "dropsData")
 MOVE_DATA = (
     "move the data instead: pulumi destroy (it first dumps every mode's database into hive:backupDir and "
     "prints the folder), change the configuration, pulumi up, then python -m hive_infra db restore <that folder> "
-    "(README: Moving the data)"
+    "(docs/backups-and-migration.md: Moving the data)"
 )
 
 
@@ -63,7 +63,7 @@ def change_problem(old: Mapping[str, Any], new: Mapping[str, Any]) -> str | None
         f"hive:isolation is {after!r} but this stack was deployed with {before!r}{where}, while their rows stay "
         "where they are (nothing is dropped). Back the data up first (python -m hive_infra db dump), then either "
         f"set it back (pulumi config set hive:isolation {before}), or destroy, change and restore, or switch in "
-        "place with `pulumi config set hive:allowIsolationChange true` (README: Changing isolation)"
+        "place with `pulumi config set hive:allowIsolationChange true` (docs/operations.md: Changing isolation)"
     )
 
 

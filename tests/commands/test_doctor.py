@@ -306,7 +306,7 @@ def test_a_running_legacy_install(doctor: Doctor) -> None:
     ), "legacy data to adopt before up"
     assert line(lines, "FAIL container hive-agents:") == (
         "FAIL container hive-agents: exists [exited] and is not this stack's: Docker refuses a second container "
-        "of that name; fix: adopt it first (README: Adopting an existing installation), then "
+        "of that name; fix: adopt it first (docs/backups-and-migration.md: Adopting an existing installation), then "
         "`docker stop hive-agents && docker rm hive-agents`, or set hive:namePrefix"
     ), "the legacy API container's name is the stack's"
     assert "in use by container hive-postgres (not this stack's); fix: adopt it first" in line(
@@ -321,7 +321,7 @@ def test_the_stacks_own_containers_stopped_or_removed_by_hand(doctor: Doctor) ->
     code, lines = doctor.with_pulumi(config).run(docker=FakeDocker(left))
     assert line(lines, "warn container hive-agents:") == (
         "warn container hive-agents: this stack's container is exited; fix: make repair STACK=dev "
-        "(a plain `pulumi up` does not look at Docker; README: Troubleshooting)"
+        "(a plain `pulumi up` does not look at Docker; docs/operations.md: Troubleshooting)"
     ), "a stopped container of the stack: make repair, which a plain up is not"
     assert line(lines, "warn container hive-postgres-shared:").startswith(
         "warn container hive-postgres-shared: this stack's container is gone (removed by hand?); fix: make repair"

@@ -1,4 +1,4 @@
-"""`make repair`, the README's Troubleshooting and the Docker tier run the same commands."""
+"""`make repair`, docs/operations.md's Troubleshooting and the Docker tier run the same commands."""
 
 from __future__ import annotations
 
@@ -26,8 +26,8 @@ def test_make_repair_refreshes_only_the_containers_then_ups() -> None:
     assert up == "pulumi up --stack $(STACK)", "then a plain up puts back what is missing"
 
 
-def test_the_readme_gives_the_same_commands() -> None:
-    readme = (ROOT / "README.md").read_text()
+def test_troubleshooting_gives_the_same_commands() -> None:
+    readme = (ROOT / "docs" / "operations.md").read_text()
     target = REPAIR_TARGET.format(stack="dev")
     assert f"pulumi refresh --yes --stack dev --target '{target}'" in readme, "Troubleshooting names the refresh"
     assert "make repair STACK=dev" in readme, "and the make target that runs it"

@@ -152,7 +152,7 @@ def container_ids() -> dict[str, str]:
 
 
 def repair(life: Life) -> None:
-    """What the README's Troubleshooting tells a user to run after a container was removed or stopped by hand."""
+    """What docs/operations.md's Troubleshooting tells a user to run after a container was removed or stopped."""
     life.pulumi("refresh", "--yes", "--target", REPAIR_TARGET.format(stack=STACK))
     life.pulumi("up", "--yes", "--skip-preview")
 
@@ -324,7 +324,7 @@ def test_a_second_up_changes_nothing(life: Life) -> None:
 
 
 def test_a_new_app_version_replaces_only_the_image_and_the_api_containers(life: Life) -> None:
-    """What the README's Upgrading section shows: the preview of an apiVersion change."""
+    """What docs/operations.md's Upgrading section shows: the preview of an apiVersion change."""
     life.engine.run("config", "set", "--stack", STACK, "hive:apiVersion", "1.0.0rc6")
     try:
         steps = life.engine.preview_steps(STACK)

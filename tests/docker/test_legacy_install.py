@@ -7,7 +7,7 @@ the generated user as its superuser, its data bind-mounted from its own folder, 
 own database and ``.env`` file; tables in ``hive.*``, ``agno.*``, ``ai.*``, the mode's
 schema and ``public``, a ``vector`` column. Their image is the tier's PostgreSQL 17
 with pgvector: Debian has pgvector only for 17, so the legacy ``agnohq/pgvector:16``
-cannot be built here (README: The Docker tier).
+cannot be built here (docs/testing.md: The Docker tier).
 
 Then, with no fake ``docker`` anywhere: ``adopt --detect`` finds the containers
 through the Docker SDK; ``doctor`` names the legacy server holding 5532 and fails

@@ -154,3 +154,13 @@ def run_program(
             monitor=monitor,
         )
     return run
+
+
+def run_component(build: Callable[[], Any], *, preview: bool = False) -> ProgramRun:
+    """``build`` (one component, made alone) run as a fresh deployment under the recording
+    mocks; what it registered, its options included."""
+    mocks = RecordingMocks(preview=preview)
+    monitor = RecordingMonitor(mocks)
+    run = ProgramRun(registrations=monitor.registrations)
+    run.outputs = run_under_mocks(build, mocks, preview=preview, monitor=monitor)
+    return run

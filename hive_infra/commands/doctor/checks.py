@@ -27,7 +27,7 @@ MIN_FREE_BYTES = 2 * GIB
 #: ``--show-secrets``): it passes every secret rule, so only the other keys are
 #: judged here; ``pulumi preview`` judges the secrets themselves.
 HIDDEN_SECRET = "x" * 64
-ADOPT_HINT = "adopt it first (README: Adopting an existing installation)"
+ADOPT_HINT = "adopt it first (docs/backups-and-migration.md: Adopting an existing installation)"
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ def check_secrets(facts: SecretsFacts) -> Verdict:
 
     passphrase_fix = (
         "export PULUMI_CONFIG_PASSPHRASE='...' or PULUMI_CONFIG_PASSPHRASE_FILE=/path/to/file "
-        "(lost it? README: Troubleshooting)"
+        "(lost it? docs/operations.md: Troubleshooting)"
     )
     if facts.passphrase_set:
         return secrets(OK, "PULUMI_CONFIG_PASSPHRASE is set")
@@ -174,7 +174,7 @@ def check_config(listing: Mapping[str, Any] | str, stack: str | None) -> tuple[H
         cfg = parse_config(raw, known)
     except ConfigError as exc:
         return None, [
-            Verdict(FAIL, what, problem, "see the README's Configuration section") for problem in exc.problems
+            Verdict(FAIL, what, problem, "see README: Configuration") for problem in exc.problems
         ]
     hidden = sum(1 for value in raw.values() if value == HIDDEN_SECRET)
     note = f" ({hidden} secret value{'s' if hidden != 1 else ''} left to `pulumi preview`)" if hidden else ""
@@ -258,7 +258,10 @@ def check_own_containers(containers: Sequence[ContainerInfo], cfg: HiveConfig, l
     a missing one was removed by hand (when none is, the stack is not up yet).
     """
     stack = label.rsplit("/", 1)[-1]
-    fix = f"make repair STACK={stack} (a plain `pulumi up` does not look at Docker; README: Troubleshooting)"
+    fix = (
+        f"make repair STACK={stack} (a plain `pulumi up` does not look at Docker; "
+        "docs/operations.md: Troubleshooting)"
+    )
     ours = {c.name: c for c in containers if _ours(c, label) and c.name in stack_container_names(cfg)}
     verdicts = [
         Verdict(WARN, f"container {name}", f"this stack's container is {c.status}", fix)
