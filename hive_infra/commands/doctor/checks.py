@@ -173,9 +173,7 @@ def check_config(listing: Mapping[str, Any] | str, stack: str | None) -> tuple[H
     try:
         cfg = parse_config(raw, known)
     except ConfigError as exc:
-        return None, [
-            Verdict(FAIL, what, problem, "see README: Configuration") for problem in exc.problems
-        ]
+        return None, [Verdict(FAIL, what, problem, "see README: Configuration") for problem in exc.problems]
     hidden = sum(1 for value in raw.values() if value == HIDDEN_SECRET)
     note = f" ({hidden} secret value{'s' if hidden != 1 else ''} left to `pulumi preview`)" if hidden else ""
     return cfg, [Verdict(OK, what, f"valid{note}")]
@@ -259,8 +257,7 @@ def check_own_containers(containers: Sequence[ContainerInfo], cfg: HiveConfig, l
     """
     stack = label.rsplit("/", 1)[-1]
     fix = (
-        f"make repair STACK={stack} (a plain `pulumi up` does not look at Docker; "
-        "docs/operations.md: Troubleshooting)"
+        f"make repair STACK={stack} (a plain `pulumi up` does not look at Docker; docs/operations.md: Troubleshooting)"
     )
     ours = {c.name: c for c in containers if _ours(c, label) and c.name in stack_container_names(cfg)}
     verdicts = [
