@@ -60,3 +60,12 @@ def test_the_old_pickles_load_in_a_fresh_interpreter() -> None:
     loaded = load_in_fresh_interpreter(STORED, PROJECT_DIR)
     expected = {name: MOVED[name.rsplit(".", 1)[0]].__name__ for name in STORED}
     assert loaded == expected, "each old path resolves to the provider's module of today"
+
+
+def test_the_stack_fixture_holds_its_state_config_and_env_files() -> None:
+    """What the engine tier imports, as git holds it (``.env*`` is ignored: kept as ``dot-env*``)."""
+    folder = PROJECT_DIR / "tests" / "fixtures" / "state-1cdf9f3"
+    files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+    assert files == ["Pulumi.proof.yaml", "env/dot-env", "env/dot-env.agent", "env/dot-env.genie", "stack.json"], (
+        f"the fixture is whole: {files}"
+    )

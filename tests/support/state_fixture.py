@@ -1,14 +1,15 @@
 """A stack's state made by an earlier version of the program, kept as a fixture.
 
-``tests/fixtures/state-<commit>/`` holds what ``pulumi stack export`` printed for an
-external-mode stack that the program at ``<commit>`` brought up (secrets
+``tests/fixtures/state-<commit>/`` holds what ``pulumi stack export`` printed for
+an external-mode stack that the program at ``<commit>`` brought up (secrets
 encrypted with the engine tier's passphrase), the stack's config file and the
-.env files it wrote. Every absolute path of the temporary folder it was made in
-reads ``@ROOT@``. :func:`install` puts it into a fresh :class:`Engine` (the
-config file, the .env files, ``pulumi stack import``), so that the current
-program can preview it: the proof that a stack made before a change upgrades
-with no change (issue #21). Nothing is connected to at preview time: the
-PostgreSQL server it named is long gone, and preview needs none.
+.env files it wrote (as ``dot-env*``: the repository ignores ``.env*``). Every
+absolute path of the temporary folder it was made in reads ``@ROOT@``.
+:func:`install` puts it into a fresh :class:`Engine` (the config file, the .env
+files, ``pulumi stack import``), so that the current program can preview it:
+the proof that a stack made before a change upgrades with no change (issue
+#21). Nothing is connected to at preview time: the PostgreSQL server it named
+is long gone, and preview needs none.
 
 Made once, with the engine built (``make engine``) and PostgreSQL installed::
 
@@ -38,6 +39,15 @@ ENV_DIR = "env"
 USER_LINE = "MY_MODEL_KEY=sk-mine-not-the-stacks\n"
 
 
+def stored_name(name: str) -> str:
+    """``.env.agent`` as the fixture keeps it, ``dot-env.agent``: git ignores ``.env*`` (and must)."""
+    return "dot-" + name[1:] if name.startswith(".") else name
+
+
+def live_name(name: str) -> str:
+    return "." + name[len("dot-") :] if name.startswith("dot-") else name
+
+
 def fixture_dir(commit: str) -> Path:
     return FIXTURES / f"state-{commit[:7]}"
 
@@ -47,8 +57,10 @@ def install(engine: Engine, commit: str) -> Path:
     source = fixture_dir(commit)
     root = str(engine.root)
     env_dir = engine.root / ENV_DIR
-    shutil.copytree(source / ENV_DIR, env_dir)
-    for path in env_dir.iterdir():
+    env_dir.mkdir()
+    for stored in (source / ENV_DIR).iterdir():
+        path = env_dir / live_name(stored.name)
+        path.write_text(stored.read_text())
         path.chmod(0o600)
     engine.run("stack", "init", STACK)
     (engine.program / CONFIG_FILE).write_text((source / CONFIG_FILE).read_text().replace(ROOT, root))
@@ -112,7 +124,7 @@ def make(commit: str) -> Path:
             config_file = (engine.program / CONFIG_FILE).read_text()
             (target / CONFIG_FILE).write_text(config_file.replace(str(root), ROOT))
             for path in env_dir.iterdir():
-                (target / ENV_DIR / path.name).write_text(path.read_text().replace(str(root), ROOT))
+                (target / ENV_DIR / stored_name(path.name)).write_text(path.read_text().replace(str(root), ROOT))
             engine.run("destroy", "--yes", "--stack", STACK)
         finally:
             cluster.stop()
