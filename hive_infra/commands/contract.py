@@ -20,11 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from hive_infra.core.errors import CommandError, ExitCode
 from hive_infra.core.stack_reader import PROJECT_DIR
 from hive_infra.legacy.containers import DockerFactory, default_docker_factory
-
-__all__ = ["Command", "CommandError", "Context", "ExitCode", "Handler"]
 
 
 def free_bytes(path: str) -> int:

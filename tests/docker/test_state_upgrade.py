@@ -32,7 +32,7 @@ from tests.support.dockerlib import (
     remove_labelled,
     stack_config,
 )
-from tests.support.engine import CommitUnavailable, Engine, Result, program_at
+from tests.support.engine import CommitUnavailable, Engine, changed_steps, program_at
 
 COMMIT = "1cdf9f3efada39759e96bcda2c47eabd0a4766b9"
 STACK = "statetier"
@@ -65,16 +65,6 @@ def move(pulumi_bin: Path, test_images: TierImages, tmp_path_factory: pytest.Tem
         remove_labelled(LABEL)
 
 
-def changes(result: Result) -> dict[str, str]:
-    """``{name: "op (diff reasons)"}`` of a ``preview --json``'s steps that are not ``same``."""
-    steps = result.json().get("steps", []) if result.stdout.lstrip().startswith("{") else []
-    return {
-        s["urn"].rsplit("::", 1)[1]: f"{s['op']} ({', '.join(s.get('diffReasons') or [])})"
-        for s in steps
-        if s["op"] != "same"
-    }
-
-
 def test_a_default_stack_of_before_the_move_imports_and_previews_with_no_change(move: Move) -> None:
     engine = move.engine
     engine.install_program(move.before)
@@ -95,8 +85,9 @@ def test_a_default_stack_of_before_the_move_imports_and_previews_with_no_change(
     config_file.write_text(config)
     engine.run("stack", "import", "--stack", STACK, "--file", str(state))
     preview = engine.run("preview", "--stack", STACK, "--expect-no-changes", "--json", check=False)
-    assert preview.code == 0 and not changes(preview), (
-        f"today's program must see the stack of before the move as it is: {changes(preview)}\n{preview.stderr[-1500:]}"
+    changed = changed_steps(preview, reasons=True)
+    assert preview.code == 0 and not changed, (
+        f"today's program must see the stack of before the move as it is: {changed}\n{preview.stderr[-1500:]}"
     )
     summary = preview.json().get("changeSummary", {})
     assert set(summary) == {"same"} and summary["same"] >= 30, (

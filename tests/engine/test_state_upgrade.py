@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.engine import Engine
+from tests.support.engine import Engine, changed_steps
 from tests.support.state_fixture import STACK, USER_LINE, exported_resources, install, load_in_fresh_interpreter
 
 COMMIT = "1cdf9f3"
@@ -35,7 +35,7 @@ def test_the_stack_of_before_the_move_previews_with_no_change(engine: Engine) ->
     preview = engine.run("preview", "--stack", STACK, "--expect-no-changes", "--json", check=False)
     assert preview.code == 0, f"today's program must see the {COMMIT} stack as it is:\n{preview.failure_text()}"
     result = preview.json()
-    changed = {s["urn"].rsplit("::", 1)[1]: s["op"] for s in result.get("steps", []) if s["op"] != "same"}
+    changed = changed_steps(preview)
     assert not changed, f"no step but 'same' (a moved URN shows as create and delete): {changed}"
     stored = [r for r in exported_resources(COMMIT) if not r["type"].startswith("pulumi:providers:")]
     assert len(stored) == 21, f"the fixture holds the whole stack: {len(stored)} resources"

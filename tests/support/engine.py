@@ -201,8 +201,18 @@ class Engine:
 
     def preview_steps(self, stack: str) -> dict[str, str]:
         """``{resource name: op}`` of a ``pulumi preview --json``, same-steps left out."""
-        steps = self.run("preview", "--stack", stack, "--json").json().get("steps", [])
-        return {s["urn"].rsplit("::", 1)[1]: s["op"] for s in steps if s["op"] != "same"}
+        return changed_steps(self.run("preview", "--stack", stack, "--json"))
+
+
+def changed_steps(result: Result, *, reasons: bool = False) -> dict[str, str]:
+    """``{resource name: op}`` of a ``pulumi preview --json``'s steps that are not ``same``
+    (with ``reasons``: ``"op (the diff's reasons)"``); empty when it printed no JSON."""
+    steps = result.json().get("steps", []) if result.stdout.lstrip().startswith("{") else []
+    return {
+        s["urn"].rsplit("::", 1)[1]: f"{s['op']} ({', '.join(s.get('diffReasons') or [])})" if reasons else s["op"]
+        for s in steps
+        if s["op"] != "same"
+    }
 
 
 def external_config(server: PgServer, env_dir: Path, database: str, role: str) -> dict[str, str]:

@@ -139,28 +139,33 @@ def run_program(
     working directory, the project folder under ``pulumi``): it runs in ``cwd``,
     by default a fresh empty folder, so a developer's own ``.env`` in the
     checkout never changes what the tests see."""
-    mocks = mocks or RecordingMocks(preview=preview)
-    monitor = RecordingMonitor(mocks)
-    run = ProgramRun(registrations=monitor.registrations)
     with contextlib.ExitStack() as stack:
         folder = cwd or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hive-program-")))
         stack.enter_context(contextlib.chdir(folder))
-        run.outputs = run_under_mocks(
+        return run_component(
             run_main,
-            mocks,
             preview=preview,
+            mocks=mocks,
             config=config_values(config or {}),
             secret_keys=[f"{PROJECT}:{k}" for k in secret_keys],
-            monitor=monitor,
         )
-    return run
 
 
-def run_component(build: Callable[[], Any], *, preview: bool = False) -> ProgramRun:
-    """``build`` (one component, made alone) run as a fresh deployment under the recording
-    mocks; what it registered, its options included."""
-    mocks = RecordingMocks(preview=preview)
+def run_component(
+    build: Callable[[], Any],
+    *,
+    preview: bool = False,
+    mocks: pulumi.runtime.Mocks | None = None,
+    config: Mapping[str, str] | None = None,
+    secret_keys: Sequence[str] = (),
+) -> ProgramRun:
+    """``build`` (a whole program, or one component made alone) run as a fresh deployment
+    under the recording mocks and monitor; what it registered, its options included, and
+    what it exported. ``config`` maps full keys (``hive:dbPort``) to Pulumi's strings."""
+    mocks = mocks or RecordingMocks(preview=preview)
     monitor = RecordingMonitor(mocks)
     run = ProgramRun(registrations=monitor.registrations)
-    run.outputs = run_under_mocks(build, mocks, preview=preview, monitor=monitor)
+    run.outputs = run_under_mocks(
+        build, mocks, preview=preview, config=config, secret_keys=secret_keys, monitor=monitor
+    )
     return run

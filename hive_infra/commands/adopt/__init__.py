@@ -23,7 +23,6 @@ Exit codes: 0 success, 2 bad input, 3 nothing to adopt.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,10 +30,10 @@ from typing import TextIO
 
 from hive_infra.commands.adopt.printing import config_set_line, summary_lines
 from hive_infra.commands.adopt.settings import Setting, settings_for, validate
-from hive_infra.commands.contract import this_program
+from hive_infra.commands.contract import Context
 from hive_infra.config import NAMESPACE, SECRET_KEY_NAMES, HiveConfig
 from hive_infra.core.errors import CommandError, ExitCode
-from hive_infra.legacy.containers import DockerFactory, default_docker_factory, detect_lines
+from hive_infra.legacy.containers import detect_lines
 from hive_infra.legacy.data_dir import DataDir, check_data_dir
 from hive_infra.legacy.env_files import (
     API_KEY_KEY,
@@ -99,17 +98,9 @@ def _secret_source(options: Options, program: Sequence[str]) -> list[str]:
     return cmd
 
 
-def run(
-    options: Options,
-    stdout: TextIO | None = None,
-    stderr: TextIO | None = None,
-    docker_factory: DockerFactory = default_docker_factory,
-    program: Sequence[str] | None = None,
-) -> int:
+def run(options: Options, context: Context) -> int:
     """Carry out ``adopt``; returns the exit code."""
-    out = stdout or sys.stdout
-    err = stderr or sys.stderr
-    program = list(program) if program is not None else list(this_program())
+    out, err = context.stdout, context.stderr
 
     def say(lines: Iterable[str]) -> None:
         for line in lines:
@@ -127,7 +118,7 @@ def run(
 
     say(summary_lines(adoption, settings, data_dir, cfg.postgres_image))
     if options.detect:
-        say(detect_lines(cfg, docker_factory, data_dir))
+        say(detect_lines(cfg, context.docker_factory, data_dir))
     if options.show_secrets:
         note = (
             "note: --show-secrets prints secrets inline: they land in your shell history and, while "
@@ -135,7 +126,7 @@ def run(
         )
         say([note])
     say(["adopt: run these in the project folder, then `pulumi up`:"])
-    source = _secret_source(options, program)
+    source = _secret_source(options, context.program)
     for setting in settings:
         print(config_set_line(setting, options.stack, options.show_secrets, source), file=out)
     return ExitCode.OK

@@ -45,7 +45,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
         stack=args.stack,
         print_secret=args.print_secret,
     )
-    return adopt.run(options, context.stdout, context.stderr, context.docker_factory, context.program)
+    return adopt.run(options, context)
 
 
 COMMAND = Command(

@@ -15,7 +15,7 @@ def _arguments(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--stack", metavar="NAME", help="the stack to check (default: the selected one)")
 
 
-def diagnose(stack: str | None, machine: probe.Machine) -> list[Verdict]:
+def diagnose(stack: str | None, machine: Context) -> list[Verdict]:
     """Every check, in order; later ones are skipped (a ``warn``) when what they need is missing."""
     pulumi = probe.pulumi_facts(machine)
     verdicts = [checks.check_pulumi(pulumi)]
@@ -58,8 +58,7 @@ def diagnose(stack: str | None, machine: probe.Machine) -> list[Verdict]:
 def run(args: argparse.Namespace, context: Context) -> int:
     """Carry out ``doctor``; returns the exit code."""
     out = context.stdout
-    machine = probe.Machine(context.docker_factory, context.disk_free, context.project_dir, dict(context.environ))
-    verdicts = diagnose(args.stack, machine)
+    verdicts = diagnose(args.stack, context)
     for verdict in verdicts:
         print(verdict.line(), file=out)
     failed = sum(1 for v in verdicts if v.status == FAIL)

@@ -14,30 +14,18 @@ import json
 import os
 import socket
 import subprocess
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import yaml  # type: ignore[import-untyped]  # a dependency of the pulumi SDK, without type stubs
 
-from hive_infra.commands.contract import free_bytes
+from hive_infra.commands.contract import Context
 from hive_infra.commands.doctor.checks import DiskFacts, PortProbe, PulumiFacts, SecretsFacts
-from hive_infra.core.stack_reader import PROJECT_DIR, StackOutputsError, pulumi_command
-from hive_infra.legacy.containers import ContainerInfo, DockerFactory, default_docker_factory, list_containers
+from hive_infra.core.stack_reader import StackOutputsError, pulumi_command
+from hive_infra.legacy.containers import ContainerInfo, list_containers
 
 TIMEOUT_SECONDS = 60
-DiskUsage = Callable[[str], int]
-
-
-@dataclass
-class Machine:
-    """How the doctor reaches the machine; tests replace parts."""
-
-    docker_factory: DockerFactory = default_docker_factory
-    disk_free: DiskUsage = free_bytes
-    project_dir: Path = PROJECT_DIR
-    environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
 
 
 def _run(cmd: list[str], cwd: Path) -> tuple[int, str, str]:
@@ -56,7 +44,7 @@ def _last_line(stderr: str, code: int) -> str:
     return (stderr.strip().splitlines() or [f"exit code {code}"])[-1]
 
 
-def pulumi_facts(machine: Machine) -> PulumiFacts:
+def pulumi_facts(machine: Context) -> PulumiFacts:
     try:
         path = pulumi_command()
     except StackOutputsError:
@@ -67,7 +55,7 @@ def pulumi_facts(machine: Machine) -> PulumiFacts:
     return PulumiFacts(path, out.strip() or "(no version printed)")
 
 
-def stack_name(machine: Machine, pulumi: PulumiFacts, stack: str | None) -> str | None:
+def stack_name(machine: Context, pulumi: PulumiFacts, stack: str | None) -> str | None:
     """The stack's short name (``org/project/dev`` -> ``dev``), as the program's labels use it."""
     if stack:
         return stack.rsplit("/", 1)[-1]
@@ -78,7 +66,7 @@ def stack_name(machine: Machine, pulumi: PulumiFacts, stack: str | None) -> str 
     return name.rsplit("/", 1)[-1] if code == 0 and name else None
 
 
-def config_listing(machine: Machine, pulumi: PulumiFacts, stack: str | None) -> dict[str, Any] | str:
+def config_listing(machine: Context, pulumi: PulumiFacts, stack: str | None) -> dict[str, Any] | str:
     """``pulumi config --json`` (secrets elided: never asked to show them), or why not."""
     assert pulumi.path is not None, "asked only when the CLI is there"
     cmd = [pulumi.path, "config", "--json", "--non-interactive"]
@@ -105,7 +93,7 @@ def _entry(value: Any) -> dict[str, Any]:
     return {"value": text, "secret": False}
 
 
-def file_config_listing(machine: Machine, stack: str) -> dict[str, Any]:
+def file_config_listing(machine: Context, stack: str) -> dict[str, Any]:
     """What ``pulumi config --json`` will show for a stack not created yet:
     ``Pulumi.yaml``'s defaults under ``Pulumi.<stack>.yaml``'s values (a
     ``secure:`` value elided, as the CLI elides it)."""
@@ -133,11 +121,11 @@ def _yaml(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def project(machine: Machine) -> dict[str, Any]:
+def project(machine: Context) -> dict[str, Any]:
     return _yaml(machine.project_dir / "Pulumi.yaml")
 
 
-def secrets_facts(machine: Machine, stack: str | None) -> SecretsFacts:
+def secrets_facts(machine: Context, stack: str | None) -> SecretsFacts:
     env = machine.environ
     passphrase_file = env.get("PULUMI_CONFIG_PASSPHRASE_FILE") or None
     readable = passphrase_file is not None and os.access(passphrase_file, os.R_OK) and os.path.isfile(passphrase_file)
@@ -157,7 +145,7 @@ def secrets_facts(machine: Machine, stack: str | None) -> SecretsFacts:
     )
 
 
-def containers(machine: Machine) -> list[ContainerInfo] | str:
+def containers(machine: Context) -> list[ContainerInfo] | str:
     return list_containers(machine.docker_factory)
 
 
@@ -179,7 +167,7 @@ def probe_ports(bind_address: str, ports: Iterable[int]) -> dict[int, PortProbe]
     return {port: probe_port(bind_address, port) for port in ports}
 
 
-def disk_facts(machine: Machine) -> DiskFacts | str:
+def disk_facts(machine: Context) -> DiskFacts | str:
     """Free space where Docker keeps images (its root folder, when it is on this
     machine), else in the project folder."""
     path = str(machine.project_dir)
