@@ -2,9 +2,14 @@
 #   VENV   the virtualenv the tools run from (CI may pass its own)
 #   STACK  the Pulumi stack for preview/up/destroy
 #   PYTHON the interpreter that creates the venv
+#   YES    1: up, repair and destroy run without asking (as `pulumi up --yes`)
 VENV ?= venv
 STACK ?= dev
 PYTHON ?= python3
+YES ?=
+
+# --yes for pulumi and the repair command when YES is 1 (or yes/true).
+ASSUME_YES := $(if $(filter 1 yes true,$(YES)),--yes)
 
 BIN := $(VENV)/bin
 WORKFLOWS := $(wildcard .github/workflows/*.yml)
@@ -62,18 +67,16 @@ preview: ## Check the machine (doctor), then pulumi preview on the stack STACK
 up: ## Check the machine (doctor), select (or create) the stack STACK, pulumi up, then print what it made (status)
 	$(BIN)/python -m hive_infra doctor --stack $(STACK)
 	pulumi stack select --create $(STACK)
-	pulumi up --stack $(STACK)
+	pulumi up --stack $(STACK) $(ASSUME_YES)
 	$(BIN)/python -m hive_infra status --stack $(STACK)
 
-# A whole refresh fails while the PostgreSQL container is gone (every in-database
-# resource needs the server), so only the containers are refreshed; up then puts
-# back what was removed or stopped. docs/operations.md: Troubleshooting.
-repair: ## After a container was removed or stopped by hand: refresh the containers, then pulumi up
-	pulumi refresh --yes --stack $(STACK) --target 'urn:pulumi:$(STACK)::hive::**docker:index/container:Container::**'
-	pulumi up --stack $(STACK)
+# Starts what was stopped (never replaced), frees objects an older version left stuck,
+# refreshes only the containers and images, then up. docs/operations.md: Troubleshooting.
+repair: ## After a container or image was stopped or removed by hand: start, refresh, then pulumi up (YES=1: no question)
+	$(BIN)/python -m hive_infra repair --stack $(STACK) $(ASSUME_YES)
 
-destroy: ## pulumi destroy on the stack STACK
-	pulumi destroy --stack $(STACK)
+destroy: ## pulumi destroy on the stack STACK (YES=1: no question)
+	pulumi destroy --stack $(STACK) $(ASSUME_YES)
 
 backup: ## Dump every mode's database of the stack STACK into ./backups (docs/backups-and-migration.md: Backups)
 	$(BIN)/python -m hive_infra db dump --stack $(STACK)

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from hive_infra.commands import db as db_cli
-from hive_infra.commands import status
+from hive_infra.commands import repair, status
 from hive_infra.commands.adopt import cli as adopt_cli
 from hive_infra.commands.contract import Context, Handler
 from hive_infra.commands.doctor import cli as doctor_cli
@@ -21,6 +21,7 @@ from hive_infra.commands.doctor import cli as doctor_cli
 COMMANDS = (
     doctor_cli.COMMAND,
     status.COMMAND,
+    repair.COMMAND,
     adopt_cli.COMMAND,
     db_cli.DB_COMMAND,
     db_cli.MIGRATE_COMMAND,

@@ -56,6 +56,7 @@ COMMON = [
     ("random:index/randomPassword:RandomPassword", "hive-secrets-db-password"),
     ("random:index/randomPassword:RandomPassword", "hive-secrets-api-key-base"),
     ("hive:index:SharedPostgres", "hive-postgres"),
+    ("pulumi-python:dynamic/hive:ServerGuard", "hive-postgres-guard"),
     ("docker:index/remoteImage:RemoteImage", "hive-postgres-image"),
     ("docker:index/network:Network", "hive-postgres-network"),
     (VOLUME, "hive-postgres-data"),
@@ -189,6 +190,21 @@ def test_postgres_container(up: ProgramRun) -> None:
     )
     assert pg.delete_before_replace, "a fixed container name cannot exist twice during a replace"
     assert pg.replace_on_changes == ["healthcheck"], "a healthcheck Docker cannot change in place means a new container"
+
+
+def test_the_server_guard_checks_the_container_before_any_of_its_objects(up: ProgramRun) -> None:
+    guard = up.named("hive-postgres-guard")
+    inputs = guard.inputs
+    assert (inputs["container"], inputs["image"], inputs["adminUser"]) == (
+        "hive-postgres-shared", "agnohq/pgvector:16", "postgres",
+    ), "it reads the stack's own container and compares the configured image and login"  # fmt: skip
+    assert (inputs["port"], inputs["bindAddress"], inputs["label"]) == (5532, "127.0.0.1", "hive/dev"), "and port"
+    assert isinstance(inputs["adminPassword"], Secret), "the admin password it compares stays secret in the state"
+    assert "adminPassword" in guard.additional_secret_outputs, "and in its outputs"
+    for name in ("hive-postgres-image", "hive-postgres-network", "hive-postgres-data", "hive-postgres-container"):
+        assert guard.urn in up.named(name).dependencies, (
+            f"{name} waits for the guard, so a refused change touches nothing of the server"
+        )
 
 
 def test_network_and_volume_names(up: ProgramRun) -> None:
@@ -325,16 +341,20 @@ HOLDS_DATA = (PG + "database:Database", PG + "schema:Schema", PG + "extension:Ex
 
 
 @pytest.mark.parametrize("isolation", ["database", "schema"])
-def test_every_database_object_goes_with_the_container(isolation: str, up: ProgramRun, schema_up: ProgramRun) -> None:
+def test_every_database_object_goes_with_the_data_volume(isolation: str, up: ProgramRun, schema_up: ProgramRun) -> None:
     run = up if isolation == "database" else schema_up
     container = run.named("hive-postgres-container").urn
+    volume = run.named("hive-postgres-data").urn
     provider = run.named("hive-database-provider")
     in_db = [r for r in run.registrations if r.type.startswith(PG)]
     assert len(in_db) == (11 if isolation == "database" else 9), (
         "role, databases, schemas, extensions (, grant), and closing the two maintenance databases"
     )
     for reg in in_db:
-        assert reg.deleted_with == container, f"{reg.name}: destroy must not try to drop it from a dead server"
+        assert reg.deleted_with == volume, (
+            f"{reg.name}: deleted with the data (destroy does not drop it from a server going away), never with "
+            "the container, whose replacement (a new image, a repair) would replace the object too"
+        )
         assert container in reg.dependencies, f"{reg.name} is created only after the container"
         assert reg.provider.startswith(provider.urn + "::"), f"{reg.name} goes through the hive provider"
         data = reg.type in HOLDS_DATA and reg.inputs.get("name") != "extensions"

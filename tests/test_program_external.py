@@ -125,7 +125,11 @@ def test_data_path_bind_mounts_instead_of_a_volume() -> None:
     assert run.named("hive-database-provider").inputs["username"] == "legacyuser", "the provider logs in as it"
     for reg in run.registrations:
         if reg.type.startswith(PG):
-            assert reg.deleted_with == pg.urn, f"{reg.name}: container mode still deletes with the container"
+            assert reg.deleted_with == "", (
+                f"{reg.name}: the data folder outlives the stack, so nothing is deleted with it (not the container, "
+                "whose replacement would replace the object too)"
+            )
+            assert reg.retain_on_delete, f"{reg.name}: kept on the folder's server by a destroy, never dropped"
 
 
 EXTERNAL_BAD = [
@@ -205,10 +209,9 @@ def test_legacy_data_folder_keeps_its_superuser_login() -> None:
     schemas = {r.inputs["name"]: r.inputs for r in run.of_type(PG + "schema:Schema")}
     assert schemas["agent"]["owner"] == "hive_legacy" and schemas["agent"]["database"] == "hive_agent", "added"
     assert "hive_legacy:Legacy-Passw0rd-1234@" in run.outputs["databaseUrls"].value["workspace"], "same login"
-    pg = run.named("hive-postgres-container")
     for reg in run.registrations:
         if reg.type.startswith(PG):
-            assert reg.deleted_with == pg.urn, f"{reg.name} still goes with the container"
+            assert reg.deleted_with == "" and reg.retain_on_delete, f"{reg.name}: kept with the legacy folder"
 
 
 def test_legacy_data_folder_in_one_database() -> None:

@@ -42,10 +42,14 @@ class HiveDatabaseArgs:
     #: folder whose superuser is the app's login): the stack then does not
     #: declare it (a declared role would be altered, e.g. stripped of superuser).
     manage_role: bool = True
-    #: The server resource: in-database objects are ordered after it and,
-    #: when ``deleted_with_server`` holds, not deleted one by one when it goes.
+    #: The server resource: in-database objects are created after it.
     server: pulumi.Resource | None = None
-    deleted_with_server: bool = True
+    #: What holds the server's data (the stack's data volume): the in-database objects go
+    #: with it, so a destroy does not drop them one by one from a server that is going
+    #: away. Never the container: a replaced container (a new image, a repair) would
+    #: replace every object with it (docs/operations.md: Upgrading). None (an external
+    #: server, a ``dataPath`` folder the stack keeps): each object is deleted on its own.
+    deleted_with: pulumi.Resource | None = None
     #: Destroy drops the schemas with their tables, the databases and every
     #: other object (external mode's ``dropSchemasOnDestroy``). Otherwise
     #: nothing that holds data is ever dropped: a database or a mode schema the
@@ -128,7 +132,7 @@ class HiveDatabase(pulumi.ComponentResource):
         role owning retained schemas cannot be dropped alone).
         """
         args = self._args
-        deleted_with = args.server if args.deleted_with_server else None
+        deleted_with = args.deleted_with
         keep = not args.drop_on_destroy and (holds_data or deleted_with is None)
         return pulumi.ResourceOptions(
             parent=self,

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_docker as docker
 
-from hive_infra.core.names import DATA_MOUNT, PGDATA, POSTGRES_CONTAINER_PORT, DockerNames
+from hive_infra.core.names import DATA_MOUNT, PGDATA, POSTGRES_CONTAINER_PORT, STACK_LABEL, DockerNames
+from hive_infra.providers.server_guard import ServerGuard, ServerGuardArgs
 
 #: The legacy compose file's tuning flags.
 TUNING = ("max_connections=200", "shared_buffers=256MB", "effective_cache_size=1GB")
@@ -44,6 +45,8 @@ class SharedPostgres(pulumi.ComponentResource):
     ``bind_address:host_port`` and on the shared network by its name."""
 
     container: docker.Container
+    #: Refuses a change the kept data cannot take (a new major, login or password) first.
+    guard: ServerGuard
     network: docker.Network
     container_name: pulumi.Output[str]
     network_name: pulumi.Output[str]
@@ -53,14 +56,27 @@ class SharedPostgres(pulumi.ComponentResource):
     def __init__(self, name: str, args: SharedPostgresArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("hive:index:SharedPostgres", name, None, opts)
         self._name, self._args = name, args
-        # Named Docker objects cannot exist twice: replace by deleting first.
-        self._named = pulumi.ResourceOptions(parent=self, delete_before_replace=True)
+        self.guard = ServerGuard(
+            f"{name}-guard",
+            ServerGuardArgs(
+                container=args.names.postgres_container,
+                image=args.image,
+                admin_user=args.admin_user,
+                admin_password=args.admin_password,
+                port=args.host_port,
+                bind_address=args.bind_address,
+                label=dict(args.labels).get(STACK_LABEL, ""),
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        # Named Docker objects cannot exist twice: replace by deleting first. Each waits for the guard.
+        self._named = pulumi.ResourceOptions(parent=self, delete_before_replace=True, depends_on=[self.guard])
         image = docker.RemoteImage(
             f"{name}-image",
             name=args.image,
             # Other containers on the machine may use the same image.
             keep_locally=True,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.guard]),
         )
         self.network = docker.Network(
             f"{name}-network",

@@ -225,7 +225,7 @@ class HiveStack(pulumi.ComponentResource):
                 role_search_path=role_search_path(cfg.isolation),
                 manage_role=cfg.manages_role_and_database,
                 server=server.container if server is not None else None,
-                deleted_with_server=server is not None,
+                deleted_with=server.volume if server is not None else None,
                 drop_on_destroy=cfg.drop_schemas_on_destroy,
                 # The stack's own server: the app role need not reach the maintenance databases.
                 closed_databases=() if cfg.external else MAINTENANCE_DATABASES,

@@ -38,7 +38,7 @@ def test_every_command_flag_default_and_exit_text_is_as_recorded() -> None:
 
 def test_the_recording_holds_every_command_and_their_exit_texts() -> None:
     recorded = json.loads(FIXTURE.read_text())["commands"]
-    assert set(recorded) == {"doctor", "status", "adopt", "db", "migrate"}, "the five commands were recorded"
+    assert set(recorded) == {"doctor", "status", "repair", "adopt", "db", "migrate"}, "the six commands were recorded"
     assert set(recorded["db"]["commands"]) == {"dump", "restore"}, "with db's two sub-commands"
     for name in ("doctor", "status", "adopt", "migrate"):
         assert "Exit status:" in (recorded[name]["epilog"] or ""), f"{name}'s exit codes are part of what is pinned"

@@ -17,6 +17,7 @@ from hive_infra.__main__ import main
 from hive_infra.commands.contract import Context
 from hive_infra.commands.doctor import checks
 from hive_infra.commands.doctor.checks import FAIL, OK, WARN, PortProbe, SecretsFacts
+from hive_infra.commands.doctor.own import OwnFacts, check_own_containers
 from hive_infra.config import parse_config
 from hive_infra.core.names import STACK_LABEL
 from hive_infra.core.stack_reader import PULUMI_ENV
@@ -320,12 +321,14 @@ def test_the_stacks_own_containers_stopped_or_removed_by_hand(doctor: Doctor) ->
     left = [container("hive-agents", config["apiPort"], ours, status="exited")]
     code, lines = doctor.with_pulumi(config).run(docker=FakeDocker(left))
     assert line(lines, "warn container hive-agents:") == (
-        "warn container hive-agents: this stack's container is exited; fix: make repair STACK=dev "
-        "(a plain `pulumi up` does not look at Docker; docs/operations.md: Troubleshooting)"
-    ), "a stopped container of the stack: make repair, which a plain up is not"
-    assert line(lines, "warn container hive-postgres-shared:").startswith(
-        "warn container hive-postgres-shared: this stack's container is gone (removed by hand?); fix: make repair"
+        "warn container hive-agents: this stack's container is exited; a plain `pulumi up` does not look at "
+        "Docker (docs/operations.md: Troubleshooting); fix: make repair STACK=dev"
+    ), "a stopped container of the stack: make repair (printed so it runs as is), which a plain up is not"
+    missing = line(lines, "warn container hive-postgres-shared:")
+    assert missing.startswith(
+        "warn container hive-postgres-shared: this stack's container is gone (removed by hand?)"
     ), "its PostgreSQL container is missing while the stack's API container is there"
+    assert missing.endswith("; fix: make repair STACK=dev"), "the fix is the command, to run as it is printed"
     assert code == 0, "a warning: make up would not repair it, but nothing is in the way either"
 
 
@@ -431,3 +434,29 @@ def test_every_verdict_is_one_line() -> None:
     ]
     for make in verdicts:
         assert "\n" not in make().line(), "one line per check"
+
+
+def listed(name: str, status: str = "running") -> ContainerInfo:
+    """A container of the stack ``hive/dev`` as the listing gives it."""
+    return ContainerInfo(name, status, (), False, (), {STACK_LABEL: "hive/dev"})
+
+
+def test_a_removed_built_image_and_an_api_cut_off_from_its_database() -> None:
+    cfg = parse_config({})
+    running = [listed("hive-agents"), listed("hive-postgres-shared")]
+    facts = OwnFacts(("hive-infra/hive-api:1.0.0rc7-abc", False), {"hive-agents": "hive-postgres-shared:5432: refused"})
+    lines = [v.line() for v in check_own_containers(running, cfg, "hive/dev", facts)]
+    assert (
+        "warn image hive-infra/hive-api:1.0.0rc7-abc: the API image this stack built is gone; a plain `pulumi up` "
+        "does not look at Docker (docs/operations.md: Troubleshooting); fix: make repair STACK=dev"
+    ) in lines, f"a built image removed by hand is rebuilt by the repair: {lines}"
+    cut_off = [x for x in lines if x.startswith("warn container hive-agents: its API answers")]
+    assert cut_off == [
+        "warn container hive-agents: its API answers, but cannot reach its database: hive-postgres-shared:5432: "
+        "refused; fix: docker logs hive-agents"
+    ], f"the server runs, so its logs say why, naming the server it cannot reach: {lines}"
+    stopped = [listed("hive-agents"), listed("hive-postgres-shared", "exited")]
+    lines = [v.line() for v in check_own_containers(stopped, cfg, "hive/dev", facts)]
+    assert any(x.startswith("warn container hive-agents: its API answers") and x.endswith("fix: make repair STACK=dev")
+               for x in lines), f"the stack's own server is stopped: the repair starts it: {lines}"  # fmt: skip
+    assert check_own_containers([], cfg, "hive/dev", facts) == [], "a stack not up yet: nothing of it to miss"

@@ -1,13 +1,21 @@
-"""`make repair`, docs/operations.md's Troubleshooting and the Docker tier run the same commands."""
+"""`make repair` runs the repair command, and the command frees what an older version left stuck."""
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from tests.support.dockerlib import REPAIR_TARGET
+from hive_infra.commands.repair import refresh_targets, unstick
 from tests.support.program import PROJECT_DIR
 
 ROOT = PROJECT_DIR
+PREFIX = "urn:pulumi:dev::hive::hive:index:HiveStack$"
+CONTAINER = PREFIX + "hive:index:SharedPostgres$docker:index/container:Container::hive-postgres-container"
+VOLUME = PREFIX + "hive:index:SharedPostgres$docker:index/volume:Volume::hive-postgres-data"
+ROLE = PREFIX + "hive:index:HiveDatabase$postgresql:index/role:Role::hive-database-role"
+DATABASE = PREFIX + "hive:index:HiveDatabase$postgresql:index/database:Database::hive-database-database-agent"
+API_IMAGE = PREFIX + "docker:index/remoteImage:RemoteImage::hive-api-image"
+ENV_FILE = PREFIX + "pulumi-python:dynamic/hive:EnvFile::hive-envfile-workspace"
 
 
 def make_recipe(target: str) -> list[str]:
@@ -18,16 +26,66 @@ def make_recipe(target: str) -> list[str]:
     return [line.strip() for line in match.group(1).splitlines()]
 
 
-def test_make_repair_refreshes_only_the_containers_then_ups() -> None:
-    refresh, up = make_recipe("repair")
-    assert refresh == f"pulumi refresh --yes --stack $(STACK) --target '{REPAIR_TARGET.format(stack='$(STACK)')}'", (
-        "make repair refreshes exactly what the Docker tier refreshes"
+def stuck(volume: bool = True) -> dict[str, Any]:
+    """A stack as an older version left it after a replaced PostgreSQL container (issue #28)."""
+    resources: list[dict[str, Any]] = [
+        {"urn": CONTAINER, "type": "docker:index/container:Container"},
+        {"urn": ROLE, "deletedWith": CONTAINER, "pendingReplacement": True},
+        {"urn": DATABASE, "deletedWith": CONTAINER, "retainOnDelete": True},
+        {"urn": DATABASE, "deletedWith": CONTAINER, "delete": True},
+        {"urn": API_IMAGE},
+        {"urn": ENV_FILE},
+    ]
+    if volume:
+        resources.insert(0, {"urn": VOLUME})
+    return {"manifest": {"version": "3.260.0"}, "resources": resources}
+
+
+def test_make_repair_runs_the_command_and_takes_yes() -> None:
+    assert make_recipe("repair") == ["$(BIN)/python -m hive_infra repair --stack $(STACK) $(ASSUME_YES)"], (
+        "make repair is the command doctor names, unattended with YES=1"
     )
-    assert up == "pulumi up --stack $(STACK)", "then a plain up puts back what is missing"
+    text = (ROOT / "Makefile").read_text()
+    assert "ASSUME_YES := $(if $(filter 1 yes true,$(YES)),--yes)" in text, "YES=1 becomes --yes"
+    for target in ("up", "destroy"):
+        assert any("$(ASSUME_YES)" in line and "pulumi" in line for line in make_recipe(target)), (
+            f"make {target} YES=1 runs without a terminal too"
+        )
 
 
-def test_troubleshooting_gives_the_same_commands() -> None:
-    readme = (ROOT / "docs" / "operations.md").read_text()
-    target = REPAIR_TARGET.format(stack="dev")
-    assert f"pulumi refresh --yes --stack dev --target '{target}'" in readme, "Troubleshooting names the refresh"
-    assert "make repair STACK=dev" in readme, "and the make target that runs it"
+def test_unstick_frees_the_objects_tied_to_the_container() -> None:
+    given = stuck()
+    fixed, changed = unstick(given)
+    by_urn = {(r["urn"], bool(r.get("delete"))): r for r in fixed["resources"]}
+    role, database = by_urn[(ROLE, False)], by_urn[(DATABASE, False)]
+    assert "pendingReplacement" not in role, "the role exists on the kept data: no longer to be created again"
+    assert role["deletedWith"] == VOLUME and database["deletedWith"] == VOLUME, "they go with the data now"
+    assert database["retainOnDelete"] is True, "everything else of the record is kept"
+    assert by_urn[(DATABASE, True)]["deletedWith"] == CONTAINER, "an old copy pending delete is left alone"
+    assert changed == ["hive-database-role", "hive-database-database-agent"], changed
+    assert next(r for r in given["resources"] if r["urn"] == ROLE)["pendingReplacement"] is True, (
+        "the export given is not changed in place (it is kept as the backup)"
+    )
+
+
+def test_unstick_with_a_data_folder_ties_them_to_nothing() -> None:
+    fixed, _ = unstick(stuck(volume=False))
+    role = next(r for r in fixed["resources"] if r["urn"] == ROLE)
+    assert "deletedWith" not in role, "a dataPath folder outlives the stack: nothing to go with"
+
+
+def test_unstick_leaves_a_healthy_stack_alone() -> None:
+    _, changed = unstick(unstick(stuck())[0])
+    assert changed == [], "a second repair changes nothing, so it imports nothing"
+
+
+def test_the_refresh_reads_only_containers_and_images() -> None:
+    assert refresh_targets(stuck()) == sorted([CONTAINER, API_IMAGE]), (
+        "never a database object: they need the server, which may be the thing being repaired"
+    )
+
+
+def test_troubleshooting_names_the_repair() -> None:
+    text = (ROOT / "docs" / "operations.md").read_text()
+    assert "make repair STACK=dev YES=1" in text, "the unattended form, as doctor prints it"
+    assert "python -m hive_infra repair" in text, "and the command it runs"

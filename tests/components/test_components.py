@@ -89,7 +89,8 @@ def postgres_args(**extra: Any) -> SharedPostgresArgs:
 def test_postgres_declares_image_network_volume_and_container_under_itself() -> None:
     run = run_component(lambda: SharedPostgres("pg", postgres_args()))
     children = assert_children_named_and_parented(run, "hive:index:SharedPostgres", "pg")
-    assert sorted(c.name for c in children) == ["pg-container", "pg-data", "pg-image", "pg-network"], "its parts"
+    parts = sorted(c.name for c in children)
+    assert parts == ["pg-container", "pg-data", "pg-guard", "pg-image", "pg-network"], "its parts"
     container = run.named("pg-container")
     assert container.inputs["name"] == "t-postgres-shared", "the shared container's name from the prefix"
     assert container.inputs["ports"] == [{"internal": 5432, "external": 6543, "ip": "127.0.0.1"}], (

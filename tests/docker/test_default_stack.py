@@ -30,7 +30,6 @@ from hive_infra.core.names import STACK_LABEL, DockerNames, stack_label_value
 from tests.app import hive_app
 from tests.docker.conftest import TIMINGS
 from tests.support.dockerlib import (
-    REPAIR_TARGET,
     TierImages,
     docker,
     health,
@@ -152,9 +151,8 @@ def container_ids() -> dict[str, str]:
 
 
 def repair(life: Life) -> None:
-    """What docs/operations.md's Troubleshooting tells a user to run after a container was removed or stopped."""
-    life.pulumi("refresh", "--yes", "--target", REPAIR_TARGET.format(stack=STACK))
-    life.pulumi("up", "--yes", "--skip-preview")
+    """What doctor's fix, `make repair STACK=dockertier YES=1`, runs after a container was removed or stopped."""
+    life.engine.hive("repair", "--stack", STACK, "--yes", timeout=900)
 
 
 # -- the life --------------------------------------------------------------------
@@ -394,11 +392,14 @@ def test_an_api_container_stopped_by_hand_runs_again(life: Life) -> None:
     docker("stop", name)
     assert health(name) == "exited", "stopped (restart=unless-stopped keeps a manual stop)"
     checked = life.engine.hive("doctor", "--stack", STACK, check=False)
-    assert f"warn container {name}: this stack's container is exited; fix: make repair" in checked.output, (
+    assert f"warn container {name}: this stack's container is exited" in checked.output, (
         f"doctor names it and the repair:\n{checked.output}"
     )
+    assert f"fix: make repair STACK={STACK}" in checked.output, f"and the command to run:\n{checked.output}"
+    before = container_ids()[name]
     repair(life)
-    assert_all_healthy([name], "the replacement was waited for")
+    assert container_ids()[name] == before, "started again (docker start), not replaced"
+    assert_all_healthy([name], "healthy again")
     memories = hive_app.list_memories(apis(life.outputs())["workspace"], user_id="tier-user")
     assert [m["memory"] for m in memories] == ["remembered by workspace"], "its memory is still there"
 

@@ -5,8 +5,9 @@ brings up the default stack on Docker: PostgreSQL, the built API image, three
 API containers and their health waits, the .env files. Its state is exported
 and the stack removed from the backend (its resources left running); today's
 program replaces the old one in the same project folder, as a user upgrades,
-and the export is imported and previewed with ``--expect-no-changes``: the same URNs, no diff, with every
-resource live. ``up --expect-no-changes`` agrees, and the destroy runs through
+and the export is imported and previewed: the same URNs, no diff, with every resource
+live; the only step is the creation of the ServerGuard, new in issue #28. After one
+``up``, ``up --expect-no-changes`` agrees, and the destroy runs through
 the providers the state pickled by their old module paths (the backup taken
 first, as ever). The engine tier's ``test_state_upgrade`` does the same from a
 stored export, without Docker.
@@ -84,15 +85,17 @@ def test_a_default_stack_of_before_the_move_imports_and_previews_with_no_change(
     engine.run("stack", "init", STACK)
     config_file.write_text(config)
     engine.run("stack", "import", "--stack", STACK, "--file", str(state))
-    preview = engine.run("preview", "--stack", STACK, "--expect-no-changes", "--json", check=False)
+    preview = engine.run("preview", "--stack", STACK, "--json", check=False)
     changed = changed_steps(preview, reasons=True)
-    assert preview.code == 0 and not changed, (
+    # The ServerGuard (issue #28) is the one resource that is new: nothing else moves or changes.
+    assert preview.code == 0 and changed == {"hive-postgres-guard": "create ()"}, (
         f"today's program must see the stack of before the move as it is: {changed}\n{preview.stderr[-1500:]}"
     )
     summary = preview.json().get("changeSummary", {})
-    assert set(summary) == {"same"} and summary["same"] >= 30, (
+    assert set(summary) == {"same", "create"} and summary["same"] >= 30, (
         f"every resource of the default stack (about thirty) declared again, unchanged: {summary}"
     )
+    engine.run("up", "--yes", "--skip-preview", "--stack", STACK)
     engine.run("up", "--yes", "--expect-no-changes", "--stack", STACK)
     for name in API_CONTAINERS:
         assert health(name) == "healthy", f"{name} is untouched by the upgrade and still healthy"

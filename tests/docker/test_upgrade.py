@@ -96,13 +96,15 @@ def test_a_stack_of_the_previous_version_moves_to_the_built_app_keeping_its_data
     provide_wheels(upgrade.images, engine.program)
     engine.run("config", "set", "--stack", STACK, "hive:apiBaseImage", upgrade.images.python_base)
     steps = engine.preview_steps(STACK)
-    expected = {"hive-api-image": "replace"}
+    # The guard that refuses a change the kept data cannot take is new: created, nothing else of PostgreSQL.
+    expected = {"hive-api-image": "replace", "hive-postgres-guard": "create"}
     for mode in MODE_NAMES:
         expected[f"hive-api-{mode}-container"] = "replace"
         expected[f"hive-api-{mode}-health"] = "create"
     assert steps == expected, (
         "the README's Upgrading preview: the image and the three API containers replaced, their health "
-        f"waits created, nothing else (PostgreSQL, the database objects, the .env files, the volumes): {steps}"
+        f"waits and the server guard created, nothing else (PostgreSQL, the database objects, the .env files, "
+        f"the volumes): {steps}"
     )
     upgraded = engine.run("up", "--yes", "--skip-preview", "--stack", STACK)
     TIMINGS.append(("upgrade: up of this version (builds the image)", upgraded.seconds))

@@ -27,10 +27,6 @@ BUILD_SCRIPT = PROJECT_DIR / "scripts" / "build-test-images.sh"
 #: Set to 1 (CI) to make a missing Docker engine or image a failure instead of a skip.
 REQUIRE_ENV = "HIVE_REQUIRE_DOCKER"
 KINDS = ("container", "volume", "network")
-#: `make repair`'s refresh target, as docs/operations.md's Troubleshooting gives it: only the
-#: Docker containers (a whole refresh fails while PostgreSQL is gone: every in-database
-#: resource needs it); `pulumi up` then puts back what was removed or stopped.
-REPAIR_TARGET = "urn:pulumi:{stack}::hive::**docker:index/container:Container::**"
 
 
 class DockerUnavailable(RuntimeError):

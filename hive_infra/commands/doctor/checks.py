@@ -199,7 +199,7 @@ def check_docker(containers: Sequence[ContainerInfo] | str | None, cfg: HiveConf
     return Verdict(OK, "Docker", f"reachable ({len(containers)} containers)")
 
 
-def _ours(container: ContainerInfo, label: str) -> bool:
+def ours(container: ContainerInfo, label: str) -> bool:
     return container.labels.get(STACK_LABEL) == label
 
 
@@ -226,7 +226,7 @@ def check_containers(containers: Sequence[ContainerInfo], cfg: HiveConfig, label
     ours_by_name = stack_container_names(cfg)
     legacy = _legacy_names()
     for c in containers:
-        if c.name in ours_by_name and not _ours(c, label):
+        if c.name in ours_by_name and not ours(c, label):
             hint = f"{ADOPT_HINT}, then " if c.name in legacy else ""
             verdicts.append(
                 Verdict(
@@ -245,32 +245,7 @@ def check_containers(containers: Sequence[ContainerInfo], cfg: HiveConfig, label
                     f"{ADOPT_HINT}, then `docker stop {c.name}`",
                 )
             )
-    verdicts += check_own_containers(containers, cfg, label)
     return verdicts or [Verdict(OK, "containers", "no legacy hive container and no clashing name")]
-
-
-def check_own_containers(containers: Sequence[ContainerInfo], cfg: HiveConfig, label: str) -> list[Verdict]:
-    """The stack's own containers stopped or removed by hand, which a plain ``up`` does not look for.
-
-    A deployed stack is recognised by its containers: when some of them are there,
-    a missing one was removed by hand (when none is, the stack is not up yet).
-    """
-    stack = label.rsplit("/", 1)[-1]
-    fix = (
-        f"make repair STACK={stack} (a plain `pulumi up` does not look at Docker; docs/operations.md: Troubleshooting)"
-    )
-    ours = {c.name: c for c in containers if _ours(c, label) and c.name in stack_container_names(cfg)}
-    verdicts = [
-        Verdict(WARN, f"container {name}", f"this stack's container is {c.status}", fix)
-        for name, c in sorted(ours.items())
-        if c.status != "running"
-    ]
-    if ours:
-        verdicts += [
-            Verdict(WARN, f"container {name}", "this stack's container is gone (removed by hand?)", fix)
-            for name in sorted(stack_container_names(cfg) - set(ours))
-        ]
-    return verdicts
 
 
 # --- ports ---------------------------------------------------------------------------------
@@ -320,7 +295,7 @@ def check_port(
     what = f"port {cfg.bind_address}:{port} for {purpose}"
     publishers = _publishers(containers or (), port, cfg.bind_address)
     running = [c for c in publishers if c.status == "running" and not c.ports_when_started]
-    others = [c for c in running if not _ours(c, label)]
+    others = [c for c in running if not ours(c, label)]
     if others:
         c = others[0]
         hint = f"{ADOPT_HINT}, then " if c.name in _legacy_names() else ""
@@ -349,7 +324,7 @@ def check_port(
             f"in use by another program{by}",
             f"find it with `ss -ltnp 'sport = :{port}'` and stop it, or change {_key_of(port, cfg)}",
         )
-    stopped = [c for c in publishers if c.ports_when_started and not _ours(c, label)]
+    stopped = [c for c in publishers if c.ports_when_started and not ours(c, label)]
     if stopped:
         return Verdict(WARN, what, f"free, but the stopped container {stopped[0].name} takes it when started")
     return Verdict(OK, what, "free")

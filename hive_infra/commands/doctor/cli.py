@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from hive_infra.commands.contract import Command, Context
-from hive_infra.commands.doctor import checks, probe
+from hive_infra.commands.doctor import checks, own, probe
 from hive_infra.commands.doctor.checks import FAIL, WARN, Verdict
 from hive_infra.core.errors import ExitCode
 from hive_infra.core.names import stack_label_value
@@ -49,6 +49,7 @@ def diagnose(stack: str | None, machine: Context) -> list[Verdict]:
         listed = containers if isinstance(containers, list) else None
         if listed is not None:
             verdicts += checks.check_containers(listed, cfg, label)
+            verdicts += own.check_own_containers(listed, cfg, label, probe.own_facts(machine, cfg, listed, label))
         ports = probe.probe_ports(cfg.bind_address, checks.published_ports(cfg))
         verdicts += checks.check_ports(cfg, ports, listed, label)
     verdicts.append(checks.check_disk(probe.disk_facts(machine)))

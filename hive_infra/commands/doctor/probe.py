@@ -22,6 +22,10 @@ import yaml  # type: ignore[import-untyped]  # a dependency of the pulumi SDK, w
 
 from hive_infra.commands.contract import Context
 from hive_infra.commands.doctor.checks import DiskFacts, PortProbe, PulumiFacts, SecretsFacts
+from hive_infra.commands.doctor.own import OwnFacts
+from hive_infra.config import HiveConfig
+from hive_infra.core import api_image
+from hive_infra.core.names import STACK_LABEL
 from hive_infra.core.stack_reader import StackOutputsError, pulumi_command
 from hive_infra.legacy.containers import ContainerInfo, list_containers
 
@@ -147,6 +151,60 @@ def secrets_facts(machine: Context, stack: str | None) -> SecretsFacts:
 
 def containers(machine: Context) -> list[ContainerInfo] | str:
     return list_containers(machine.docker_factory)
+
+
+#: Run by each API container's own python3: can it open a connection to the host and port of
+#: its HIVE_DATABASE_URL? Prints why not; never the URL (it holds the password).
+DB_REACH_PROBE = """import os, socket, sys, urllib.parse
+url = urllib.parse.urlsplit(os.environ.get("HIVE_DATABASE_URL", ""))
+where = f"{url.hostname}:{url.port or 5432}"
+try:
+    socket.create_connection((url.hostname, url.port or 5432), timeout=5).close()
+except OSError as exc:
+    sys.exit(f"{where}: {exc.strerror or exc}")"""
+
+
+def own_facts(machine: Context, cfg: HiveConfig, containers: list[ContainerInfo], label: str) -> OwnFacts:
+    """The built API image's presence and each running API's reach of its database (a deployed stack only)."""
+    ours = [c for c in containers if c.labels.get(STACK_LABEL) == label]
+    if not ours or not cfg.api_containers:
+        return OwnFacts()
+    try:
+        client = machine.docker_factory()
+    except Exception:  # noqa: BLE001 - the container listing already said Docker answers; nothing more to add
+        return OwnFacts()
+    built = None
+    if cfg.builds_api_image:
+        tag = api_image.image_build(
+            cfg.api_version, cfg.api_base_image, api_image.context_digest(cfg.api_version, cfg.api_base_image)
+        ).tag
+        built = (tag, _image_present(client, tag))
+    apis = {cfg.names.api_container(m) for m in cfg.mode_table}
+    unreachable = {}
+    for container in ours:
+        if container.name in apis and container.status == "running":
+            reason = _db_reach(client, container.name)
+            if reason:
+                unreachable[container.name] = reason
+    return OwnFacts(built, unreachable)
+
+
+def _image_present(client: Any, tag: str) -> bool:
+    try:
+        client.images.get(tag)
+    except Exception as exc:  # noqa: BLE001 - docker.errors.ImageNotFound, imported late like the SDK
+        return type(exc).__name__ != "ImageNotFound"
+    return True
+
+
+def _db_reach(client: Any, name: str) -> str | None:
+    """Why the API container ``name`` cannot reach its database, or None."""
+    try:
+        code, output = client.containers.get(name).exec_run(["python3", "-I", "-S", "-c", DB_REACH_PROBE])
+    except Exception:  # noqa: BLE001 - gone or stopped since it was listed: the listing's check says so
+        return None
+    text = (output or b"").decode(errors="replace").strip()
+    return (text.splitlines() or [f"exit code {code}"])[-1] if code else None
 
 
 def probe_port(bind_address: str, port: int) -> PortProbe:
