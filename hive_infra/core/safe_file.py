@@ -99,13 +99,17 @@ def _fsync_dir(folder: str) -> None:
         os.close(dir_fd)
 
 
-def _decode(data: bytes | None, full: str) -> str | None:
+def _decode(data: bytes | None, full: str, errors: str = "strict") -> str | None:
     if data is None:
         return None
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise UnsafeFileError(f"{full} is not UTF-8 text") from None
+        return data.decode("utf-8", errors)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise UnsafeFileError(
+            f"{full} is not UTF-8 text (line {line} holds a byte that is not UTF-8); save the file as UTF-8 "
+            "(e.g. iconv -f latin1 -t utf-8) or remove that byte"
+        ) from None
 
 
 def _read_all(fd: int, full: str) -> bytes:
@@ -285,6 +289,7 @@ def edit(
     change: Callable[[str | None], tuple[str | None, _T]],
     *,
     make_private: bool = True,
+    keep_bytes: bool = False,
 ) -> _T:
     """Apply ``change`` to the file's text; see the module's docstring.
 
@@ -292,7 +297,9 @@ def edit(
     remove the file) and a value that ``edit`` returns, from the call whose
     text was written. It may be called several times: it must depend on the
     text only. When it returns the text unchanged nothing is written (with
-    ``make_private`` the file is still made mode 0600).
+    ``make_private`` the file is still made mode 0600). With ``keep_bytes``,
+    bytes that are not UTF-8 reach ``change`` as lone surrogates and are
+    written back as they were (a delete that must not fail on a user's line).
 
     The read, the compare, the rename and the late-write check stay in this one
     loop: they are one protocol whose order is the point.
@@ -319,8 +326,9 @@ def edit(
                 if not isinstance(late, _Nothing) and data == ours:
                     base = late  # nobody touched our file since: build on the late write
                 late = _NOTHING
-                new_text, result = change(_decode(base, full))
-                new = None if new_text is None else new_text.encode("utf-8")
+                errors = "surrogateescape" if keep_bytes else "strict"
+                new_text, result = change(_decode(base, full, errors))
+                new = None if new_text is None else new_text.encode("utf-8", errors)
                 if new == data:
                     if make_private and fd is not None and st is not None:
                         _make_private(fd, st, full)
