@@ -297,14 +297,11 @@ def edit(
     remove the file) and a value that ``edit`` returns, from the call whose
     text was written. It may be called several times: it must depend on the
     text only. When it returns the text unchanged nothing is written (with
-    ``make_private`` the file is still made mode 0600). With ``keep_bytes``,
-    bytes that are not UTF-8 reach ``change`` as lone surrogates and are
-    written back as they were (a delete that must not fail on a user's line).
-
-    The read, the compare, the rename and the late-write check stay in this one
-    loop: they are one protocol whose order is the point.
+    ``make_private`` the file is still made mode 0600). ``keep_bytes``: bytes
+    not UTF-8 reach ``change`` as lone surrogates and are written back as they were.
+    The read, compare, rename and late-write check are one protocol, in this one loop.
     """
-    full = absolute(path)
+    full, errors = absolute(path), "surrogateescape" if keep_bytes else "strict"
     folder = os.path.dirname(full)
     if not os.path.isdir(folder):
         new_text, result = change(None)
@@ -326,7 +323,6 @@ def edit(
                 if not isinstance(late, _Nothing) and data == ours:
                     base = late  # nobody touched our file since: build on the late write
                 late = _NOTHING
-                errors = "surrogateescape" if keep_bytes else "strict"
                 new_text, result = change(_decode(base, full, errors))
                 new = None if new_text is None else new_text.encode("utf-8", errors)
                 if new == data:
