@@ -180,6 +180,7 @@ class HiveStack(pulumi.ComponentResource):
                 databases=every_database(cfg.database, cfg.isolation),
                 isolation=cfg.isolation,
                 stack=stack,
+                env_files=[rendering.env_file_path(cfg.env_dir, m) for m in cfg.mode_table],
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=guarded),
         )

@@ -153,7 +153,9 @@ def _open(full: str) -> tuple[int, os.stat_result] | None:
     return fd, st
 
 
-def _read_bytes(full: str) -> bytes | None:
+def read_bytes(path: str) -> bytes | None:
+    """The file's bytes (no decoding), or None if it does not exist; refused as ``read_text`` refuses."""
+    full = absolute(path)
     opened = _open(full)
     if opened is None:
         return None
@@ -167,7 +169,7 @@ def _read_bytes(full: str) -> bytes | None:
 def read_text(path: str) -> str | None:
     """The file's text, or None if it (or its folder) does not exist."""
     full = absolute(path)
-    return _decode(_read_bytes(full), full)
+    return _decode(read_bytes(full), full)
 
 
 def read_text_and_mode(path: str) -> tuple[str | None, int | None]:
@@ -375,7 +377,7 @@ def _replace(full: str, folder: str, new: bytes | None, expected: bytes | None, 
     """Put ``new`` (None: no file) in place if the file still holds ``expected``; False if it changed."""
     tmp = None if new is None else _write_temp(full, folder, new, st)
     try:
-        if _read_bytes(full) != expected:
+        if read_bytes(full) != expected:
             return False
         if tmp is None:
             with contextlib.suppress(FileNotFoundError):
