@@ -1,0 +1,62 @@
+"""A mode added back takes over the database its removal left on the server (#29):
+the program's question to the stack's PostgreSQL container, and the ``import_`` it decides."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from hive_infra.components.retained import server_databases
+from tests.support.program import run_program
+
+PG_DATABASE = "postgresql:index/database:Database"
+
+
+def fake_docker(tmp_path: Path, body: str) -> str:
+    script = tmp_path / "docker"
+    script.write_text(f"#!/bin/sh\n{body}\n")
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    return str(script)
+
+
+def test_the_server_is_asked_through_psql_in_its_container(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    log = tmp_path / "argv"
+    monkeypatch.setenv("HIVE_DOCKER", fake_docker(tmp_path, f'echo "$@" > {log}; printf "postgres\\nhive\\nhive_genie\\n"'))
+    assert server_databases("hive-postgres-shared", "postgres") == {"postgres", "hive", "hive_genie"}, (
+        "one name a line, as psql -At prints them"
+    )
+    argv = log.read_text()
+    assert argv.startswith("exec hive-postgres-shared psql -U postgres -d postgres -XAtc SELECT datname"), (
+        f"read-only, as the admin over the container's trusted socket: no password at program time: {argv}"
+    )
+
+
+@pytest.mark.parametrize("body", ["echo 'No such container' >&2; exit 1", "exit 125"])
+def test_no_answer_means_nothing_to_take_over(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str) -> None:
+    monkeypatch.setenv("HIVE_DOCKER", fake_docker(tmp_path, body))
+    assert server_databases("hive-postgres-shared", "postgres") == frozenset(), (
+        "before the first up there is no container: the program goes on and creates what it declares"
+    )
+    monkeypatch.setenv("HIVE_DOCKER", str(tmp_path / "no-docker-here"))
+    assert server_databases("hive-postgres-shared", "postgres") == frozenset(), "no docker CLI is no failure"
+
+
+def test_a_database_already_on_the_server_is_taken_over_not_created() -> None:
+    run = run_program(databases_on_server=frozenset({"postgres", "hive", "hive_genie"}))
+    imports = {r.name: r.import_id for r in run.of_type(PG_DATABASE)}
+    assert imports == {
+        "hive-database-database": "hive",
+        "hive-database-database-agent": "",
+        "hive-database-database-genie": "hive_genie",
+    }, (
+        "a database the server has is declared with import_ (its rows taken over; a no-op for one the state "
+        "holds under the same id), one it lacks is created: genie added back no longer fails on "
+        "'database hive_genie already exists'"
+    )
+
+
+def test_nothing_is_taken_over_on_a_server_that_has_none() -> None:
+    run = run_program()
+    assert all(r.import_id == "" for r in run.of_type(PG_DATABASE)), "a first up creates every database"
