@@ -103,6 +103,9 @@ class HiveStack(pulumi.ComponentResource):
                 cfg.allow_isolation_change,
                 data=cfg.data_location,
                 drops_data=cfg.drop_schemas_on_destroy,
+                volumes={m.name: (cfg.names.api_logs_volume(m), cfg.names.api_data_volume(m)) for m in cfg.mode_table}
+                if cfg.api_containers
+                else {},
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

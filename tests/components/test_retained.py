@@ -23,7 +23,9 @@ def fake_docker(tmp_path: Path, body: str) -> str:
 
 def test_the_server_is_asked_through_psql_in_its_container(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     log = tmp_path / "argv"
-    monkeypatch.setenv("HIVE_DOCKER", fake_docker(tmp_path, f'echo "$@" > {log}; printf "postgres\\nhive\\nhive_genie\\n"'))
+    monkeypatch.setenv(
+        "HIVE_DOCKER", fake_docker(tmp_path, f'echo "$@" > {log}; printf "postgres\\nhive\\nhive_genie\\n"')
+    )
     assert server_databases("hive-postgres-shared", "postgres") == {"postgres", "hive", "hive_genie"}, (
         "one name a line, as psql -At prints them"
     )
@@ -60,3 +62,17 @@ def test_a_database_already_on_the_server_is_taken_over_not_created() -> None:
 def test_nothing_is_taken_over_on_a_server_that_has_none() -> None:
     run = run_program()
     assert all(r.import_id == "" for r in run.of_type(PG_DATABASE)), "a first up creates every database"
+
+
+def test_a_modes_api_volumes_outlive_the_mode() -> None:
+    run = run_program()
+    volumes = run.of_type("docker:index/volume:Volume")
+    api = [v for v in volumes if v.name.startswith("hive-api-")]
+    assert len(api) == 6 and all(v.retain_on_delete for v in api), (
+        "each mode's logs and data volumes are kept when the mode is removed (Docker's create of the same name "
+        "then returns them to the mode added back), never deleted without a word"
+    )
+    layout = run.named("hive-layout").inputs["volumes"]
+    assert layout["genie"] == ["hive-genie-logs", "hive-genie-data"], (
+        "the layout record knows each mode's volumes, so the up that removes the mode can name them"
+    )
