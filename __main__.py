@@ -8,6 +8,7 @@ from hive_infra.components.stack import HiveStack, HiveStackArgs
 from hive_infra.components.user_env import UserEnv, read_user_env
 from hive_infra.config.load import load_config
 from hive_infra.core.api_image import context_digest
+from hive_infra.core.names import stack_label_value
 from hive_infra.core.outputs import OUTPUTS
 
 config = load_config()  # validates everything before any resource exists
@@ -15,7 +16,12 @@ config = load_config()  # validates everything before any resource exists
 user_env = read_user_env(config.env_dir, config.mode_table) if config.api_containers else UserEnv()
 builds_image = config.api_containers and config.builds_api_image
 # A mode added back takes over the database its removal left on the stack's own server (components/retained.py).
-on_server = frozenset() if config.external else server_databases(config.names.postgres_container, config.admin_user)
+stack_label = stack_label_value(pulumi.get_project(), pulumi.get_stack())
+on_server = (
+    frozenset()
+    if config.external
+    else server_databases(config.names.postgres_container, config.admin_user, stack_label)
+)
 hive = HiveStack(
     "hive",
     HiveStackArgs(

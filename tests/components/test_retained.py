@@ -23,11 +23,15 @@ def fake_docker(tmp_path: Path, body: str) -> str:
 
 def test_the_server_is_asked_through_psql_in_its_container(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     log = tmp_path / "argv"
-    monkeypatch.setenv(
-        "HIVE_DOCKER", fake_docker(tmp_path, f'echo "$@" > {log}; printf "postgres\\nhive\\nhive_genie\\n"')
+    answer = (
+        f'case "$1" in inspect) echo hive/dev;; *) echo "$@" > {log}; printf "postgres\\nhive\\nhive_genie\\n";; esac'
     )
-    assert server_databases("hive-postgres-shared", "postgres") == {"postgres", "hive", "hive_genie"}, (
+    monkeypatch.setenv("HIVE_DOCKER", fake_docker(tmp_path, answer))
+    assert server_databases("hive-postgres-shared", "postgres", "hive/dev") == {"postgres", "hive", "hive_genie"}, (
         "one name a line, as psql -At prints them"
+    )
+    assert server_databases("hive-postgres-shared", "postgres", "hive/other") == frozenset(), (
+        "a container of the same name that another stack labelled is never asked: nothing of ours is there"
     )
     argv = log.read_text()
     assert argv.startswith("exec hive-postgres-shared psql -U postgres -d postgres -XAtc SELECT datname"), (
@@ -38,11 +42,11 @@ def test_the_server_is_asked_through_psql_in_its_container(tmp_path: Path, monke
 @pytest.mark.parametrize("body", ["echo 'No such container' >&2; exit 1", "exit 125"])
 def test_no_answer_means_nothing_to_take_over(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str) -> None:
     monkeypatch.setenv("HIVE_DOCKER", fake_docker(tmp_path, body))
-    assert server_databases("hive-postgres-shared", "postgres") == frozenset(), (
+    assert server_databases("hive-postgres-shared", "postgres", "hive/dev") == frozenset(), (
         "before the first up there is no container: the program goes on and creates what it declares"
     )
     monkeypatch.setenv("HIVE_DOCKER", str(tmp_path / "no-docker-here"))
-    assert server_databases("hive-postgres-shared", "postgres") == frozenset(), "no docker CLI is no failure"
+    assert server_databases("hive-postgres-shared", "postgres", "hive/dev") == frozenset(), "no docker is no failure"
 
 
 def test_a_database_already_on_the_server_is_taken_over_not_created() -> None:

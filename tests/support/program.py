@@ -149,7 +149,7 @@ def run_program(
         folder = cwd or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hive-program-")))
         stack.enter_context(contextlib.chdir(folder))
         stack.enter_context(
-            mock.patch.object(retained, "server_databases", lambda _container, _admin: databases_on_server)
+            mock.patch.object(retained, "server_databases", lambda _container, _admin, _label: databases_on_server)
         )
         return run_component(
             run_main,
