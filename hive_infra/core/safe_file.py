@@ -107,8 +107,8 @@ def _decode(data: bytes | None, full: str, errors: str = "strict") -> str | None
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise UnsafeFileError(
-            f"{full} is not UTF-8 text (line {line} holds a byte that is not UTF-8); save the file as UTF-8 "
-            "(e.g. iconv -f latin1 -t utf-8) or remove that byte"
+            f"{full}, line {line}: the file is not UTF-8 text (this line holds a byte that is not UTF-8); save "
+            "the file as UTF-8 (e.g. iconv -f latin1 -t utf-8) or remove that byte"
         ) from None
 
 

@@ -228,7 +228,7 @@ def test_a_line_no_container_can_take_is_refused_naming_file_line_and_fix(
     with pytest.raises(UserEnvError) as info:
         read_user_env(str(tmp_path), list(MODES.values()))
     message = str(info.value)
-    assert expected in message and "line 3" in message and str(tmp_path / ".env") in message, (
+    assert expected in message and f"{tmp_path / '.env'}, line 3:" in message, (
         f"{expected}: the refusal names the file and the line, so the user finds it: {message}"
     )
     assert "nothing was changed" in message and "sk-secret" not in message, "says nothing changed; never a value"
