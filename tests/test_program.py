@@ -662,7 +662,9 @@ def test_the_backup_logs_in_as_the_app_role_from_this_machine(up: ProgramRun) ->
         "databases": EVERY_DATABASE,
         "isolation": "database",
         "stack": "dev",
-    }, "on by default: every mode's database, through the container's own pg_dump, into ./backups (no sslmode)"
+        "envFiles": [".env", ".env.agent", ".env.genie"],
+    }, "on by default: every mode's database, through the container's own pg_dump, into ./backups (no sslmode); "
+    "and every .env file, which the destroy checks it can edit before it deletes anything"
 
 
 def test_the_backup_covers_the_databases_of_modes_not_deployed() -> None:

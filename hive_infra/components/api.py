@@ -113,8 +113,12 @@ class HiveApi(pulumi.ComponentResource):
                 f"{name}-{volume.key}",
                 name=volume.name,
                 labels=[docker.VolumeLabelArgs(label=k, value=v) for k, v in labels],
-                # A fixed name cannot exist twice during a replace; the data outlives containers.
-                opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True, protect=args.protect_data),
+                # A fixed name cannot exist twice during a replace; the data outlives containers, and
+                # the mode: kept when the mode is removed (or the stack destroyed), found again when it
+                # comes back (Docker's create of an existing volume returns it).
+                opts=pulumi.ResourceOptions(
+                    parent=self, delete_before_replace=True, protect=args.protect_data, retain_on_delete=True
+                ),
             )
             for volume in args.volumes
         ]

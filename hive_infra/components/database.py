@@ -59,6 +59,9 @@ class HiveDatabaseArgs:
     #: CONNECT and TEMPORARY are revoked (the stack's own server: ``postgres``
     #: and ``template1``, which every role could otherwise log in to).
     closed_databases: tuple[str, ...] = ()
+    #: Databases the server holds already (``retained.server_databases``): a plan's database among
+    #: them is taken over with Pulumi's ``import_`` (a mode added back finds its rows), not created.
+    on_server: frozenset[str] = frozenset()
 
 
 class HiveDatabase(pulumi.ComponentResource):
@@ -169,7 +172,11 @@ class HiveDatabase(pulumi.ComponentResource):
                 f"{name}-database{key}",
                 name=plan.name,
                 owner=self._role_name,
-                opts=self._in_db(self.role, holds_data=True),
+                opts=pulumi.ResourceOptions.merge(
+                    self._in_db(self.role, holds_data=True),
+                    # A no-op for a database the state holds already under this id (Pulumi's import rule).
+                    pulumi.ResourceOptions(import_=plan.name if plan.name in args.on_server else None),
+                ),
             )
             self.databases[plan.name] = database
         # Objects inside take the name as a plain string, ordered after the database explicitly.

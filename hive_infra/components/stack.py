@@ -49,6 +49,8 @@ class HiveStackArgs:
     api_image_digest: str | None = None
     #: Each mode's checked project folder (``project_dir.project_dirs``); empty: the image's own.
     project_dirs: Mapping[str, str] = field(default_factory=dict)
+    #: The databases the stack's own server holds already (``retained.server_databases``).
+    databases_on_server: frozenset[str] = frozenset()
 
 
 class HiveStack(pulumi.ComponentResource):
@@ -101,6 +103,9 @@ class HiveStack(pulumi.ComponentResource):
                 cfg.allow_isolation_change,
                 data=cfg.data_location,
                 drops_data=cfg.drop_schemas_on_destroy,
+                volumes={m.name: (cfg.names.api_logs_volume(m), cfg.names.api_data_volume(m)) for m in cfg.mode_table}
+                if cfg.api_containers
+                else {},
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -112,7 +117,7 @@ class HiveStack(pulumi.ComponentResource):
         server = None if cfg.external else self._build_server()
         # Where this machine (the provider, the .env files) reaches PostgreSQL.
         self._db_host = (cfg.postgres_host or "") if cfg.external else local_host_for(cfg.bind_address)
-        database = self._build_database(server)
+        database = self._build_database(server, args.databases_on_server)
         host_entries = self._entries(self._db_host, None)
 
         self.env_file_resources = {m.name: self._build_env_file(m, host_entries) for m in cfg.mode_table}
@@ -180,6 +185,7 @@ class HiveStack(pulumi.ComponentResource):
                 databases=every_database(cfg.database, cfg.isolation),
                 isolation=cfg.isolation,
                 stack=stack,
+                env_files=[rendering.env_file_path(cfg.env_dir, m) for m in cfg.mode_table],
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=guarded),
         )
@@ -205,7 +211,7 @@ class HiveStack(pulumi.ComponentResource):
             opts=self._child(),
         )
 
-    def _build_database(self, server: SharedPostgres | None) -> HiveDatabase:
+    def _build_database(self, server: SharedPostgres | None, on_server: frozenset[str]) -> HiveDatabase:
         cfg = self._cfg
         return HiveDatabase(
             f"{self._name}-database",
@@ -229,6 +235,7 @@ class HiveStack(pulumi.ComponentResource):
                 drop_on_destroy=cfg.drop_schemas_on_destroy,
                 # The stack's own server: the app role need not reach the maintenance databases.
                 closed_databases=() if cfg.external else MAINTENANCE_DATABASES,
+                on_server=on_server,
             ),
             opts=self._child(),
         )

@@ -7,6 +7,9 @@ the program's one read of the machine: the files are read while ``pulumi
 preview``/``up`` builds the resources, through ``safe_file.read_text`` (a
 symbolic link, a directory or non-UTF-8 text is refused) and python-dotenv's
 parser (``dotenv_text.parse``, which refuses what python-dotenv cannot parse).
+A value no container can take (a NUL or another control character, a value or
+a whole environment past the kernel's ``execve`` limits: ``env_limits``) is
+refused too, naming the file, the line and the fix, before any resource changes.
 
 A missing file holds no keys (the first ``up`` writes it). Values are taken as
 python-dotenv reads them, without ``${VAR}`` expansion, so they never depend on
@@ -21,8 +24,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
+from dotenv.parser import Binding
 
-from hive_infra.core import safe_file
+from hive_infra.core import env_limits, safe_file
 from hive_infra.core.dotenv_text import DotenvSyntaxError, parse
 from hive_infra.core.modes import MODES, Mode
 from hive_infra.core.rendering import env_file_path
@@ -30,6 +34,10 @@ from hive_infra.core.safe_file import UnsafeFileError
 
 #: The mode whose file holds the keys every mode gets (the legacy main .env).
 SHARED_MODE = MODES["workspace"]
+
+
+#: How every refusal ends: the program stopped before any resource changed.
+REFUSED = "; nothing was changed: fix the file and run again"
 
 
 class UserEnvError(pulumi.RunError):
@@ -49,33 +57,77 @@ class UserEnv:
         return f"UserEnv({ {m: [sorted(layer) for layer in layers] for m, layers in self.layers.items()} })"
 
 
-def read_values(path: str) -> dict[str, str]:
-    """The keys a .env file binds to a value (the last binding of a key wins, as
-    in python-dotenv); ``{}`` when the file does not exist."""
+def _value_problems(where: str, bindings: Sequence[Binding]) -> list[str]:
+    """Each value of ``bindings`` no container can take, naming its line (``env_limits``)."""
+    problems = []
+    for binding in bindings:
+        if binding.key is None or binding.value is None:
+            continue
+        problem = env_limits.value_problem(binding.key, binding.value)
+        if problem:
+            # python-dotenv counts a binding's line from the blank lines before it.
+            original = binding.original
+            line = original.line + original.string[: len(original.string) - len(original.string.lstrip())].count("\n")
+            problems.append(f"{where}, line {line}: {problem}")
+    return problems
+
+
+def _read(path: str) -> dict[str, str]:
+    """``read_values``, raising every problem of the file at once."""
+    where = safe_file.absolute(path)
     try:
         text = safe_file.read_text(path)
         if text is None:
             return {}
-        bindings = parse(text, safe_file.absolute(path))
+        bindings = parse(text, where)
     except (UnsafeFileError, DotenvSyntaxError) as exc:
         raise UserEnvError(f"cannot read the keys the API containers get from it: {exc}") from None
+    problems = _value_problems(where, bindings)
+    if problems:
+        raise UserEnvError("; ".join(problems))
     # A bare `KEY` line binds no value: python-dotenv gives None, and so it sets nothing.
     return {b.key: b.value for b in bindings if b.key is not None and b.value is not None}
 
 
+def read_values(path: str) -> dict[str, str]:
+    """The keys a .env file binds to a value (the last binding of a key wins, as
+    in python-dotenv); ``{}`` when the file does not exist. A file or a value
+    no API container could take is refused (``UserEnvError``), naming the file,
+    the line and the fix."""
+    try:
+        return _read(path)
+    except UserEnvError as exc:
+        raise UserEnvError(f"{exc}{REFUSED}") from None
+
+
 def read_user_env(env_dir: str, modes: Sequence[Mode]) -> UserEnv:
     """Each mode's layers, read from ``envDir`` (relative to the working
-    directory, the project folder under ``pulumi``, as ``EnvFile`` resolves it)."""
+    directory, the project folder under ``pulumi``, as ``EnvFile`` resolves it).
+
+    Every problem of every file is reported together, before any resource
+    exists: preview and up refuse, and no container is replaced.
+    """
     cache: dict[str, dict[str, str]] = {}
+    problems: list[str] = []
 
     def values(mode: Mode) -> dict[str, str]:
         path = env_file_path(env_dir, mode)
         if path not in cache:
-            cache[path] = read_values(path)
+            try:
+                cache[path] = _read(path)
+            except UserEnvError as exc:
+                cache[path] = {}
+                problems.append(str(exc))
         return cache[path]
 
     layers: dict[str, tuple[Mapping[str, str], ...]] = {}
     for mode in modes:
         shared, own = values(SHARED_MODE), values(mode)
         layers[mode.name] = (shared,) if mode == SHARED_MODE else (shared, own)
+        files = {env_file_path(env_dir, m) for m in (SHARED_MODE, mode)}
+        problem = env_limits.total_problem({k: v for layer in layers[mode.name] for k, v in layer.items()})
+        if problem:
+            problems.append(f"{' and '.join(sorted(files))} (the {mode.name} API): {problem}")
+    if problems:
+        raise UserEnvError("; ".join(dict.fromkeys(problems)) + REFUSED)
     return UserEnv(layers)

@@ -77,11 +77,12 @@ class MergeResult:
     found: list[str] = field(default_factory=list)
 
 
-def parse(text: str, where: str) -> list[Binding]:
-    """python-dotenv's bindings of ``text``; an unparseable line is an error."""
+def parse(text: str, where: str, lenient: bool = False) -> list[Binding]:
+    """python-dotenv's bindings of ``text``; an unparseable line is an error
+    (``lenient``: a statement of no key, kept as it is by a merge)."""
     bindings = list(parse_stream(io.StringIO(text)))
     for binding in bindings:
-        if binding.error:
+        if binding.error and not lenient:
             raise DotenvSyntaxError(
                 f"{where}: python-dotenv cannot parse the statement at line "
                 f"{binding.original.line}; fix the file and run again"
@@ -208,15 +209,17 @@ def merge(
     header: str = "",
     where: str = "<env file>",
     old_found: Collection[str] = (),
+    lenient: bool = False,
 ) -> MergeResult:
     """The file's new text. ``text`` None means the file does not exist.
+    ``lenient``: a line python-dotenv cannot parse is kept as it is, not refused.
 
     ``old_written`` and ``old_found`` are the ``written`` and ``found`` of the
     previous merge (empty on the first one): the keys the stack holds, and
     which of their lines were the user's before the stack took them.
     """
     bom = "\ufeff" if text is not None and text.startswith("\ufeff") else ""
-    bindings: list[Binding] = [] if text is None else parse(text, where)
+    bindings: list[Binding] = [] if text is None else parse(text, where, lenient)
     newline = newline_of(bindings)
     plan = _plan(bindings, owned, defaults, old_written, old_found)
     body = bom + "".join(

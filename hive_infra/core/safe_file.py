@@ -99,13 +99,17 @@ def _fsync_dir(folder: str) -> None:
         os.close(dir_fd)
 
 
-def _decode(data: bytes | None, full: str) -> str | None:
+def _decode(data: bytes | None, full: str, errors: str = "strict") -> str | None:
     if data is None:
         return None
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise UnsafeFileError(f"{full} is not UTF-8 text") from None
+        return data.decode("utf-8", errors)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise UnsafeFileError(
+            f"{full}, line {line}: the file is not UTF-8 text (this line holds a byte that is not UTF-8); save "
+            "the file as UTF-8 (e.g. iconv -f latin1 -t utf-8) or remove that byte"
+        ) from None
 
 
 def _read_all(fd: int, full: str) -> bytes:
@@ -149,7 +153,9 @@ def _open(full: str) -> tuple[int, os.stat_result] | None:
     return fd, st
 
 
-def _read_bytes(full: str) -> bytes | None:
+def read_bytes(path: str) -> bytes | None:
+    """The file's bytes (no decoding), or None if it does not exist; refused as ``read_text`` refuses."""
+    full = absolute(path)
     opened = _open(full)
     if opened is None:
         return None
@@ -163,7 +169,7 @@ def _read_bytes(full: str) -> bytes | None:
 def read_text(path: str) -> str | None:
     """The file's text, or None if it (or its folder) does not exist."""
     full = absolute(path)
-    return _decode(_read_bytes(full), full)
+    return _decode(read_bytes(full), full)
 
 
 def read_text_and_mode(path: str) -> tuple[str | None, int | None]:
@@ -285,6 +291,7 @@ def edit(
     change: Callable[[str | None], tuple[str | None, _T]],
     *,
     make_private: bool = True,
+    keep_bytes: bool = False,
 ) -> _T:
     """Apply ``change`` to the file's text; see the module's docstring.
 
@@ -292,12 +299,11 @@ def edit(
     remove the file) and a value that ``edit`` returns, from the call whose
     text was written. It may be called several times: it must depend on the
     text only. When it returns the text unchanged nothing is written (with
-    ``make_private`` the file is still made mode 0600).
-
-    The read, the compare, the rename and the late-write check stay in this one
-    loop: they are one protocol whose order is the point.
+    ``make_private`` the file is still made mode 0600). ``keep_bytes``: bytes
+    not UTF-8 reach ``change`` as lone surrogates and are written back as they were.
+    The read, compare, rename and late-write check are one protocol, in this one loop.
     """
-    full = absolute(path)
+    full, errors = absolute(path), "surrogateescape" if keep_bytes else "strict"
     folder = os.path.dirname(full)
     if not os.path.isdir(folder):
         new_text, result = change(None)
@@ -319,8 +325,8 @@ def edit(
                 if not isinstance(late, _Nothing) and data == ours:
                     base = late  # nobody touched our file since: build on the late write
                 late = _NOTHING
-                new_text, result = change(_decode(base, full))
-                new = None if new_text is None else new_text.encode("utf-8")
+                new_text, result = change(_decode(base, full, errors))
+                new = None if new_text is None else new_text.encode("utf-8", errors)
                 if new == data:
                     if make_private and fd is not None and st is not None:
                         _make_private(fd, st, full)
@@ -371,7 +377,7 @@ def _replace(full: str, folder: str, new: bytes | None, expected: bytes | None, 
     """Put ``new`` (None: no file) in place if the file still holds ``expected``; False if it changed."""
     tmp = None if new is None else _write_temp(full, folder, new, st)
     try:
-        if _read_bytes(full) != expected:
+        if read_bytes(full) != expected:
             return False
         if tmp is None:
             with contextlib.suppress(FileNotFoundError):

@@ -29,7 +29,10 @@ local client); ``host``, ``port``, ``user``, ``password`` (secret) and
 ``sslmode``: the application role's login from this machine; ``databases``
 (``[[database, [modes]], ...]``, every mode's, deployed or not: a database a
 removed mode left behind is on the server too, and dumped when it is there);
-``isolation``; ``stack``.
+``isolation``; ``stack``; ``envFiles`` (every EnvFile's path: ``delete`` first
+checks each can be edited, ``destroy_checks``, so that a destroy finishes or
+deletes nothing; a stack deployed before it existed checks the files the stack
+file's ``hive:envDir`` places, until an up that changes the backup records it).
 """
 
 from __future__ import annotations
@@ -44,16 +47,21 @@ import pulumi
 import pulumi.dynamic
 
 from hive_infra.core.errors import CommandError
+from hive_infra.core.modes import MODES
+from hive_infra.core.rendering import env_file_path
 from hive_infra.pg import catalog
 from hive_infra.pg.dump import Source, dump_sources
 from hive_infra.pg.endpoint import Endpoint
 from hive_infra.pg.tools import DockerExecTools, DockerInspectError, LocalTools, PgTools, inspect_container
+from hive_infra.providers import destroy_checks
 from hive_infra.providers.wire import has_unknown, plain
 
 #: The id of the one DataBackup of a stack.
 BACKUP_ID = "backup"
 _INPUTS: tuple[str, ...] = ("enabled", "folder", "container", "host", "port", "user", "password", "sslmode")
-_INPUTS += ("databases", "isolation", "stack")
+_INPUTS += ("databases", "isolation", "stack", "envFiles")
+#: Inputs a stack deployed before they existed lacks: no change to report until then.
+_LATER_INPUTS = ("envFiles",)
 SECRET_OUTPUTS = ["password"]
 Say = Callable[[str], None]
 
@@ -84,6 +92,8 @@ class BackupPlan:
     databases: tuple[tuple[str, tuple[str, ...]], ...]
     isolation: str | None
     stack: str
+    #: The .env files the destroy's EnvFile deletes will edit; None: a state from before they were recorded.
+    env_files: tuple[str, ...] | None = None
 
     @classmethod
     def from_props(cls, props: Mapping[str, Any]) -> BackupPlan:
@@ -100,6 +110,7 @@ class BackupPlan:
             databases=tuple((str(db), tuple(str(m) for m in modes)) for db, modes in values.get("databases") or ()),
             isolation=values.get("isolation") or None,
             stack=str(values.get("stack") or ""),
+            env_files=None if values.get("envFiles") is None else tuple(map(str, values["envFiles"])),
         )
 
     def endpoint(self, database: str) -> Endpoint:
@@ -220,6 +231,25 @@ def take_backup(plan: BackupPlan, say: Say, tools: PgTools | None = None) -> Pat
     return folder
 
 
+def check_later_steps(plan: BackupPlan, config: Mapping[str, Any]) -> None:
+    """Refuse (``BackupError``, nothing deleted) unless each .env file the destroy will edit can be edited.
+
+    A state from before ``envFiles`` was recorded: each mode's file under the
+    stack file's ``hive:envDir``, as the program would have placed it.
+    """
+    paths = plan.env_files
+    if paths is None:
+        env_dir = config.get(destroy_checks.ENV_DIR_KEY)
+        env_dir = env_dir if isinstance(env_dir, str) else "."
+        paths = tuple(env_file_path(env_dir, MODES[m]) for _, modes in plan.databases for m in modes if m in MODES)
+    problems = destroy_checks.env_file_problems(paths)
+    if problems:
+        raise BackupError(
+            f"the destroy could not finish: {'; '.join(problems)}. Nothing was deleted: fix the file (or its "
+            "folder), then run the destroy again"
+        )
+
+
 def _say(line: str) -> None:
     # Seen under the real engine: shown in the destroy's output and its Diagnostics.
     pulumi.log.info(line)
@@ -237,7 +267,9 @@ class DataBackupProvider(pulumi.dynamic.ResourceProvider):
         return pulumi.dynamic.CheckResult(inputs, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.DiffResult:
-        changed = [k for k in _INPUTS if plain(olds.get(k)) != plain(news.get(k))]
+        changed = [
+            k for k in _INPUTS if (k in olds or k not in _LATER_INPUTS) and plain(olds.get(k)) != plain(news.get(k))
+        ]
         return pulumi.dynamic.DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)
 
     def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
@@ -248,8 +280,13 @@ class DataBackupProvider(pulumi.dynamic.ResourceProvider):
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         plan = BackupPlan.from_props(props)
+        config = destroy_checks.stack_config(plan.stack)
+        check_later_steps(plan, config)
         if plan.enabled:
             take_backup(plan, _say)
+            note = destroy_checks.folder_note(plan.folder, plan.stack, config)
+            if note:
+                pulumi.log.warn(note)
 
 
 @dataclass(frozen=True)
@@ -266,6 +303,8 @@ class DataBackupArgs:
     databases: Mapping[str, Sequence[str]]
     isolation: str
     stack: str
+    #: Every EnvFile's path: the destroy checks it can edit them before it deletes anything.
+    env_files: Sequence[str] = ()
 
 
 class DataBackup(pulumi.dynamic.Resource, module="hive", name="DataBackup"):
@@ -287,6 +326,7 @@ class DataBackup(pulumi.dynamic.Resource, module="hive", name="DataBackup"):
             "databases": [[db, list(modes)] for db, modes in args.databases.items()],
             "isolation": args.isolation,
             "stack": args.stack,
+            "envFiles": list(args.env_files),
         }
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=SECRET_OUTPUTS))
         super().__init__(DataBackupProvider(), name, props, opts)

@@ -287,13 +287,15 @@ class EnvFileProvider(pulumi.dynamic.ResourceProvider):
         def change(text: str | None) -> tuple[str | None, list[str]]:
             if text is None:
                 return None, []
-            result = merge(text, [], [], old_written, "", safe_file.absolute(path), old_found=old_found)
+            # Lenient: a line the stack did not write (unparseable, not UTF-8) is kept, never a failure.
+            where = safe_file.absolute(path)
+            result = merge(text, [], [], old_written, "", where, old_found=old_found, lenient=True)
             if only_header_left(result.text, state["header"]):
                 return None, result.left_keys  # nothing of the user's is left: remove the file
             return result.text, result.left_keys
 
         with _refusals():
-            left = safe_file.edit(path, change, make_private=False)
+            left = safe_file.edit(path, change, make_private=False, keep_bytes=True)
         _warn_left(path, left)
 
 

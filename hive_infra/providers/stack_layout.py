@@ -23,15 +23,18 @@ public names; keep them importable.
 Inputs (and outputs): ``isolation`` (``database`` or ``schema``),
 ``databases`` (``{mode: database}``), ``allowChange`` (bool), ``data``
 (``volume <name>``, ``folder <path>``, or None for a server elsewhere) and
-``dropsData`` (bool: ``dropSchemasOnDestroy``). A stack recorded before
+``dropsData`` (bool: ``dropSchemasOnDestroy``), ``volumes`` (``{mode: [its
+API volumes]}``: the up that removes a mode says what it kept, its rows and
+these volumes, and how to delete them; a record without it changes nothing
+until an up that changes the layout). A stack recorded before
 ``data`` and ``dropsData`` existed has neither: nothing is refused on their
 account until an ``up`` records them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -39,7 +42,9 @@ import pulumi.dynamic
 
 #: The id of the one StackLayout of a stack.
 LAYOUT_ID = "layout"
-_INPUTS = ("isolation", "databases", "allowChange", "data", "dropsData")
+_INPUTS = ("isolation", "databases", "allowChange", "data", "dropsData", "volumes")
+#: Inputs a stack recorded before they existed lacks: no change to report until then.
+_LATER_INPUTS = ("volumes",)
 #: How a refusal tells a user to move the data instead.
 MOVE_DATA = (
     "move the data instead: pulumi destroy (it first dumps every mode's database into hive:backupDir and "
@@ -103,11 +108,36 @@ def removal_problem(old: Mapping[str, Any], new: Mapping[str, Any]) -> str | Non
     )
 
 
+def _recorded(props: Mapping[str, Any]) -> dict[str, Any]:
+    """The inputs as recorded: a later one only when given."""
+    return {k: props.get(k) for k in _INPUTS if k in props or k not in _LATER_INPUTS}
+
+
+def kept_note(old: Mapping[str, Any], new: Mapping[str, Any]) -> str | None:
+    """What stays of the modes ``new`` no longer lists, and how to delete it, or None."""
+    before, after = old.get("databases") or {}, new.get("databases") or {}
+    gone = [mode for mode in before if mode not in after]
+    if not gone or old.get("dropsData"):
+        return None
+    volumes = old.get("volumes") or {}
+    parts = []
+    for mode in gone:
+        names = volumes.get(mode) or []
+        where = f"the volumes {', '.join(names)}" if names else f"its API volumes (docker volume ls | grep {mode})"
+        parts.append(f"{mode}: its rows in database {before[mode]} and {where}")
+    return (
+        f"hive:modes no longer lists {', '.join(gone)}; kept, so that adding the mode back finds them: "
+        f"{'; '.join(parts)}. To delete them for good: back up first (python -m hive_infra db dump), then "
+        "docker volume rm <volume>, and drop the mode's database or schema on the server "
+        "(docs/operations.md: Removing a mode)"
+    )
+
+
 class StackLayoutProvider(pulumi.dynamic.ResourceProvider):
     """Records the layout; refuses the changes the module's docstring names. Holds no state."""
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
-        inputs = {k: news.get(k) for k in _INPUTS}
+        inputs = _recorded(news)
         problems = {
             "isolation": change_problem(olds, inputs),
             "data": data_problem(olds, inputs),
@@ -117,14 +147,17 @@ class StackLayoutProvider(pulumi.dynamic.ResourceProvider):
         return pulumi.dynamic.CheckResult(inputs, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.DiffResult:
-        changed = [k for k in _INPUTS if olds.get(k) != news.get(k)]
+        changed = [k for k in _INPUTS if (k in olds or k not in _LATER_INPUTS) and olds.get(k) != news.get(k)]
         return pulumi.dynamic.DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)
 
     def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
-        return pulumi.dynamic.CreateResult(LAYOUT_ID, {k: props.get(k) for k in _INPUTS})
+        return pulumi.dynamic.CreateResult(LAYOUT_ID, _recorded(props))
 
-    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.UpdateResult:
-        return pulumi.dynamic.UpdateResult({k: news.get(k) for k in _INPUTS})
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.UpdateResult:
+        note = kept_note(olds, news)
+        if note:
+            pulumi.log.warn(note)  # seen in the up's output: what the removed mode left, and how to delete it
+        return pulumi.dynamic.UpdateResult(_recorded(news))
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         """Nothing outside the state to remove."""
@@ -138,6 +171,8 @@ class StackLayoutArgs:
     #: ``HiveConfig.data_location``.
     data: str | None = None
     drops_data: bool = False
+    #: ``{mode: [its API volumes]}``, named when a removed mode leaves them.
+    volumes: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
 
 class StackLayout(pulumi.dynamic.Resource, module="hive", name="StackLayout"):
@@ -153,5 +188,6 @@ class StackLayout(pulumi.dynamic.Resource, module="hive", name="StackLayout"):
             "allowChange": args.allow_change,
             "data": args.data,
             "dropsData": args.drops_data,
+            "volumes": {mode: list(names) for mode, names in args.volumes.items()},
         }
         super().__init__(StackLayoutProvider(), name, props, opts)

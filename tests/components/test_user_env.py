@@ -203,3 +203,63 @@ def test_an_unreadable_file_fails_the_program_naming_it(tmp_path: Path) -> None:
     (tmp_path / ".env.genie").mkdir()
     with pytest.raises(UserEnvError, match=r"\.env\.genie is a directory"):
         up(tmp_path)
+
+
+# --- what no container can take -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (b"BAD=sk-secret\\0x\n", None),  # the two characters backslash, 0: a value like any other
+        (b'BAD="sk-secret\x00x"\n', "NUL"),
+        (b"BAD=sk-secret\x1bx\n", "U+001B"),
+        (b"BAD=sk-secret\xffx\n", "not UTF-8"),
+        (b"BAD=sk-secret" + b"x" * 131072 + b"\n", "argument list too long"),
+    ],
+)
+def test_a_line_no_container_can_take_is_refused_naming_file_line_and_fix(
+    tmp_path: Path, line: bytes, expected: str | None
+) -> None:
+    (tmp_path / ".env").write_bytes(b"# mine\nOK=1\n" + line)
+    if expected is None:
+        assert read_values(str(tmp_path / ".env"))["OK"] == "1", "a plain value passes"
+        return
+    with pytest.raises(UserEnvError) as info:
+        read_user_env(str(tmp_path), list(MODES.values()))
+    message = str(info.value)
+    assert expected in message and f"{tmp_path / '.env'}, line 3:" in message, (
+        f"{expected}: the refusal names the file and the line, so the user finds it: {message}"
+    )
+    assert "nothing was changed" in message and "sk-secret" not in message, "says nothing changed; never a value"
+
+
+def test_every_bad_line_of_every_file_is_reported_at_once(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_bytes(b"A=1\x01\n")
+    (tmp_path / ".env.genie").write_bytes(b"\n\nB=2\x00\n")
+    with pytest.raises(UserEnvError) as info:
+        read_user_env(str(tmp_path), list(MODES.values()))
+    message = str(info.value)
+    assert ".env, line 1" in message and ".env.genie, line 3" in message, (
+        f"both files' problems in one run, not one per try: {message}"
+    )
+
+
+def test_files_too_large_together_are_refused_naming_both(tmp_path: Path) -> None:
+    half = "x" * 100_000
+    (tmp_path / ".env").write_text("".join(f"W{i}={half}\n" for i in range(10)))
+    (tmp_path / ".env.agent").write_text("".join(f"A{i}={half}\n" for i in range(10)))
+    with pytest.raises(UserEnvError) as info:
+        read_user_env(str(tmp_path), list(MODES.values()))
+    message = str(info.value)
+    assert "(the agent API)" in message and ".env.agent" in message, (
+        f"each value fits, but the agent container's environment would not: refused, naming its files: {message}"
+    )
+    assert "(the workspace API)" not in message, "the workspace's own file alone fits"
+
+
+def test_preview_refuses_a_bad_line_before_any_resource(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_bytes(b"OPENAI_API_KEY=sk\x00x\n")
+    with pytest.raises(Exception, match="NUL") as info:
+        up(tmp_path)
+    assert isinstance(info.value, UserEnvError) or "UserEnvError" in repr(info.value), "the program's refusal"

@@ -321,6 +321,36 @@ def test_a_second_up_changes_nothing(life: Life) -> None:
     assert container_ids() == before, "no container was replaced"
 
 
+#: Lines no API container can take (#29): on the code before, an up deleted the three API containers and
+#: their replacements could not be created (NUL) or crash-looped (argument list too long).
+BAD_LINES = {
+    "nul": (b'BAD_KEY="sk-bad\x00tail"\n', "NUL byte"),
+    "control": (b"BAD_KEY=sk-bad\x1btail\n", "U+001B"),
+    "not-utf8": (b"BAD_KEY=sk-bad\xe9tail\n", "not UTF-8"),
+    "too-long": (b"BAD_KEY=sk-bad" + b"x" * 140_000 + b"\n", "argument list too long"),
+}
+
+
+@pytest.mark.parametrize("kind", list(BAD_LINES))
+def test_a_bad_env_line_is_refused_by_preview_and_up_with_nothing_replaced(life: Life, kind: str) -> None:
+    line, named = BAD_LINES[kind]
+    env = life.env_dir / ".env"
+    before, text = container_ids(), env.read_bytes()
+    env.write_bytes(text + line)
+    try:
+        for command in (("preview",), ("up", "--yes")):
+            refused = life.pulumi(*command, check=False)
+            assert refused.code != 0, f"{command[0]} refuses a line no container can take:\n{refused.output[-2000:]}"
+            assert named in refused.output and f"{env}, line" in refused.output and "fix the file" in refused.output, (
+                f"{command[0]} names the file, the line and the fix:\n{refused.failure_text()}"
+            )
+            assert "sk-bad" not in refused.output, "and never the value"
+    finally:
+        env.write_bytes(text)
+    assert container_ids() == before, "no container was deleted or replaced"
+    assert_all_healthy(ALL_CONTAINERS, "every API still answers")
+
+
 def test_a_new_app_version_replaces_only_the_image_and_the_api_containers(life: Life) -> None:
     """What docs/operations.md's Upgrading section shows: the preview of an apiVersion change."""
     life.engine.run("config", "set", "--stack", STACK, "hive:apiVersion", "1.0.0rc6")
@@ -404,16 +434,23 @@ def test_an_api_container_stopped_by_hand_runs_again(life: Life) -> None:
     assert [m["memory"] for m in memories] == ["remembered by workspace"], "its memory is still there"
 
 
-def test_modes_without_genie_remove_only_genies_containers_and_volumes(life: Life) -> None:
+GENIE_VOLUMES = (NAMES.api_logs_volume(MODES["genie"]), NAMES.api_data_volume(MODES["genie"]))
+
+
+def test_modes_without_genie_remove_only_genies_container_and_keep_its_data(life: Life) -> None:
     before = container_ids()
     genie_url = life.outputs()["databaseUrls"]["genie"]
+    docker("exec", API_CONTAINERS["genie"], "sh", "-c", "echo genie-was-here > /app/data/tier-marker")
     life.engine.run("config", "set", "--path", "--stack", STACK, "hive:modes[0]", "workspace")
     life.engine.run("config", "set", "--path", "--stack", STACK, "hive:modes[1]", "agent")
-    life.pulumi("up", "--yes", "--skip-preview")
-    genie = MODES["genie"]
+    removed = life.pulumi("up", "--yes", "--skip-preview")
     found = labelled(LABEL)
     assert API_CONTAINERS["genie"] not in found["container"], "genie's API container is gone"
-    assert not {NAMES.api_logs_volume(genie), NAMES.api_data_volume(genie)} & set(found["volume"]), "and its volumes"
+    assert set(GENIE_VOLUMES) <= set(found["volume"]), "its logs and data volumes are kept, not deleted silently"
+    assert all(v in removed.output for v in GENIE_VOLUMES) and "hive_genie" in removed.output, (
+        f"the up says what stayed:\n{removed.output[-3000:]}"
+    )
+    assert "docker volume rm" in removed.output, "and how to delete it"
     after = container_ids()
     for name in ALL_CONTAINERS:
         if name != API_CONTAINERS["genie"]:
@@ -426,6 +463,25 @@ def test_modes_without_genie_remove_only_genies_containers_and_volumes(life: Lif
     genie_env = dotenv_values(life.env_dir / ".env.genie")
     assert genie_env == {"GENIE_NOTE": "kept-when-genie-goes"}, "only the user's line is left in .env.genie"
     assert "genie" not in life.outputs()["databaseUrls"], "and the stack no longer exports it"
+
+
+def test_genie_added_back_takes_over_its_rows_and_volumes(life: Life) -> None:
+    """On the code before, the up failed on 'database "hive_genie" already exists' (#29)."""
+    life.engine.run("config", "rm", "--stack", STACK, "hive:modes")  # all three modes again
+    life.pulumi("up", "--yes", "--skip-preview")
+    assert_all_healthy(ALL_CONTAINERS, "genie's API runs again")
+    outputs = life.outputs()
+    table, rows = life.rows["genie"]
+    assert count(outputs["databaseUrls"]["genie"], table) == rows, "its database was taken over with every row"
+    memories = [m["memory"] for m in hive_app.list_memories(apis(outputs)["genie"], user_id="tier-user")]
+    assert memories == ["remembered by genie"], "and genie's API serves its memory from before"
+    marker = docker("exec", API_CONTAINERS["genie"], "cat", "/app/data/tier-marker").strip()
+    assert marker == "genie-was-here", "its data volume is the one it had"
+    # Seen under the real engine: the next up replaces genie's container once more, as after any change of
+    # a seeded default the program reads before EnvFile rewrites it (HIVE_CORS_ORIGINS lists every mode's
+    # port; the workspace .env still held the value without genie). Not of the comeback: left for its own issue.
+    life.pulumi("up", "--yes", "--skip-preview")
+    life.pulumi("up", "--yes", "--expect-no-changes")  # then nothing: the import_ of a database in the state is a no-op
 
 
 def test_protect_data_makes_destroy_refuse_with_nothing_deleted(life: Life) -> None:
@@ -477,9 +533,55 @@ def test_a_stopped_postgres_makes_destroy_refuse_with_no_data_deleted(life: Life
     )
 
 
+def test_destroy_with_an_env_file_it_cannot_edit_refuses_with_nothing_deleted(life: Life) -> None:
+    """On the code before, the destroy backed up, deleted the containers, then stopped half way (#29)."""
+    agent = life.env_dir / ".env.agent"
+    moved = life.env_dir / "agent-env-real"
+    before = container_ids()
+    agent.rename(moved)
+    agent.symlink_to(moved.name)
+    try:
+        refused = life.pulumi("destroy", "--yes", "--skip-preview", check=False)
+    finally:
+        agent.unlink()
+        moved.rename(agent)
+    assert refused.code != 0, "a destroy that could not finish is refused"
+    assert f"{agent} is a symbolic link" in refused.output and "Nothing was deleted" in refused.output, (
+        f"naming the file and the fix:\n{refused.failure_text()}"
+    )
+    assert container_ids() == before, "no container was deleted"
+    assert not (life.env_dir / "backups").exists() or not any((life.env_dir / "backups").iterdir()), (
+        "refused before the backup"
+    )
+
+
+KEPT_VOLUMES = {NAMES.api_logs_volume(MODES[m]) for m in MODE_NAMES} | {
+    NAMES.api_data_volume(MODES[m]) for m in MODE_NAMES
+}
+LATIN1_LINE = b"GENIE_LATIN1=caf\xe9\n"
+
+
 def test_destroy_backs_up_every_database_then_leaves_nothing_but_the_users_lines(life: Life) -> None:
-    destroyed = life.pulumi("destroy", "--yes", "--skip-preview")
-    assert labelled(LABEL) == {"container": [], "volume": [], "network": []}, "no container, volume or network left"
+    genie_env = life.env_dir / ".env.genie"
+    genie_text = genie_env.read_bytes()
+    genie_env.write_bytes(genie_text + LATIN1_LINE)  # a line python-dotenv cannot read: never a failure (#29)
+    life.engine.run("config", "set", "--stack", STACK, "hive:backupDir", "elsewhere")  # set, not applied
+    try:
+        destroyed = life.pulumi("destroy", "--yes", "--skip-preview")
+    finally:
+        life.engine.run("config", "rm", "--stack", STACK, "hive:backupDir")
+    kept = genie_env.read_bytes()
+    genie_env.write_bytes(kept.replace(LATIN1_LINE, b""))  # the up after this reads the file again
+    assert kept == GENIE_USER_LINE.encode() + LATIN1_LINE, (
+        "the destroy removed its own keys and kept every byte of the user's, the line it cannot read too"
+    )
+    assert "sets hive:backupDir to elsewhere" in destroyed.output and "pulumi up" in destroyed.output, (
+        f"the destroy says it used the deployed backupDir, not the unapplied one:\n{destroyed.output[-3000:]}"
+    )
+    found = labelled(LABEL)
+    assert found["container"] == [] and found["network"] == [], "no container or network left"
+    assert set(found["volume"]) == KEPT_VOLUMES, "only each mode's logs and data volumes, kept (README: Destroy)"
+    docker("volume", "rm", *KEPT_VOLUMES)
     new_volumes = set(docker("volume", "ls", "-q").split()) - life.volumes_before
     assert not new_volumes, f"no anonymous volume left behind either: {new_volumes}"
     assert dotenv_values(life.env_dir / ".env").get("MY_MODEL_KEY") == "sk-mine-not-the-stacks", "the user's line"
@@ -524,7 +626,11 @@ def test_up_and_restore_of_the_backup_bring_every_row_back(life: Life) -> None:
     assert [p.name for p in (life.env_dir / "backups").iterdir()] == [life.backup.name], (
         "with backupOnDestroy=false the destroy takes no backup; the earlier one is kept (never pruned)"
     )
-    assert labelled(LABEL) == {"container": [], "volume": [], "network": []}, "and deletes everything"
+    left = labelled(LABEL)
+    assert left["container"] == [] and left["network"] == [] and set(left["volume"]) == KEPT_VOLUMES, (
+        "and deletes everything but each mode's logs and data volumes"
+    )
+    docker("volume", "rm", *KEPT_VOLUMES)
     life.engine.run("stack", "rm", "--yes", "--stack", STACK)
 
 

@@ -19,7 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pulumi.dynamic.dynamic import serialize_provider
 
-from hive_infra.providers import backup
+from hive_infra.providers import backup, destroy_checks
 from hive_infra.providers.backup import BackupError, BackupPlan, DataBackupProvider, container_problem, space_problem
 from hive_infra.providers.wire import UNKNOWN
 from tests.support.program import PROJECT_DIR
@@ -41,6 +41,7 @@ def props(**overrides: Any) -> dict[str, Any]:
         "databases": [["hive", ["workspace"]], ["hive_agent", ["agent"]]],
         "isolation": "database",
         "stack": "dev",
+        "envFiles": [],
     }
     return {**base, **overrides}
 
@@ -178,3 +179,74 @@ def test_no_database_on_the_server_leaves_no_empty_folder(monkeypatch: pytest.Mo
     assert backup.take_backup(plan, said.append) is None, "nothing to keep"
     assert said == ["backup before destroy: none of hive, hive_agent is on the server"], "and it says so"
     assert not (tmp_path / "b").exists(), "no empty backup folder is made"
+
+
+# --- a destroy finishes or deletes nothing (#29) -------------------------------------------
+
+
+def _no_backup(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    taken: list[str] = []
+    monkeypatch.setattr(backup, "take_backup", lambda plan, say: taken.append(plan.folder))
+    return taken
+
+
+def test_an_env_file_the_destroy_cannot_edit_refuses_it_before_the_backup(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    taken = _no_backup(monkeypatch)
+    (tmp_path / "real").write_text("A=1\n")
+    (tmp_path / ".env.agent").symlink_to(tmp_path / "real")
+    (tmp_path / ".env").write_bytes(b"LATIN1=caf\xe9\n")  # odd, but an EnvFile delete keeps it: no refusal
+    files = [str(tmp_path / ".env"), str(tmp_path / ".env.agent"), str(tmp_path / ".env.genie")]
+    with pytest.raises(BackupError) as info:
+        DataBackupProvider().delete(backup.BACKUP_ID, props(envFiles=files))
+    message = str(info.value)
+    assert ".env.agent is a symbolic link" in message and "Nothing was deleted" in message, (
+        f"the EnvFile delete would fail on it after the containers are gone: refused up front: {message}"
+    )
+    assert ".env:" not in message and "genie" not in message, "a file it can edit, or none, is no problem"
+    assert not taken, "refused before the backup: nothing written, nothing deleted"
+    (tmp_path / ".env.agent").unlink()
+    DataBackupProvider().delete(backup.BACKUP_ID, props(envFiles=files))
+    assert taken == ["backups"], "once fixed, the destroy goes on"
+
+
+def test_a_folder_it_cannot_write_in_refuses_the_destroy(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    _no_backup(monkeypatch)
+    (tmp_path / ".env").write_text("A=1\n")
+    monkeypatch.setattr(destroy_checks.os, "access", lambda path, mode: path != str(tmp_path))
+    with pytest.raises(BackupError, match="cannot write in the folder"):
+        DataBackupProvider().delete(backup.BACKUP_ID, props(envFiles=[str(tmp_path / ".env")], enabled=False))
+
+
+def test_a_state_without_env_files_checks_those_the_stack_file_places(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _no_backup(monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  hive:envDir: conf\n")
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / ".env.agent").mkdir()
+    old_state = {k: v for k, v in props().items() if k != "envFiles"}
+    with pytest.raises(BackupError, match=r"conf/\.env\.agent is a directory"):
+        DataBackupProvider().delete(backup.BACKUP_ID, old_state)
+    assert not DataBackupProvider().diff(backup.BACKUP_ID, old_state, props()).changes, (
+        "a stack deployed before envFiles existed previews no change on upgrade (the state is a contract)"
+    )
+
+
+def test_destroy_says_which_backup_dir_it_used(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    taken = _no_backup(monkeypatch)
+    warned: list[str] = []
+    monkeypatch.setattr(backup.pulumi.log, "warn", lambda text, *a, **k: warned.append(text))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  hive:backupDir: /srv/new\n")
+    DataBackupProvider().delete(backup.BACKUP_ID, props())
+    assert taken == ["backups"], "the engine runs the deployed inputs: the deployed folder is the one used"
+    assert len(warned) == 1 and "/srv/new" in warned[0] and "used backups" in warned[0] and "pulumi up" in warned[0], (
+        f"the user is told the configured folder was not used, and how to apply it: {warned}"
+    )
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  hive:backupDir: ./backups\n")
+    warned.clear()
+    DataBackupProvider().delete(backup.BACKUP_ID, props())
+    assert not warned, "the same folder: nothing to say"

@@ -390,6 +390,24 @@ def test_delete_removes_the_lines_the_stack_added_and_keeps_user_lines(tmp_path,
     )
 
 
+@pytest.mark.parametrize(
+    "line",
+    [b"LATIN1=caf\xe9\n", b"not a binding 'at all\n", b'NUL="a\x00b"\n', b"\xff\xfe\n"],
+    ids=["latin1", "unparseable", "nul", "bytes"],
+)
+def test_delete_never_fails_on_a_line_it_did_not_write(tmp_path, provider, line):
+    target = tmp_path / ".env"
+    outs = provider.create(props(target)).outs
+    mine = target.read_bytes()
+    target.write_bytes(mine + line + b"KEEP=1\n")
+    provider.delete(str(target), outs)
+    header = mine.splitlines(keepends=True)[0]
+    assert target.read_bytes() == header + line + b"KEEP=1\n", (
+        "a destroy removes the stack's own lines and keeps every other byte, however odd: failing here "
+        "stopped a destroy half way (issue #29)"
+    )
+
+
 def test_delete_leaves_hand_edited_key_with_warning(tmp_path, provider, warnings):
     target = tmp_path / ".env"
     outs = provider.create(props(target)).outs
@@ -488,7 +506,10 @@ def test_unparseable_file(tmp_path, provider, call):
     target = tmp_path / ".env"
     target.write_text(f'USER=1\nPOSTGRES_PASSWORD="{SECRET}\n')
     before = snapshot(target)
-    _assert_refused(provider, target, "cannot parse the statement at line 2", call)
+    if call == "delete":  # a destroy must not stop half way on a line the stack did not write (#29)
+        provider.delete(str(target), {**props(target), "written": dict(OWNED)})
+    else:
+        _assert_refused(provider, target, "cannot parse the statement at line 2", call)
     assert snapshot(target) == before, "the file is untouched"
 
 

@@ -7,6 +7,7 @@ import base64
 import dill
 import pytest
 
+from hive_infra.providers import stack_layout
 from hive_infra.providers.stack_layout import StackLayoutProvider
 
 DATABASES = {"workspace": "hive", "agent": "hive_agent", "genie": "hive_genie"}
@@ -131,3 +132,34 @@ def test_every_problem_is_reported_together() -> None:
     new = layout("database", {"workspace": "hive"}, data="volume h2-postgres-data")
     failures = StackLayoutProvider().check(old, new).failures
     assert sorted(f.property for f in failures) == ["data", "databases", "isolation"], "one up, every refusal"
+
+
+# --- a removed mode's kept data, said by the up (#29) ---------------------------------------
+
+GENIE_VOLUMES = ["hive-genie-logs", "hive-genie-data"]
+
+
+def test_the_up_removing_a_mode_says_what_stayed_and_how_to_delete_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    warned: list[str] = []
+    monkeypatch.setattr(stack_layout.pulumi.log, "warn", lambda text, *a, **k: warned.append(text))
+    old = {**layout("database", DATABASES), "volumes": {"genie": GENIE_VOLUMES, "agent": []}}
+    new = {**layout("database", {k: v for k, v in DATABASES.items() if k != "genie"}), "volumes": {}}
+    assert StackLayoutProvider().diff("layout", old, new).changes, "a removed mode is a change of the record"
+    StackLayoutProvider().update("layout", old, new)
+    assert len(warned) == 1, f"one note for the removal: {warned}"
+    note = warned[0]
+    assert "genie" in note and "hive_genie" in note and all(v in note for v in GENIE_VOLUMES), (
+        f"names the mode, its database and both of its volumes, which stay: {note}"
+    )
+    assert "docker volume rm" in note and "adding the mode back" in note, f"how to delete them, and why kept: {note}"
+    warned.clear()
+    StackLayoutProvider().update("layout", new, new)
+    assert not warned, "no mode removed: nothing to say"
+
+
+def test_a_record_from_before_volumes_previews_no_change() -> None:
+    old = layout("database", DATABASES)
+    new = {**old, "volumes": {"workspace": ["hive-workspace-logs", "hive-workspace-data"]}}
+    assert not StackLayoutProvider().diff("layout", old, new).changes, (
+        "a stack recorded before `volumes` existed previews no change on upgrade (the state is a contract)"
+    )

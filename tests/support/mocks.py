@@ -68,6 +68,8 @@ class Registration:
     additional_secret_outputs: list[str]
     #: Input paths whose change replaces the resource (``replace_on_changes``).
     replace_on_changes: list[str] = field(default_factory=list)
+    #: The id the engine would take over instead of creating (``import_``); "" for none.
+    import_id: str = ""
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
@@ -125,6 +127,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     delete_before_replace=request.deleteBeforeReplace,
                     replace_on_changes=list(request.replaceOnChanges),
                     additional_secret_outputs=list(request.additionalSecretOutputs),
+                    import_id=request.importId,
                 )
             )
         return response

@@ -11,11 +11,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime.sync_await import _sync_await
 
+from hive_infra.components import retained
 from hive_infra.config import SECRET_KEY_NAMES
 from tests.support.mocks import RecordingMocks, RecordingMonitor, Registration
 
@@ -132,8 +134,12 @@ def run_program(
     mocks: pulumi.runtime.Mocks | None = None,
     secret_keys: tuple[str, ...] = SECRET_KEYS,
     cwd: Path | None = None,
+    databases_on_server: frozenset[str] = frozenset(),
 ) -> ProgramRun:
     """Run ``__main__.py`` afresh under mocks and return what it registered and exported.
+
+    The program's question to the stack's PostgreSQL container (``retained``)
+    is answered with ``databases_on_server``, never by this machine's Docker.
 
     The program reads the user's .env files under ``envDir`` (relative to the
     working directory, the project folder under ``pulumi``): it runs in ``cwd``,
@@ -142,6 +148,9 @@ def run_program(
     with contextlib.ExitStack() as stack:
         folder = cwd or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hive-program-")))
         stack.enter_context(contextlib.chdir(folder))
+        stack.enter_context(
+            mock.patch.object(retained, "server_databases", lambda _container, _admin, _label: databases_on_server)
+        )
         return run_component(
             run_main,
             preview=preview,
