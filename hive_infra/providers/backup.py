@@ -117,15 +117,15 @@ class BackupPlan:
         return Endpoint(self.host, self.port, self.user, self.password, database, self.sslmode)
 
 
-def container_problem(container: str, state: str | None) -> str | None:
+def container_problem(container: str, state: str | None, stack: str = "dev") -> str | None:
     """Why the dump cannot run in ``container`` (``state`` from ``docker inspect``, None: no such container)."""
     if state == "running":
         return None
     if state is None:
         return (
             f"the stack's PostgreSQL container {container} is gone, so its data cannot be dumped before the "
-            "destroy deletes it; no data was deleted. Bring it back on its kept data volume (make repair: "
-            f"pulumi refresh, then pulumi up) and run the destroy again, {TURN_OFF}"
+            "destroy deletes it; no data was deleted. Bring it back on its kept data volume (make repair "
+            f"STACK={stack}) and run the destroy again, {TURN_OFF}"
         )
     return (
         f"the stack's PostgreSQL container {container} is {state}, so its data cannot be dumped before the "
@@ -200,7 +200,7 @@ def take_backup(plan: BackupPlan, say: Say, tools: PgTools | None = None) -> Pat
     Raises ``BackupError`` (nothing written) when any check or dump fails.
     """
     if plan.container is not None:
-        problem = container_problem(plan.container, container_state(plan.container))
+        problem = container_problem(plan.container, container_state(plan.container), plan.stack)
         if problem:
             raise BackupError(problem)
     databases = present_databases(plan)

@@ -100,8 +100,10 @@ def test_a_running_container_is_the_only_one_dumped_from() -> None:
     assert stopped and "docker start hive-postgres-shared" in stopped, "stopped: start it"
     assert "pulumi config set hive:backupOnDestroy false" in stopped, "or turn the backup off"
     assert "no data was deleted" in stopped, "and the user learns their data is still there"
-    gone = container_problem("hive-postgres-shared", None)
-    assert gone and "make repair" in gone and "backupOnDestroy false" in gone, "gone: bring it back, or turn off"
+    gone = container_problem("hive-postgres-shared", None, "prod")
+    assert gone and "make repair STACK=prod" in gone and "backupOnDestroy false" in gone, (
+        "gone: bring it back with the repair as it runs, or turn off"
+    )
 
 
 @given(needed=st.integers(min_value=0, max_value=2**50), free=st.integers(min_value=0, max_value=2**50))
