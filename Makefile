@@ -14,7 +14,7 @@ ASSUME_YES := $(if $(filter 1 yes true,$(YES)),--yes)
 BIN := $(VENV)/bin
 WORKFLOWS := $(wildcard .github/workflows/*.yml)
 SCRIPTS := .ci/run $(wildcard .github/scripts/*) scripts/build-pulumi.sh scripts/build-test-images.sh \
-	scripts/build-lib.sh scripts/build-kubernetes.sh \
+	scripts/build-lib.sh scripts/build-kubernetes.sh scripts/cluster.sh \
 	tests/docker/images/postgres/docker-entrypoint.sh hive_infra/image/make-project.sh
 
 .DEFAULT_GOAL := help
