@@ -82,7 +82,7 @@ die() {
 fail() {
     local f="$LOGS/$1.log"
     [ -f "$f" ] && tail -n 25 "$f" | sed 's/^/  | /' >&2
-    die "$1: $2 (log: $f)"
+    die "$1: $2 (log: $f; \`$0 down\` removes what was started)"
 }
 # nsenter, not `ip netns exec`: only the network namespace, so that the mounts
 # the kubelet and containerd make are in the host's mount namespace, seen by both.
