@@ -21,7 +21,7 @@ SCRIPTS := .ci/run $(wildcard .github/scripts/*) scripts/build-pulumi.sh scripts
 .PHONY: help venv engine kubernetes images test lint fmt docs bench preview up repair destroy backup
 
 help: ## List the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 	@echo "  (STACK=$(STACK) VENV=$(VENV); override with e.g. make up STACK=prod)"
 
 venv: ## Create the venv (VENV) with the program, test and lint dependencies
