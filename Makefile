@@ -14,21 +14,26 @@ ASSUME_YES := $(if $(filter 1 yes true,$(YES)),--yes)
 BIN := $(VENV)/bin
 WORKFLOWS := $(wildcard .github/workflows/*.yml)
 SCRIPTS := .ci/run $(wildcard .github/scripts/*) scripts/build-pulumi.sh scripts/build-test-images.sh \
+	scripts/build-lib.sh scripts/build-kubernetes.sh scripts/build-pulumi-kubernetes.sh scripts/cluster.sh \
 	tests/docker/images/postgres/docker-entrypoint.sh hive_infra/image/make-project.sh
 
 .DEFAULT_GOAL := help
-.PHONY: help venv engine images test lint fmt docs bench preview up repair destroy backup
+.PHONY: help venv engine kubernetes images test lint fmt docs bench preview up repair destroy backup
 
 help: ## List the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 	@echo "  (STACK=$(STACK) VENV=$(VENV); override with e.g. make up STACK=prod)"
 
 venv: ## Create the venv (VENV) with the program, test and lint dependencies
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements-dev.txt -r requirements-lint.txt -c constraints.txt
 
-engine: ## Build the Pulumi CLI and plugins from Go modules into ~/.cache/hive-infra/pulumi (for the engine tier)
+engine: ## Build the Pulumi CLI and plugins (and pulumi-kubernetes) from Go modules into ~/.cache/hive-infra (engine tier)
 	bash scripts/build-pulumi.sh
+	bash scripts/build-pulumi-kubernetes.sh
+
+kubernetes: ## Build upstream Kubernetes and the pause image from Go modules into ~/.cache/hive-infra/kubernetes (Kubernetes tier)
+	bash scripts/build-kubernetes.sh
 
 images: ## Build the Docker tier's images here (debootstrap, Debian packages, host wheels; never pulled)
 	bash scripts/build-test-images.sh

@@ -14,7 +14,7 @@ from tests.support.program import ProgramRun, run_program
 
 #: The folders of the slower tiers and their markers (registered in pyproject.toml),
 #: so that `pytest -m "not app"` and the like select by tier.
-TIER_FOLDERS = ("integration", "app", "engine", "docker")
+TIER_FOLDERS = ("integration", "app", "engine", "docker", "kubernetes")
 TESTS_DIR = Path(__file__).resolve().parent
 
 

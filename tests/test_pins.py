@@ -11,8 +11,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def pins() -> dict[str, str]:
-    lines = (ROOT / "scripts" / "pulumi-pins.env").read_text().splitlines()
-    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+    """The engine's pins and the pulumi-kubernetes plugin's (built by their own scripts)."""
+    found: dict[str, str] = {}
+    for name in ("pulumi-pins.env", "pulumi-kubernetes-pins.env"):
+        lines = (ROOT / "scripts" / name).read_text().splitlines()
+        found |= dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+    return found
 
 
 def constraints() -> dict[str, str]:
