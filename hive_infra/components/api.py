@@ -15,9 +15,9 @@ from hive_infra.providers.api_health import ApiHealth, ApiHealthArgs
 #: has no curl or wget, nor had the 0.x image) with ``-I -S`` and nothing but
 #: ``socket``: one HTTP/1.0 GET, exit 0 on a 2xx/3xx status line, 1 on any other
 #: answer, a refused connection or a timeout (an exception exits 1). Docker runs
-#: it every few seconds in every API container, so it is kept cheap: under the
-#: real engine, the same check through ``urllib.request`` cost about 160 ms
-#: more each time. The URL (``http://host:port/path``) comes as ``sys.argv[1]``.
+#: it every few seconds in every API container, so it is kept cheap: ``urllib``
+#: cost more (docs/operations.md: What the API containers get).
+#: The URL (``http://host:port/path``) comes as ``sys.argv[1]``.
 HEALTH_PROBE = """import socket, sys
 hostport, _, path = sys.argv[1].removeprefix("http://").partition("/")
 host, _, port = hostport.partition(":")
@@ -41,12 +41,10 @@ def go_duration(seconds: int) -> str:
     return f"{secs}s"
 
 
-#: The healthcheck's cadence. Docker 20.10 has no start interval, so the interval
-#: itself is short: health is reported within 5 s of the app answering (30 s
-#: before: the APIs turned healthy 30 s after `up` had returned). Every 2 s kept
-#: 12.3% of 2 cores busy at rest, every 5 s 7.3%
-#: (docs/operations.md: What the API containers get). Failures in the start
-#: period do not count, so a slow first start is not "unhealthy".
+#: The healthcheck's cadence: Docker 20.10 has no start interval, so the interval itself is
+#: short, traded against the CPU a probe costs at rest
+#: (measured: docs/operations.md: What the API containers get). Failures in the start period do not
+#: count: a slow first start is not "unhealthy".
 HEALTH_INTERVAL = go_duration(5)
 HEALTH_TIMEOUT = go_duration(5)
 HEALTH_START_PERIOD = go_duration(120)

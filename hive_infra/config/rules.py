@@ -1,9 +1,9 @@
 """The rules config values must follow, as plain functions of plain values.
 
-Floor 2 of the package (no Pulumi). A per-key check takes the parsed value
+No Pulumi here. A per-key check takes the parsed value
 and yields messages; ``config.setting`` attaches checks to their key, and
 ``config.parse_config`` prefixes each message with the key's name. Rules that
-relate several keys live in ``consistency.check_together``. Messages say what is wrong
+relate several keys live in ``cross_rules.check_together``. Messages say what is wrong
 and how to fix it, and never hold a secret value.
 """
 

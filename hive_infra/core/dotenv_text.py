@@ -1,6 +1,6 @@
 """.env text: quoting, parsing and the merge of a stack's keys into a user's file.
 
-Floor 1 of the package: pure functions of strings, built on python-dotenv's own
+Pure functions of strings, built on python-dotenv's own
 parser so that what is written reads back exactly as the application reads it.
 No file system, no Pulumi. ``merge`` is the whole rule book of how the stack
 touches a user's ``.env`` text:

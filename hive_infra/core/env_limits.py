@@ -1,6 +1,6 @@
 """What a container's environment can hold: the checks of a user's .env values.
 
-Floor 1 of the package: pure functions of strings. An API container gets every
+Pure functions of strings. An API container gets every
 key of the user's .env files (``user_env``); Docker refuses a value holding
 NUL ("environment variable value can't contain null": the old container is
 already deleted by then), and the kernel's ``execve`` refuses an environment

@@ -1,6 +1,6 @@
 """The mode table: everything that differs between hive's modes, as plain data.
 
-Floor 1 of the package: no imports beyond the standard library, no behaviour.
+No imports beyond the standard library, no behaviour.
 Every other module looks a mode up here instead of spelling its values again.
 """
 

@@ -1,7 +1,7 @@
 """Where things are: every Docker name, container path and port, and the one
 rule for "this machine's own address".
 
-Floor 1 of the package: plain values and functions of them, no Pulumi. The
+Plain values and functions of them, no Pulumi. The
 components, ``adopt`` and the commands all take their names from here, so a
 name is spelt once.
 """

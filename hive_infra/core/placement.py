@@ -1,6 +1,6 @@
 """Where each mode's data lives: its database, its schema and its search_path.
 
-Floor 2 of the package: plain values, no Pulumi. Two layouts, chosen by
+Plain values, no Pulumi. Two layouts, chosen by
 ``hive:isolation``:
 
 ``database`` (the default)

@@ -1,6 +1,6 @@
 """Careful file I/O for files that hold secrets: read, and edit under a lock.
 
-Floor 1 of the package: the standard library only, no Pulumi, no .env
+The standard library only, no Pulumi, no .env
 knowledge. Paths are taken as given (relative to the process's working
 directory, where Pulumi's dynamic provider host runs, or absolute) and made
 absolute at call time, never stored.

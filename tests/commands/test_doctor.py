@@ -24,6 +24,7 @@ from hive_infra.core.stack_reader import PULUMI_ENV
 from hive_infra.legacy.containers import ContainerInfo
 from tests.support.fake_pulumi import FakePulumi, make_fake_pulumi
 from tests.support.mocks import Secret
+from tests.support.pgserver import free_port
 from tests.support.program import PROJECT_DIR
 
 GIB = 1 << 30
@@ -73,12 +74,6 @@ class FakeDocker:
 
     def info(self) -> dict[str, Any]:
         return {"DockerRootDir": self._root}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
