@@ -29,12 +29,13 @@ import os
 import subprocess
 import time
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from hive_infra.commands.contract import Command, Context
+from hive_infra.commands.doctor import probe
+from hive_infra.commands.doctor.checks import PulumiFacts
 from hive_infra.core.errors import CommandError, ExitCode
-from hive_infra.core.names import STACK_LABEL, stack_label_value
+from hive_infra.core.names import STACK_LABEL
 from hive_infra.core.stack_reader import StackOutputsError, pulumi_command
 from hive_infra.legacy.containers import list_containers
 
@@ -127,8 +128,12 @@ class Pulumi:
                                ExitCode.FAILED)  # fmt: skip
 
 
-def stack_name(pulumi: Pulumi, stack: str | None) -> str:
-    return (stack or pulumi.capture("stack", "--show-name").strip()).rsplit("/", 1)[-1]
+def stack_name(pulumi: Pulumi, stack: str | None, context: Context) -> str:
+    """The stack's short name, as its labels use it (doctor's own lookup)."""
+    name = probe.stack_name(context, PulumiFacts(pulumi.path), stack)
+    if name is None:
+        raise CommandError("no stack selected: pass --stack NAME (or `pulumi stack select NAME`)")
+    return name
 
 
 def start_stopped(label: str, context: Context) -> list[str]:
@@ -188,8 +193,7 @@ def free_stuck_objects(pulumi: Pulumi, export: Mapping[str, Any], context: Conte
 
 def repair(stack: str | None, yes: bool, context: Context) -> None:
     pulumi = Pulumi(stack, context)
-    name = stack_name(pulumi, stack)
-    start_stopped(stack_label_value(project_name(context.project_dir), name), context)
+    start_stopped(probe.stack_label(context, stack_name(pulumi, stack, context)), context)
     export = json.loads(pulumi.capture("stack", "export"))
     free_stuck_objects(pulumi, export, context)
     targets = refresh_targets(export.get("deployment") or {})
@@ -198,13 +202,6 @@ def repair(stack: str | None, yes: bool, context: Context) -> None:
         pulumi.run("refresh", "--yes", *(arg for urn in targets for arg in ("--target", urn)))
     print("repair: pulumi up", file=context.stdout)
     pulumi.run("up", *(["--yes"] if yes else []))
-
-
-def project_name(project_dir: Path) -> str:
-    for line in (project_dir / "Pulumi.yaml").read_text().splitlines():
-        if line.startswith("name:"):
-            return line.split(":", 1)[1].strip().strip("\"'")
-    return "hive"
 
 
 def run(args: argparse.Namespace, context: Context) -> int:

@@ -108,14 +108,21 @@ class Wanted:
         )
 
 
-def _docker(*args: str, binary: bool = False) -> subprocess.CompletedProcess[Any]:
+def _docker(*args: str, binary: bool = False, stdin: str | None = None) -> subprocess.CompletedProcess[Any]:
+    """``docker ARGS`` (``stdin``: text handed to it); DockerUnreadable when it cannot run."""
+    feed: dict[str, Any] = {"input": stdin} if stdin is not None else {"stdin": subprocess.DEVNULL}
     try:
         return subprocess.run(
             [docker_command(), *args], capture_output=True, text=not binary,
-            timeout=DOCKER_TIMEOUT_SECONDS, stdin=subprocess.DEVNULL, check=False,
+            timeout=DOCKER_TIMEOUT_SECONDS, check=False, **feed,
         )  # fmt: skip
     except (OSError, subprocess.SubprocessError, CommandError) as exc:
         raise DockerUnreadable(str(exc)) from None
+
+
+def _env(items: Any) -> dict[str, str]:
+    """Docker's ``KEY=value`` list as a mapping."""
+    return dict(item.split("=", 1) for item in items or () if "=" in item)
 
 
 def image_facts(reference: str) -> tuple[str, dict[str, str]] | None:
@@ -126,8 +133,7 @@ def image_facts(reference: str) -> tuple[str, dict[str, str]] | None:
             return None
         raise DockerUnreadable(done.stderr.strip()[-300:])
     data = json.loads(done.stdout)
-    env = dict(item.split("=", 1) for item in (data.get("Config") or {}).get("Env") or () if "=" in item)
-    return str(data["Id"]), env
+    return str(data["Id"]), _env((data.get("Config") or {}).get("Env"))
 
 
 def image_major(reference: str, env: Mapping[str, str]) -> str | None:
@@ -161,7 +167,7 @@ def live_container(wanted: Wanted) -> Live | None:
     config = data.get("Config") or {}
     if (config.get("Labels") or {}).get(STACK_LABEL) != wanted.label:
         return None
-    env = dict(item.split("=", 1) for item in config.get("Env") or () if "=" in item)
+    env = _env(config.get("Env"))
     bindings = ((data.get("HostConfig") or {}).get("PortBindings") or {}).get(f"{POSTGRES_CONTAINER_PORT}/tcp") or []
     published = (str(bindings[0].get("HostIp") or ""), int(bindings[0].get("HostPort") or 0)) if bindings else None
     image_id = str(data.get("Image") or "")
@@ -181,13 +187,7 @@ def password_logs_in(container: str, user: str, password: str) -> bool:
     """Whether ``password`` logs ``user`` in over TCP inside the running ``container`` (handed
     over on stdin, never on a command line)."""
     script = 'PGPASSWORD="$(cat)" exec psql -h 127.0.0.1 -U "$1" -d postgres -Atqc "SELECT 1"'
-    try:
-        done = subprocess.run(
-            [docker_command(), "exec", "-i", container, "sh", "-c", script, "sh", user],
-            input=password, capture_output=True, text=True, timeout=DOCKER_TIMEOUT_SECONDS, check=False,
-        )  # fmt: skip
-    except (OSError, subprocess.SubprocessError, CommandError) as exc:
-        raise DockerUnreadable(str(exc)) from None
+    done = _docker("exec", "-i", container, "sh", "-c", script, "sh", user, stdin=password)
     return done.returncode == 0 and done.stdout.strip() == "1"
 
 

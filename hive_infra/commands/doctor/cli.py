@@ -8,7 +8,6 @@ from hive_infra.commands.contract import Command, Context
 from hive_infra.commands.doctor import checks, own, probe
 from hive_infra.commands.doctor.checks import FAIL, WARN, Verdict
 from hive_infra.core.errors import ExitCode
-from hive_infra.core.names import stack_label_value
 
 
 def _arguments(sub: argparse.ArgumentParser) -> None:
@@ -44,8 +43,7 @@ def diagnose(stack: str | None, machine: Context) -> list[Verdict]:
     if cfg is None:
         verdicts.append(Verdict(WARN, "ports and containers", "not checked: the configuration could not be read"))
     else:
-        project = str(probe.project(machine).get("name") or "hive")
-        label = stack_label_value(project, name or "")
+        label = probe.stack_label(machine, name or "")
         listed = containers if isinstance(containers, list) else None
         if listed is not None:
             verdicts += checks.check_containers(listed, cfg, label)

@@ -25,7 +25,7 @@ from hive_infra.commands.doctor.checks import DiskFacts, PortProbe, PulumiFacts,
 from hive_infra.commands.doctor.own import OwnFacts
 from hive_infra.config import HiveConfig
 from hive_infra.core import api_image
-from hive_infra.core.names import STACK_LABEL
+from hive_infra.core.names import STACK_LABEL, stack_label_value
 from hive_infra.core.stack_reader import StackOutputsError, pulumi_command
 from hive_infra.legacy.containers import ContainerInfo, list_containers
 
@@ -127,6 +127,11 @@ def _yaml(path: Path) -> dict[str, Any]:
 
 def project(machine: Context) -> dict[str, Any]:
     return _yaml(machine.project_dir / "Pulumi.yaml")
+
+
+def stack_label(machine: Context, stack: str) -> str:
+    """The label value this project's stack ``stack`` puts on its Docker objects."""
+    return stack_label_value(str(project(machine).get("name") or "hive"), stack)
 
 
 def secrets_facts(machine: Context, stack: str | None) -> SecretsFacts:
