@@ -1,5 +1,5 @@
 """The dynamic providers: EnvFile (a .env file's owned lines), StackLayout (refuses
-an unannounced change of isolation), DataBackup (a dump before data is deleted)
+an unannounced change of isolation), DataBackup (a dump before data is deleted),
 ApiHealth (waits for an API container to turn healthy) and ServerGuard (refuses a
 PostgreSQL change the kept data cannot take), ``wire`` (the unknowns and secrets of
 their inputs) and ``recording`` (what the providers that record their inputs share).
