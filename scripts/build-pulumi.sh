@@ -32,8 +32,8 @@
 # into a temporary folder beside the cache and is renamed into place only when
 # complete, so a killed build never leaves a folder that looks complete.
 # Progress and per-step times go to stderr; the go output to log files
-# (<cache>/logs). Module downloads retry 3 times. Cold, on 2 cores with empty
-# GOMODCACHE and GOCACHE: about 14 minutes, 2.4 GB of modules, 3.2 GB of cache.
+# (<cache>/logs). Module downloads retry 3 times. How long a cold build takes
+# and what it leaves: docs/testing.md: The real engine tier.
 # The generated schemas are kept beside bin/, in <key>/schemas/<name>/.
 #
 # Go: GOMODCACHE and GOCACHE are used as set (set both to empty temp folders to
@@ -177,7 +177,7 @@ export GONOSUMDB="${GONOSUMDB:+$GONOSUMDB,}$PYTHON_HOST_MODULE"
 ldflags_strip="-s -w"
 
 # Module downloads are latency-bound and go fetches GOMAXPROCS modules at a
-# time: with 16 instead of 2 the CLI's modules arrive in 23 s instead of 105 s.
+# time, so more at once than cores (measured: docs/testing.md: The real engine tier).
 fetch_procs=${HIVE_PULUMI_FETCH_PROCS:-16}
 
 log_dir="$cache_root/logs"
@@ -697,7 +697,7 @@ write_random
 write_docker
 
 # Two jobs side by side, each downloading then compiling. The CLI's compile
-# keeps about one core busy (483 s of CPU in 448 s alone), so the plugins take
+# keeps about one core busy (docs/testing.md: The real engine tier), so the plugins take
 # the other; downloads (latency-bound) overlap the other job's compile. The
 # plugins share the pulumi and bridge versions, hence GOCACHE, with each
 # other; the host (pulumi 3.163) shares little with anything.

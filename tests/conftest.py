@@ -9,7 +9,7 @@ from pathlib import Path
 import pulumi
 import pytest
 
-from tests.integration.fixtures import pg_server  # noqa: F401 - one throwaway server for every tier
+from tests.support.fixtures import pg_server, pulumi_bin  # noqa: F401 - shared by the tiers that need them
 from tests.support.program import ProgramRun, run_program
 
 #: The folders of the slower tiers and their markers (registered in pyproject.toml),

@@ -1,7 +1,7 @@
 """The documentation's links hold: every link between README.md and docs/ names a file
 that exists and a heading it has, and every pointer the code gives a user
 (``README: Configuration``, ``docs/operations.md: Troubleshooting``) names a heading
-of that file."""
+of that file, and every module, package and path docs/architecture.md names exists."""
 
 from __future__ import annotations
 
@@ -75,3 +75,73 @@ def test_every_pointer_in_the_code_names_a_heading_of_its_page() -> None:
                 broken.append(f"{source.relative_to(PROJECT_DIR)}: {page}: {section.strip()}")
     assert pointers >= 10, f"the pointers are found ({pointers}): the pattern still matches how the code writes them"
     assert not broken, f"pointers to headings that are not there: {broken}"
+
+
+ARCHITECTURE = PROJECT_DIR / "docs" / "architecture.md"
+#: A backticked path of two parts or more (``core/outputs.py``, ``hive_infra/pg/``) or a ``.py`` file; a
+#: dotted module (``hive_infra.envfile``); a module of the packages table (``modes``, ``doctor/``).
+PATH_NAME = re.compile(r"`((?:[\w.-]+/)+[\w.-]+/?|[\w-]+\.py)`")
+DOTTED_NAME = re.compile(r"(?<![\w/.])((?:hive_infra|tests)(?:\.\w+)+)")
+IDENTIFIER = re.compile(r"`([a-z_][a-z0-9_]*/?)`")
+
+
+def _exists(name: str, *bases: Path) -> bool:
+    """``name`` (a path, or a module without ``.py``) is a file or folder under one of ``bases``."""
+    name = name.rstrip("/")
+    return any((base / name).exists() or (base / f"{name}.py").exists() for base in bases)
+
+
+def _table_modules(text: str) -> list[tuple[str, str]]:
+    """(package folder, module) for every module the packages table names in a row's second
+    column: each backticked name, but a module's attributes (``keys``: ``CONFIG_KEYS``)."""
+    named = []
+    for row in re.findall(r"^\| `(hive_infra/[\w/]+/)` \| (.+?) \| .+ \|$", text, re.M):
+        package, holds = row
+        holds = re.sub(r"\(`[a-z_]+`: [^)]*\)", lambda m: m.group(0).split(":")[0], holds)
+        named += [(package, name) for name in IDENTIFIER.findall(holds)]
+    return named
+
+
+def _tree_paths(text: str) -> list[str]:
+    """Every path the Layout section's tree names, a nested entry under its folder."""
+    block = text.split("## Layout", 1)[1].split("```", 2)[1]
+    paths, folder = [], ""
+    for line in block.splitlines():
+        indent = len(line) - len(line.lstrip())
+        if not line.strip() or indent >= 20:
+            continue  # a description's continuation
+        names = re.match(r"(?:[^\s,]+, )*[^\s,]+", line.strip())
+        for name in names.group(0).split(", ") if names else []:
+            path = f"{folder}{name}" if indent else name
+            paths.append(path)
+            if not indent and name.endswith("/"):
+                folder = name
+    return paths
+
+
+def test_every_module_and_package_the_architecture_names_exists() -> None:
+    """A newcomer finds each thing where docs/architecture.md says: its paths (from the
+    project or from ``hive_infra/``), dotted modules, the modules of the packages table
+    and the Layout tree."""
+    text = ARCHITECTURE.read_text()
+    package = PROJECT_DIR / "hive_infra"
+    missing = [p for p in PATH_NAME.findall(text) if not _exists(p, PROJECT_DIR, package)]
+    missing += [d for d in DOTTED_NAME.findall(text) if not _exists(d.replace(".", "/"), PROJECT_DIR)]
+    table = _table_modules(text)
+    missing += [f"{p}{m} (table)" for p, m in table if not _exists(m, PROJECT_DIR / p)]
+    tree = _tree_paths(text)
+    missing += [f"{p} (Layout)" for p in tree if not _exists(p, PROJECT_DIR)]
+    assert len(table) > 30 and len(tree) > 20, (
+        f"the names are found ({len(table)} in the table, {len(tree)} in the tree)"
+    )
+    assert not missing, f"docs/architecture.md names what is not there: {missing}"
+
+
+def test_no_module_or_page_calls_itself_a_floor() -> None:
+    """A plan called its stages "Floor N"; the code and the docs say what a thing is instead."""
+    said = [
+        str(path.relative_to(PROJECT_DIR))
+        for path in [*(PROJECT_DIR / "hive_infra").rglob("*.py"), *PAGES]
+        if re.search(r"\bFloor \d", path.read_text())
+    ]
+    assert not said, f"these still say 'Floor N': {said}"

@@ -54,6 +54,7 @@ from hive_infra.pg.dump import Source, dump_sources
 from hive_infra.pg.endpoint import Endpoint
 from hive_infra.pg.tools import DockerExecTools, DockerInspectError, LocalTools, PgTools, inspect_container
 from hive_infra.providers import destroy_checks
+from hive_infra.providers.recording import RecordingProvider
 from hive_infra.providers.wire import has_unknown, plain
 
 #: The id of the one DataBackup of a stack.
@@ -255,8 +256,12 @@ def _say(line: str) -> None:
     pulumi.log.info(line)
 
 
-class DataBackupProvider(pulumi.dynamic.ResourceProvider):
+class DataBackupProvider(RecordingProvider):
     """Records the inputs; dumps the data in ``delete``. See the module's docstring."""
+
+    RESOURCE_ID = BACKUP_ID
+    INPUTS = _INPUTS
+    LATER_INPUTS = _LATER_INPUTS
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
         inputs = {k: news.get(k) for k in _INPUTS}
@@ -265,18 +270,6 @@ class DataBackupProvider(pulumi.dynamic.ResourceProvider):
         if not has_unknown(folder) and (not isinstance(folder, str) or not folder or "\0" in folder):
             failures.append(pulumi.dynamic.CheckFailure("folder", "folder must be a non-empty path"))
         return pulumi.dynamic.CheckResult(inputs, failures)
-
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.DiffResult:
-        changed = [
-            k for k in _INPUTS if (k in olds or k not in _LATER_INPUTS) and plain(olds.get(k)) != plain(news.get(k))
-        ]
-        return pulumi.dynamic.DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)
-
-    def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
-        return pulumi.dynamic.CreateResult(BACKUP_ID, {k: props.get(k) for k in _INPUTS})
-
-    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.UpdateResult:
-        return pulumi.dynamic.UpdateResult({k: news.get(k) for k in _INPUTS})
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         plan = BackupPlan.from_props(props)

@@ -51,6 +51,7 @@ import pulumi.dynamic
 from hive_infra.core.errors import CommandError
 from hive_infra.core.names import PGDATA, POSTGRES_CONTAINER_PORT, STACK_LABEL
 from hive_infra.pg.tools import docker_command
+from hive_infra.providers.recording import RecordingProvider
 from hive_infra.providers.wire import has_unknown, plain
 
 GUARD_ID = "server"
@@ -280,8 +281,11 @@ def problems(olds: Mapping[str, Any], wanted: Wanted, live: Live | None) -> list
     return found
 
 
-class ServerGuardProvider(pulumi.dynamic.ResourceProvider):
+class ServerGuardProvider(RecordingProvider):
     """Refuses what the module's docstring lists; records the inputs. Holds no state."""
+
+    RESOURCE_ID = GUARD_ID
+    INPUTS = _INPUTS
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
         inputs = {k: news.get(k) for k in _INPUTS}
@@ -293,19 +297,6 @@ class ServerGuardProvider(pulumi.dynamic.ResourceProvider):
         except DockerUnreadable:
             found = []  # no engine to ask: nothing it runs can be replaced by this deployment
         return pulumi.dynamic.CheckResult(inputs, [pulumi.dynamic.CheckFailure(k, m) for k, m in found])
-
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.DiffResult:
-        changed = [k for k in _INPUTS if plain(olds.get(k)) != plain(news.get(k))]
-        return pulumi.dynamic.DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)
-
-    def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
-        return pulumi.dynamic.CreateResult(GUARD_ID, {k: props.get(k) for k in _INPUTS})
-
-    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.UpdateResult:
-        return pulumi.dynamic.UpdateResult({k: news.get(k) for k in _INPUTS})
-
-    def delete(self, _id: str, _props: dict[str, Any]) -> None:
-        """Nothing outside the state to remove."""
 
 
 @dataclass(frozen=True)

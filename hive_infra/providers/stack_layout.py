@@ -40,6 +40,8 @@ from typing import Any
 import pulumi
 import pulumi.dynamic
 
+from hive_infra.providers.recording import RecordingProvider
+
 #: The id of the one StackLayout of a stack.
 LAYOUT_ID = "layout"
 _INPUTS = ("isolation", "databases", "allowChange", "data", "dropsData", "volumes")
@@ -108,11 +110,6 @@ def removal_problem(old: Mapping[str, Any], new: Mapping[str, Any]) -> str | Non
     )
 
 
-def _recorded(props: Mapping[str, Any]) -> dict[str, Any]:
-    """The inputs as recorded: a later one only when given."""
-    return {k: props.get(k) for k in _INPUTS if k in props or k not in _LATER_INPUTS}
-
-
 def kept_note(old: Mapping[str, Any], new: Mapping[str, Any]) -> str | None:
     """What stays of the modes ``new`` no longer lists, and how to delete it, or None."""
     before, after = old.get("databases") or {}, new.get("databases") or {}
@@ -133,11 +130,15 @@ def kept_note(old: Mapping[str, Any], new: Mapping[str, Any]) -> str | None:
     )
 
 
-class StackLayoutProvider(pulumi.dynamic.ResourceProvider):
+class StackLayoutProvider(RecordingProvider):
     """Records the layout; refuses the changes the module's docstring names. Holds no state."""
 
+    RESOURCE_ID = LAYOUT_ID
+    INPUTS = _INPUTS
+    LATER_INPUTS = _LATER_INPUTS
+
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
-        inputs = _recorded(news)
+        inputs = self.recorded(news)
         problems = {
             "isolation": change_problem(olds, inputs),
             "data": data_problem(olds, inputs),
@@ -146,21 +147,11 @@ class StackLayoutProvider(pulumi.dynamic.ResourceProvider):
         failures = [pulumi.dynamic.CheckFailure(key, text) for key, text in problems.items() if text]
         return pulumi.dynamic.CheckResult(inputs, failures)
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.DiffResult:
-        changed = [k for k in _INPUTS if (k in olds or k not in _LATER_INPUTS) and olds.get(k) != news.get(k)]
-        return pulumi.dynamic.DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)
-
-    def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
-        return pulumi.dynamic.CreateResult(LAYOUT_ID, _recorded(props))
-
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.UpdateResult:
         note = kept_note(olds, news)
         if note:
             pulumi.log.warn(note)  # seen in the up's output: what the removed mode left, and how to delete it
-        return pulumi.dynamic.UpdateResult(_recorded(news))
-
-    def delete(self, _id: str, _props: dict[str, Any]) -> None:
-        """Nothing outside the state to remove."""
+        return super().update(_id, olds, news)
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,13 @@ the same way, by ``HIVE_REQUIRE_POSTGRES``).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-from tests.app.hive_app import REQUIRE_ENV as REQUIRE_APP_ENV
-from tests.app.hive_app import TIMINGS, AppUnavailable, AppVenv, create_project, ensure_app_venv
+from tests.support.hive_app import REQUIRE_ENV as REQUIRE_APP_ENV
+from tests.support.hive_app import TIMINGS, AppUnavailable, AppVenv, create_project, ensure_app_venv
+from tests.support.require import unavailable
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -32,9 +32,7 @@ def app_venv() -> AppVenv:
     try:
         venv = ensure_app_venv()
     except AppUnavailable as exc:
-        if os.environ.get(REQUIRE_APP_ENV) == "1":
-            pytest.fail(f"{REQUIRE_APP_ENV}=1 but the app cannot be installed: {exc}", pytrace=False)
-        pytest.skip(f"automagik-hive cannot be installed: {exc}")
+        unavailable(REQUIRE_APP_ENV, f"automagik-hive cannot be installed: {exc}")
     TIMINGS.append((f"app venv {'built' if venv.built else 'reused'} ({venv.path})", venv.seconds))
     return venv
 

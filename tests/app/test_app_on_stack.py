@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from dotenv import dotenv_values
 
-from tests.app.hive_app import (
+from tests.support.hive_app import (
     AppVenv,
     HiveApp,
     api,
@@ -32,7 +32,7 @@ from tests.app.hive_app import (
     list_sessions,
     running_apps,
 )
-from tests.integration.pg_double import PgDouble, run_main_program
+from tests.support.pg_double import PgDouble, run_main_program
 from tests.support.pgserver import PgServer, free_port
 
 MODES = ("workspace", "agent", "genie")

@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 from psycopg import sql
 
-from tests.app.hive_app import (
+from tests.support.hive_app import (
     AGENT_ID,
     AGNO_SCHEMA,
     MEMORY_TABLE,

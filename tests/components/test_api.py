@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import threading
@@ -12,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from hive_infra.components.api import go_duration, health_command
+from tests.support.pgserver import free_port
 
 
 class _Health(BaseHTTPRequestHandler):
@@ -34,12 +34,6 @@ def api_port() -> Iterator[int]:
     yield server.server_address[1]
     server.shutdown()
     server.server_close()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def probe(port: int, path: str) -> int:
@@ -76,4 +70,4 @@ def test_unhealthy_on_an_error_status(api_port: int, path: str) -> None:
 
 
 def test_unhealthy_when_nothing_listens() -> None:
-    assert probe(_free_port(), "/health") == 1, "a refused connection is unhealthy (exit 1), not a crash of Docker"
+    assert probe(free_port(), "/health") == 1, "a refused connection is unhealthy (exit 1), not a crash of Docker"

@@ -9,12 +9,10 @@ Without the engine or the images the tier is skipped with the reason; with
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
-from tests.engine.conftest import pulumi_bin  # noqa: F401 - the real CLI the engine tier uses
 from tests.support.dockerlib import REQUIRE_ENV, DockerUnavailable, TierImages, build_images, engine_answers
+from tests.support.require import unavailable
 
 #: Wall-clock seconds of the tier's steps, printed at the end of the session.
 TIMINGS: list[tuple[str, float]] = []
@@ -27,22 +25,15 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             terminalreporter.write_line(f"{seconds:7.1f} s  {what}")
 
 
-def _unavailable(why: str) -> None:
-    if os.environ.get(REQUIRE_ENV) == "1":
-        pytest.fail(f"{REQUIRE_ENV}=1 but {why}", pytrace=False)
-    pytest.skip(why)
-
-
 @pytest.fixture(scope="session")
 def test_images() -> TierImages:
     """The tier's local images (built on first use, then reused); a Docker engine must answer."""
     why = engine_answers()
     if why is not None:
-        _unavailable(f"no Docker engine answers: {why}")
+        unavailable(REQUIRE_ENV, f"no Docker engine answers: {why}")
     try:
         images = build_images()
     except DockerUnavailable as exc:
-        _unavailable(f"the test images cannot be built: {exc}")
-        raise
+        unavailable(REQUIRE_ENV, f"the test images cannot be built: {exc}")
     TIMINGS.append((f"test images {'built' if images.built else 'reused'}", images.seconds))
     return images

@@ -27,8 +27,8 @@ from dotenv import dotenv_values
 
 from hive_infra.core.modes import MODES
 from hive_infra.core.names import STACK_LABEL, DockerNames, stack_label_value
-from tests.app import hive_app
 from tests.docker.conftest import TIMINGS
+from tests.support import hive_app
 from tests.support.dockerlib import (
     TierImages,
     docker,
@@ -113,7 +113,7 @@ def count(url: str, table: str) -> int:
 
 @dataclass(frozen=True)
 class ModeApi:
-    """A mode's API as ``tests.app.hive_app``'s REST helpers take it."""
+    """A mode's API as ``tests.support.hive_app``'s REST helpers take it."""
 
     label: str
     base_url: str

@@ -43,7 +43,7 @@ from hive_infra.pg.manifest import read_manifest
 from hive_infra.pg.stack_view import StackView
 from hive_infra.pg.tools import LocalTools
 from tests.docker.conftest import TIMINGS
-from tests.integration.db_helpers import Contents, contents
+from tests.support.db_helpers import Contents, contents
 from tests.support.dockerlib import (
     TierImages,
     docker,

@@ -24,7 +24,7 @@ import pytest
 from dotenv import dotenv_values
 from sqlalchemy.engine import make_url
 
-from tests.integration import dbchecks
+from tests.support import dbchecks
 from tests.support.engine import Engine, external_config
 from tests.support.pgserver import PgServer
 

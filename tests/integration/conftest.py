@@ -1,5 +1,5 @@
 """Integration tier: a real, throwaway PostgreSQL (``pg_server``, defined in
-``tests/integration/fixtures.py`` and shared with the app tier through the
+``tests/support/fixtures.py`` and shared with the app tier through the
 root conftest).
 
 Tests here are marked ``integration`` (``-m "not integration"`` leaves them

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration import dbchecks
-from tests.integration.db_helpers import (
+from tests.support import dbchecks
+from tests.support.db_helpers import (
     STACK_CONTAINER,
     Contents,
     Stack,
@@ -30,7 +30,7 @@ from tests.integration.db_helpers import (
     old_client,
     run,
 )
-from tests.integration.docker_fakes import FakeDockerCli
+from tests.support.docker_fakes import FakeDockerCli
 from tests.support.pgserver import PgServer
 
 BASE = "hivedb"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration import dbchecks
-from tests.integration.pg_double import PgDouble, run_main_program
+from tests.support import dbchecks
+from tests.support.pg_double import PgDouble, run_main_program
 from tests.support.pgserver import PgServer
 
 USER = "Hq3xLegacyUser"  # the legacy installer's mixed-case kind of name

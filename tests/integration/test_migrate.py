@@ -29,8 +29,8 @@ from hive_infra.pg import catalog
 from hive_infra.pg.dump import Source, dump_sources
 from hive_infra.pg.endpoint import Endpoint
 from hive_infra.pg.tools import LocalTools
-from tests.integration import dbchecks
-from tests.integration.db_helpers import (
+from tests.support import dbchecks
+from tests.support.db_helpers import (
     MODE_SUFFIX,
     STACK_CONTAINER,
     Contents,
@@ -43,7 +43,7 @@ from tests.integration.db_helpers import (
     old_client,
     run,
 )
-from tests.integration.docker_fakes import FakeContainer, FakeDockerCli, FakeDockerClient, published
+from tests.support.docker_fakes import FakeContainer, FakeDockerCli, FakeDockerClient, published
 from tests.support.fake_pulumi import make_fake_pulumi
 from tests.support.pgserver import PgServer, ThrowawayPostgres, free_port
 

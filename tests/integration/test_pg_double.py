@@ -16,8 +16,8 @@ import pulumi_random as random
 import pytest
 import sqlalchemy as sa
 
-from tests.integration import dbchecks
-from tests.integration.pg_double import PgDouble, UpdateNotEmulated, pq_quote_literal, quote_ident, run_program
+from tests.support import dbchecks
+from tests.support.pg_double import PgDouble, UpdateNotEmulated, pq_quote_literal, quote_ident, run_program
 from tests.support.pgserver import PgServer
 
 DATABASE = "hive_direct"

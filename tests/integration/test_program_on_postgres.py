@@ -16,8 +16,8 @@ import psycopg
 import pytest
 from dotenv import dotenv_values
 
-from tests.integration import dbchecks
-from tests.integration.pg_double import PgDouble, run_main_program
+from tests.support import dbchecks
+from tests.support.pg_double import PgDouble, run_main_program
 from tests.support.pgserver import PgServer
 
 SCHEMAS = {"workspace": "public", "agent": "agent", "genie": "genie"}

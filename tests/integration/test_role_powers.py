@@ -12,7 +12,7 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.integration.pg_double import PgDouble, run_main_program
+from tests.support.pg_double import PgDouble, run_main_program
 from tests.support.pgserver import PgServer
 
 ROLE = "powers"

@@ -10,15 +10,14 @@ the reason; with ``HIVE_REQUIRE_KUBERNETES=1`` (``.ci/run``) it fails instead.
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.engine.conftest import pulumi_bin  # noqa: F401 - the real CLI the engine tier uses
 from tests.support.cluster import REQUIRE_ENV, Cluster, ClusterUnavailable, find_cluster, plugin_bin
 from tests.support.dockerlib import DockerUnavailable, build_images, docker, engine_answers
+from tests.support.require import unavailable
 
 IMAGE_DIR = Path(__file__).resolve().parent / "image"
 #: Wall-clock seconds of the tier's steps, printed at the end of the session.
@@ -32,19 +31,12 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             terminalreporter.write_line(f"{seconds:7.1f} s  {what}")
 
 
-def _unavailable(why: str) -> None:
-    if os.environ.get(REQUIRE_ENV) == "1":
-        pytest.fail(f"{REQUIRE_ENV}=1 but {why}", pytrace=False)
-    pytest.skip(why)
-
-
 @pytest.fixture(scope="session")
 def cluster() -> Cluster:
     try:
         return find_cluster()
     except ClusterUnavailable as exc:
-        _unavailable(str(exc))
-        raise
+        unavailable(REQUIRE_ENV, str(exc))
 
 
 @pytest.fixture(scope="session")
@@ -52,8 +44,7 @@ def kubernetes_plugin() -> Path:
     try:
         return plugin_bin()
     except ClusterUnavailable as exc:
-        _unavailable(f"the pulumi-kubernetes plugin is not built: {exc}")
-        raise
+        unavailable(REQUIRE_ENV, f"the pulumi-kubernetes plugin is not built: {exc}")
 
 
 @pytest.fixture(scope="session")
@@ -62,12 +53,11 @@ def smoke_image(cluster: Cluster) -> str:
     the cluster's registry; the name the node pulls it by."""
     why = engine_answers()
     if why is not None:
-        _unavailable(f"no Docker engine answers: {why}")
+        unavailable(REQUIRE_ENV, f"no Docker engine answers: {why}")
     try:
         base = build_images().python_base
     except DockerUnavailable as exc:
-        _unavailable(f"the test images cannot be built: {exc}")
-        raise
+        unavailable(REQUIRE_ENV, f"the test images cannot be built: {exc}")
     digest = hashlib.sha256(base.encode())
     for name in sorted(p.name for p in IMAGE_DIR.iterdir()):
         digest.update((IMAGE_DIR / name).read_bytes())

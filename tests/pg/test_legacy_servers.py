@@ -8,7 +8,7 @@ import pytest
 
 from hive_infra.core.errors import CommandError
 from hive_infra.pg.legacy_servers import find_legacy
-from tests.integration.docker_fakes import FakeContainer, FakeDockerClient, published
+from tests.support.docker_fakes import FakeContainer, FakeDockerClient, published
 
 USER, PASSWORD = "Hq3xTu8kLm2Np5Rs", "Lg7pW2xQ9rT4vY6z"
 

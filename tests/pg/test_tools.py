@@ -13,7 +13,7 @@ import pytest
 from hive_infra.core.errors import CommandError
 from hive_infra.pg.endpoint import READ_ONLY_OPTIONS, Endpoint
 from hive_infra.pg.tools import BINDIR_ENV, DOCKER_ENV, DockerExecTools, LocalTools, choose_tools, dbname_arg
-from tests.integration.docker_fakes import make_fake_docker_cli
+from tests.support.docker_fakes import make_fake_docker_cli
 
 PASSWORD = "s3cret/Pass:word@1"
 URL = "postgresql+psycopg://Hq3xUser:s3cret%2FPass%3Aword%401@db.example.org:6543/hive_agent?options=-csearch_path%3Dagent&sslmode=require"

@@ -20,10 +20,10 @@ from hive_infra.__main__ import main
 from hive_infra.commands.contract import Context
 from hive_infra.core.stack_reader import PULUMI_ENV
 from hive_infra.pg.tools import BINDIR_ENV, DOCKER_ENV
-from tests.integration import dbchecks
-from tests.integration.docker_fakes import FakeDockerCli, make_fake_docker_cli
-from tests.integration.pg_double import PgDouble, run_main_program
+from tests.support import dbchecks
+from tests.support.docker_fakes import FakeDockerCli, make_fake_docker_cli
 from tests.support.fake_pulumi import make_fake_pulumi
+from tests.support.pg_double import PgDouble, run_main_program
 from tests.support.pgserver import PgServer
 
 STACK_CONTAINER = "hive-postgres-shared"

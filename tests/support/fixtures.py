@@ -1,25 +1,20 @@
-"""The session's throwaway PostgreSQL server, as a pytest fixture.
-
-Imported by the root ``tests/conftest.py``, so that the integration and the
-app tiers share one server per test session.
+"""The session fixtures more than one tier uses: the throwaway PostgreSQL server
+(the integration and app tiers share one per session) and the real Pulumi CLI (the
+engine, Docker and Kubernetes tiers). Imported by the root ``tests/conftest.py``.
 """
 
 from __future__ import annotations
 
-import os
 import signal
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from tests.support.pgserver import REQUIRE_ENV, PgServer, PostgresUnavailable, ThrowawayPostgres
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get(REQUIRE_ENV) == "1":
-        pytest.fail(f"{REQUIRE_ENV}=1 but PostgreSQL is unavailable: {reason}", pytrace=False)
-    pytest.skip(f"PostgreSQL unavailable: {reason}")
+from tests.support import engine, pgserver
+from tests.support.pgserver import PgServer, PostgresUnavailable, ThrowawayPostgres
+from tests.support.require import unavailable
 
 
 @pytest.fixture(scope="session")
@@ -32,7 +27,7 @@ def pg_server() -> Iterator[PgServer]:
     try:
         cluster = ThrowawayPostgres()
     except PostgresUnavailable as exc:
-        _unavailable(str(exc))
+        unavailable(pgserver.REQUIRE_ENV, f"PostgreSQL is unavailable: {exc}")
     previous = _exit_on_sigterm()
     try:
         try:
@@ -62,3 +57,12 @@ def _exit_on_sigterm() -> signal.Handlers | None:
 
     signal.signal(signal.SIGTERM, handler)
     return signal.SIG_DFL
+
+
+@pytest.fixture(scope="session")
+def pulumi_bin() -> Path:
+    """The Pulumi CLI built by ``make engine`` (``scripts/build-pulumi.sh``)."""
+    try:
+        return engine.engine_bin()
+    except engine.EngineUnavailable as exc:
+        unavailable(engine.REQUIRE_ENV, f"the Pulumi engine is unavailable: {exc}")
