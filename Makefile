@@ -62,8 +62,9 @@ fmt: ## Format the code and apply ruff's safe fixes
 bench: ## Time preview, up, no-op up and destroy under the real engine (needs make engine)
 	$(BIN)/python bench/engine.py
 
-docs: ## Render Pulumi.yaml's config block and the README's config table from hive_infra/config/settings.py
+docs: ## Render Pulumi.yaml's config block and the README's config and command tables from their declarations
 	$(BIN)/python -m hive_infra.config.docs write
+	$(BIN)/python -m hive_infra.commands.catalog write
 
 preview: ## Check the machine (doctor), then pulumi preview on the stack STACK
 	$(BIN)/python -m hive_infra doctor --stack $(STACK)

@@ -2,7 +2,9 @@
 
 The Pulumi program itself is the project's top-level ``__main__.py``; this
 module holds the commands a user runs by hand. Each command module declares
-its ``COMMAND`` (``hive_infra.commands.contract.Command``); the logic lives there.
+its ``COMMAND`` (``hive_infra.commands.contract.Command``), listed in
+``hive_infra.commands.catalog``; the logic lives there. What stops a command is
+a ``CommandError``, printed here and nowhere else.
 """
 
 from __future__ import annotations
@@ -10,22 +12,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
-from hive_infra.commands import db as db_cli
-from hive_infra.commands import repair, status
-from hive_infra.commands.adopt import cli as adopt_cli
-from hive_infra.commands.contract import Context, Handler
-from hive_infra.commands.doctor import cli as doctor_cli
+from hive_infra.commands.catalog import COMMANDS
+from hive_infra.commands.contract import Command, Context
+from hive_infra.core.errors import CommandError
 
-#: Every command, in the order ``--help`` lists them.
-COMMANDS = (
-    doctor_cli.COMMAND,
-    status.COMMAND,
-    repair.COMMAND,
-    adopt_cli.COMMAND,
-    db_cli.DB_COMMAND,
-    db_cli.MIGRATE_COMMAND,
-)
+__all__ = ["COMMANDS", "build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,8 +33,13 @@ def main(argv: Sequence[str] | None = None, context: Context | None = None) -> i
     """Parse ``argv`` and run the command with ``context`` (default: this process's streams
     and the real machine); its exit code."""
     args = build_parser().parse_args(argv)
-    handler: Handler = args.handler
-    return int(handler(args, context or Context.of_this_process()))
+    command: Command[Any] = args.command_
+    context = context or Context.of_this_process()
+    try:
+        return int(command.run(command.options(args), context))
+    except CommandError as error:
+        command.report(error, args.label_, context.stderr)
+        return int(error.code)
 
 
 if __name__ == "__main__":

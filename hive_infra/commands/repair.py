@@ -29,6 +29,7 @@ import os
 import subprocess
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from hive_infra.commands.contract import Command, Context
@@ -50,9 +51,20 @@ BACKUP_FOLDER = ".pulumi-repair"
 HEALTH_TIMEOUT_SECONDS = 180
 
 
+@dataclass(frozen=True)
+class RepairOptions:
+    stack: str | None = None
+    #: ``pulumi up --yes``: no question.
+    yes: bool = False
+
+
 def _arguments(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--stack", metavar="NAME", help="the stack to repair (default: the selected one)")
     sub.add_argument("--yes", action="store_true", help="run `pulumi up` without asking (as `make repair YES=1`)")
+
+
+def to_options(args: argparse.Namespace) -> RepairOptions:
+    return RepairOptions(stack=args.stack, yes=args.yes)
 
 
 def _type_of(urn: str) -> str:
@@ -105,7 +117,7 @@ class Pulumi:
         try:
             self.path = pulumi_command()
         except StackOutputsError as exc:
-            raise CommandError(str(exc), ExitCode.FAILED) from None
+            raise CommandError(str(exc), ExitCode.FAILED, unchanged=True) from None
         self.stack_args = ["--stack", stack] if stack else []
         self.context = context
 
@@ -140,7 +152,7 @@ def start_stopped(label: str, context: Context) -> list[str]:
     """``docker start`` every stopped container of the stack, PostgreSQL first; their names."""
     listed = list_containers(context.docker_factory)
     if isinstance(listed, str):
-        raise CommandError(f"{listed}: start Docker, then run this again", ExitCode.FAILED)
+        raise CommandError(f"{listed}: start Docker, then run this again", ExitCode.FAILED, unchanged=True)
     stopped = [c.name for c in listed if c.labels.get(STACK_LABEL) == label and c.status != "running"]
     stopped.sort(key=lambda name: (not name.endswith("-postgres-shared"), name))
     client = context.docker_factory()
@@ -191,9 +203,10 @@ def free_stuck_objects(pulumi: Pulumi, export: Mapping[str, Any], context: Conte
     )
 
 
-def repair(stack: str | None, yes: bool, context: Context) -> None:
-    pulumi = Pulumi(stack, context)
-    start_stopped(probe.stack_label(context, stack_name(pulumi, stack, context)), context)
+def run(options: RepairOptions, context: Context) -> ExitCode:
+    """Carry out ``repair``."""
+    pulumi = Pulumi(options.stack, context)
+    start_stopped(probe.stack_label(context, stack_name(pulumi, options.stack, context)), context)
     export = json.loads(pulumi.capture("stack", "export"))
     free_stuck_objects(pulumi, export, context)
     targets = refresh_targets(export.get("deployment") or {})
@@ -201,16 +214,7 @@ def repair(stack: str | None, yes: bool, context: Context) -> None:
         print(f"repair: pulumi refresh of {len(targets)} containers and images", file=context.stdout)
         pulumi.run("refresh", "--yes", *(arg for urn in targets for arg in ("--target", urn)))
     print("repair: pulumi up", file=context.stdout)
-    pulumi.run("up", *(["--yes"] if yes else []))
-
-
-def run(args: argparse.Namespace, context: Context) -> int:
-    try:
-        repair(args.stack, args.yes, context)
-    except CommandError as exc:
-        for problem in exc.problems:
-            print(f"repair: error: {problem}", file=context.stderr)
-        return exc.code
+    pulumi.run("up", *(["--yes"] if options.yes else []))
     return ExitCode.OK
 
 
@@ -222,7 +226,13 @@ COMMAND = Command(
         "(never replaced), free database objects an older version left pending a replacement, pulumi refresh "
         "of the containers and images only, then pulumi up (asks unless --yes)."
     ),
-    exit_codes="0 repaired, 1 a step failed (its output says which)",
+    exit_codes={
+        ExitCode.OK: "repaired",
+        ExitCode.FAILED: "a step failed (its output says which)",
+        ExitCode.REFUSED: "no stack selected (nothing was changed)",
+    },
+    options=to_options,
+    run=run,
     arguments=_arguments,
-    handler=run,
+    changes=True,
 )

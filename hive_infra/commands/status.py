@@ -11,7 +11,8 @@ and the key base replaced by ``****``. ``-o env`` prints one mode's owned .env
 keys as ``export KEY='value'`` lines for a POSIX shell's ``eval``; masked values
 would be wrong values, so it needs ``--show-secrets``.
 
-Exit status: 0 printed, 1 the outputs could not be read, 2 bad usage.
+Unreadable outputs exit 1 (``FAILED``), a request it refuses 2 (``REFUSED``):
+``COMMAND`` declares both.
 """
 
 from __future__ import annotations
@@ -140,45 +141,52 @@ def _arguments(sub: argparse.ArgumentParser) -> None:
     )
 
 
-def _check_usage(args: argparse.Namespace) -> None:
-    if args.output == "env" and not args.show_secrets:
+@dataclass(frozen=True)
+class StatusOptions:
+    mode: str | None = None
+    stack: str | None = None
+    show_secrets: bool = False
+    output: str = "table"
+
+
+def to_options(args: argparse.Namespace) -> StatusOptions:
+    return StatusOptions(mode=args.mode, stack=args.stack, show_secrets=args.show_secrets, output=args.output)
+
+
+def _check_usage(options: StatusOptions) -> None:
+    if options.output == "env" and not options.show_secrets:
         raise CommandError(
             "-o env prints the real values for your shell and needs --show-secrets "
             "(masked values would be wrong ones): "
-            f'eval "$(venv/bin/python -m hive_infra status {args.mode or "MODE"} -o env --show-secrets)"'
+            f'eval "$(venv/bin/python -m hive_infra status {options.mode or "MODE"} -o env --show-secrets)"'
         )
 
 
-def _modes(args: argparse.Namespace, outputs: StackOutputs) -> list[str]:
+def _modes(options: StatusOptions, outputs: StackOutputs) -> list[str]:
     deployed = outputs.modes
-    if args.mode is not None:
-        if args.mode not in deployed:
-            raise CommandError(f"mode {args.mode!r} is not deployed in this stack (it has {', '.join(deployed)})")
-        return [args.mode]
-    if args.output == "env" and len(deployed) != 1:
+    if options.mode is not None:
+        if options.mode not in deployed:
+            raise CommandError(f"mode {options.mode!r} is not deployed in this stack (it has {', '.join(deployed)})")
+        return [options.mode]
+    if options.output == "env" and len(deployed) != 1:
         raise CommandError(f"-o env prints one mode's values: name one of {', '.join(deployed)}")
     return deployed
 
 
-def run(args: argparse.Namespace, context: Context) -> int:
-    """Carry out ``status``; returns the exit code."""
-    out, err = context.stdout, context.stderr
+def run(options: StatusOptions, context: Context) -> ExitCode:
+    """Carry out ``status``."""
+    _check_usage(options)
     try:
-        _check_usage(args)
-        outputs = read_stack_outputs(args.stack, show_secrets=args.show_secrets)
-        modes = _modes(args, outputs)
-        if args.output == "env":
-            out.write(render_env(env_values(outputs, modes[0])))
+        outputs = read_stack_outputs(options.stack, show_secrets=options.show_secrets)
+        modes = _modes(options, outputs)
+        if options.output == "env":
+            context.stdout.write(render_env(env_values(outputs, modes[0])))
             return ExitCode.OK
-        statuses = [mode_status(outputs, mode, args.show_secrets) for mode in modes]
-    except CommandError as exc:
-        print(f"status: error: {exc}", file=err)
-        return ExitCode.REFUSED
-    except StackOutputsError as exc:
-        print(f"status: error: {exc}", file=err)
-        return ExitCode.FAILED
-    render = render_json if args.output == "json" else render_table
-    out.write(render(args.stack, statuses, args.show_secrets))
+        statuses = [mode_status(outputs, mode, options.show_secrets) for mode in modes]
+    except StackOutputsError as exc:  # unreadable outputs are a failure (1), not bad usage (2)
+        raise CommandError(str(exc), ExitCode.FAILED) from None
+    render = render_json if options.output == "json" else render_table
+    context.stdout.write(render(options.stack, statuses, options.show_secrets))
     return ExitCode.OK
 
 
@@ -189,7 +197,12 @@ COMMAND = Command(
         "Read the stack's outputs through `pulumi stack output --json` and print, per mode, the API URL, "
         "the database URL, the API key (both masked unless --show-secrets) and the .env file."
     ),
-    exit_codes="0 printed, 1 the outputs could not be read, 2 bad usage",
+    exit_codes={
+        ExitCode.OK: "printed",
+        ExitCode.FAILED: "the outputs could not be read",
+        ExitCode.REFUSED: "bad usage",
+    },
+    options=to_options,
+    run=run,
     arguments=_arguments,
-    handler=run,
 )

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from hive_infra.config import CONFIG_KEYS, NAMESPACE, ConfigKey
@@ -82,34 +82,45 @@ def with_pulumi_yaml_config(text: str) -> str:
     return head + "\n" + pulumi_yaml_config()
 
 
+def with_block(text: str, begin: str, end: str, body: str, page: str) -> str:
+    """``text`` with ``body`` between the lines ``begin`` and ``end`` (generated blocks of a page)."""
+    head, found_begin, rest = text.partition(begin + "\n")
+    _, found_end, tail = rest.partition(end)
+    if not (found_begin and found_end):
+        raise ValueError(f"{page} lacks the markers {begin!r} ... {end!r}")
+    return head + found_begin + body + found_end + tail
+
+
 def with_readme_table(text: str) -> str:
     """README's text with the table between the markers rendered anew."""
-    head, begin, rest = text.partition(TABLE_BEGIN + "\n")
-    _, end, tail = rest.partition(TABLE_END)
-    if not (begin and end):
-        raise ValueError(f"README.md lacks the markers {TABLE_BEGIN!r} ... {TABLE_END!r}")
-    return head + begin + readme_table() + end + tail
+    return with_block(text, TABLE_BEGIN, TABLE_END, readme_table(), "README.md")
+
+
+def sync(pages: Sequence[tuple[Path, Callable[[str], str]]], action: str, source: str) -> int:
+    """``write``: each page rendered anew where it differs; ``check``: 1 when one differs."""
+    stale = []
+    for path, render in pages:
+        text = path.read_text(encoding="utf-8")
+        wanted = render(text)
+        if wanted == text:
+            continue
+        if action == "write":
+            path.write_text(wanted, encoding="utf-8")
+            print(f"rewrote {path.name}")
+        else:
+            stale.append(path.name)
+    if stale:
+        print(f"{', '.join(stale)} differ from {source}; run `make docs`", file=sys.stderr)
+        return 1
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m hive_infra.config.docs", description=__doc__)
     parser.add_argument("action", choices=("check", "write"))
     args = parser.parse_args(argv)
-    stale = []
-    for path, render in ((PULUMI_YAML, with_pulumi_yaml_config), (README, with_readme_table)):
-        text = path.read_text(encoding="utf-8")
-        wanted = render(text)
-        if wanted == text:
-            continue
-        if args.action == "write":
-            path.write_text(wanted, encoding="utf-8")
-            print(f"rewrote {path.name}")
-        else:
-            stale.append(path.name)
-    if stale:
-        print(f"{', '.join(stale)} differ from hive_infra/config/settings.py; run `make docs`", file=sys.stderr)
-        return 1
-    return 0
+    pages = ((PULUMI_YAML, with_pulumi_yaml_config), (README, with_readme_table))
+    return sync(pages, args.action, "hive_infra/config/settings.py")
 
 
 if __name__ == "__main__":

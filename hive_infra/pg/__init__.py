@@ -15,5 +15,5 @@ manifest), ``checks`` (every refusal, decided before anything is written),
 (pg_dump/pg_restore: local binaries or ``docker exec`` in a container),
 ``stack_view`` (the stack's outputs as restore targets), ``dump``,
 ``restore``, ``legacy_servers`` (finding a legacy install's servers) and
-``migrate``. The command line of ``db`` and ``migrate`` is ``hive_infra.commands.db``.
+``migrate``. The command lines of ``db`` and ``migrate`` are ``hive_infra.commands.db`` and ``.migrate``.
 """

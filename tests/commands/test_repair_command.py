@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import re
+from pathlib import Path
 from typing import Any
 
-from hive_infra.commands.repair import refresh_targets, unstick
+import pytest
+
+from hive_infra.__main__ import main
+from hive_infra.commands.contract import Context
+from hive_infra.commands.repair import COMMAND, refresh_targets, unstick
+from hive_infra.core.errors import ExitCode
+from hive_infra.core.stack_reader import PULUMI_ENV
+from tests.support.fake_pulumi import make_fake_pulumi
 from tests.support.program import PROJECT_DIR
 
 ROOT = PROJECT_DIR
@@ -89,3 +98,31 @@ def test_troubleshooting_names_the_repair() -> None:
     text = (ROOT / "docs" / "operations.md").read_text()
     assert "make repair STACK=dev YES=1" in text, "the unattended form, as doctor prints it"
     assert "python -m hive_infra repair" in text, "and the command it runs"
+
+
+def repair(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["repair", *argv], Context(out, err))
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_without_a_stack_repair_refuses_and_says_nothing_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = make_fake_pulumi(tmp_path, stack_name="")
+    monkeypatch.setenv(PULUMI_ENV, str(fake.path))
+    code, out, err = repair()
+    assert (code, out) == (ExitCode.REFUSED, ""), "no stack selected is refused before any step"
+    assert err == (
+        "repair: error: no stack selected: pass --stack NAME (or `pulumi stack select NAME`)\n"
+        "repair: nothing was changed\n"
+    ), err
+    assert ExitCode.REFUSED in COMMAND.exit_codes, "and its --help names that exit code"
+
+
+def test_without_pulumi_repair_fails_before_changing_anything(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(PULUMI_ENV, str(tmp_path / "no-pulumi"))
+    code, _, err = repair("--stack", "dev")
+    lines = err.splitlines()
+    assert code == ExitCode.FAILED and lines[0].startswith("repair: error: the Pulumi CLI"), err
+    assert lines[1:] == ["repair: nothing was changed"], "the failure came before the first step"

@@ -18,12 +18,12 @@ Output contract:
   reads the value from standard input, so the secret never reaches the screen,
   the shell history or a process's argument list.
 
-Exit codes: 0 success, 2 bad input, 3 nothing to adopt.
+``cli`` declares its ``COMMAND``, exit codes included.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -46,16 +46,16 @@ from hive_infra.legacy.env_files import (
     parse_database_url,
 )
 
-__all__ = ["DEFAULT_ENV_FILE", "SECRET_KEYS", "Options", "parse_database_url", "run"]
+__all__ = ["DEFAULT_ENV_FILE", "SECRET_KEYS", "AdoptOptions", "parse_database_url", "run"]
 
 DEFAULT_ENV_FILE = ".env"
 #: Secrets ``--print-secret`` can emit, by their config key.
 SECRET_KEYS: tuple[str, ...] = SECRET_KEY_NAMES
 
 
-@dataclass
-class Options:
-    env_files: list[str]
+@dataclass(frozen=True)
+class AdoptOptions:
+    env_files: tuple[str, ...] = ()
     data_dir: str | None = None
     show_secrets: bool = False
     detect: bool = False
@@ -63,19 +63,18 @@ class Options:
     print_secret: str | None = None
 
 
-def _load(options: Options) -> tuple[Adoption, list[Setting], DataDir | None, HiveConfig]:
-    labels = options.env_files or [DEFAULT_ENV_FILE]
+def _load(
+    options: AdoptOptions, say: Callable[[str], None]
+) -> tuple[Adoption, list[Setting], DataDir | None, HiveConfig]:
+    labels = list(options.env_files or [DEFAULT_ENV_FILE])
     files = inspect_files(labels)
     adoption = merge(files)
     if not any(f.has_anything for f in files):
+        for warning in adoption.warnings:
+            say(f"warning: {warning}")
         raise CommandError(
-            [
-                *(f"warning: {w}" for w in adoption.warnings),
-                (
-                    f"nothing to adopt: {', '.join(labels)} hold neither {URL_KEY} (nor "
-                    f"{USER_KEY}/{PASSWORD_KEY}) nor a usable {API_KEY_KEY}; plain `pulumi up` will do"
-                ),
-            ],
+            f"nothing to adopt: {', '.join(labels)} hold neither {URL_KEY} (nor "
+            f"{USER_KEY}/{PASSWORD_KEY}) nor a usable {API_KEY_KEY}; plain `pulumi up` will do",
             code=ExitCode.NOTHING,
         )
     data_dir = None
@@ -91,62 +90,51 @@ def _load(options: Options) -> tuple[Adoption, list[Setting], DataDir | None, Hi
     return adoption, settings, data_dir, cfg
 
 
-def _secret_source(options: Options, program: Sequence[str]) -> list[str]:
+def _secret_source(options: AdoptOptions, program: Sequence[str]) -> list[str]:
     cmd = [*program, "adopt"]
     for label in options.env_files or [DEFAULT_ENV_FILE]:
         cmd += ["--env-file", str(Path(label).resolve())]
     return cmd
 
 
-def run(options: Options, context: Context) -> int:
-    """Carry out ``adopt``; returns the exit code."""
-    out, err = context.stdout, context.stderr
-
-    def say(lines: Iterable[str]) -> None:
-        for line in lines:
-            print(line, file=err)
-
-    try:
-        adoption, settings, data_dir, cfg = _load(options)
-    except CommandError as exc:
-        prefix = "adopt: " if exc.code == ExitCode.NOTHING else "adopt: error: "
-        say(p if p.startswith("warning: ") else prefix + p for p in exc.problems)
-        return exc.code
-
+def run(options: AdoptOptions, context: Context) -> ExitCode:
+    """Carry out ``adopt``."""
+    out, say = context.stdout, context.say
+    adoption, settings, data_dir, cfg = _load(options, say)
     if options.print_secret is not None:
-        return _print_secret(options.print_secret, settings, adoption, out, err)
+        return _print_secret(options.print_secret, settings, adoption, out)
 
-    say(summary_lines(adoption, settings, data_dir, cfg.postgres_image))
+    for line in summary_lines(adoption, settings, data_dir, cfg.postgres_image):
+        say(line)
     if options.detect:
-        say(detect_lines(cfg, context.docker_factory, data_dir))
+        for line in detect_lines(cfg, context.docker_factory, data_dir):
+            say(line)
     if options.show_secrets:
-        note = (
+        say(
             "note: --show-secrets prints secrets inline: they land in your shell history and, while "
             "pulumi runs, in its argument list; without it the lines pipe them instead"
         )
-        say([note])
-    say(["adopt: run these in the project folder, then `pulumi up`:"])
+    say("adopt: run these in the project folder, then `pulumi up`:")
     source = _secret_source(options, context.program)
     for setting in settings:
         print(config_set_line(setting, options.stack, options.show_secrets, source), file=out)
     return ExitCode.OK
 
 
-def _print_secret(key: str, settings: Sequence[Setting], adoption: Adoption, out: TextIO, err: TextIO) -> int:
+def _print_secret(key: str, settings: Sequence[Setting], adoption: Adoption, out: TextIO) -> ExitCode:
     # adminPassword is the legacy password whether or not --data-dir was given here.
     wanted = "dbPassword" if key == "adminPassword" else key
     setting = next((s for s in settings if s.key == wanted), None)
     if setting is None:
-        print(f"adopt: no value for {NAMESPACE}:{key} in {', '.join(f.label for f in adoption.files)}", file=err)
-        return ExitCode.NOTHING
+        raise CommandError(
+            f"no value for {NAMESPACE}:{key} in {', '.join(f.label for f in adoption.files)}", ExitCode.NOTHING
+        )
     isatty = getattr(out, "isatty", None)
     if isatty is not None and isatty():
-        print(
-            f"adopt: error: --print-secret writes a secret; pipe it into "
-            f"`pulumi config set --secret {NAMESPACE}:{key}` instead of printing it on a terminal",
-            file=err,
+        raise CommandError(
+            f"--print-secret writes a secret; pipe it into "
+            f"`pulumi config set --secret {NAMESPACE}:{key}` instead of printing it on a terminal"
         )
-        return ExitCode.REFUSED
     out.write(setting.value)  # no newline: the pipe carries the exact value
     out.flush()
     return ExitCode.OK

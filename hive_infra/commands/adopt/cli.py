@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 
 from hive_infra.commands import adopt
-from hive_infra.commands.contract import Command, Context
+from hive_infra.commands.contract import Command
+from hive_infra.core.errors import ExitCode
 
 
 def _arguments(sub: argparse.ArgumentParser) -> None:
@@ -35,17 +36,15 @@ def _arguments(sub: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace, context: Context) -> int:
-    """Carry out ``adopt``."""
-    options = adopt.Options(
-        env_files=list(args.env_files or []),
+def to_options(args: argparse.Namespace) -> adopt.AdoptOptions:
+    return adopt.AdoptOptions(
+        env_files=tuple(args.env_files or ()),
         data_dir=args.data_dir,
         show_secrets=args.show_secrets,
         detect=args.detect,
         stack=args.stack,
         print_secret=args.print_secret,
     )
-    return adopt.run(options, context)
 
 
 COMMAND = Command(
@@ -57,7 +56,8 @@ COMMAND = Command(
         "go to stderr, the commands to stdout. Secrets are piped (see --print-secret), never "
         "shown, unless --show-secrets."
     ),
-    exit_codes="0 success, 2 bad input, 3 nothing to adopt",
+    exit_codes={ExitCode.OK: "success", ExitCode.REFUSED: "bad input", ExitCode.NOTHING: "nothing to adopt"},
+    options=to_options,
+    run=adopt.run,
     arguments=_arguments,
-    handler=run,
 )

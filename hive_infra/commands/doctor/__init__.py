@@ -9,6 +9,6 @@ containers, a name the stack creates), each port the stack publishes (free on
 ``bindAddress``, or held by this stack's own containers, so a second ``make
 up`` passes) and the free disk space.
 
-``probe`` does all the I/O, ``checks`` judges (pure), ``cli`` wires them.
-Exit status: 0 when nothing FAILs, 1 otherwise.
+``probe`` does all the I/O, ``checks`` judges (pure), ``cli`` wires them and
+declares the ``COMMAND`` (exit 1 when a check FAILs).
 """

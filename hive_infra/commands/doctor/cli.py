@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
 
 from hive_infra.commands.contract import Command, Context
 from hive_infra.commands.doctor import checks, own, probe
@@ -10,8 +11,17 @@ from hive_infra.commands.doctor.checks import FAIL, WARN, Verdict
 from hive_infra.core.errors import ExitCode
 
 
+@dataclass(frozen=True)
+class DoctorOptions:
+    stack: str | None = None
+
+
 def _arguments(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--stack", metavar="NAME", help="the stack to check (default: the selected one)")
+
+
+def to_options(args: argparse.Namespace) -> DoctorOptions:
+    return DoctorOptions(stack=args.stack)
 
 
 def diagnose(stack: str | None, machine: Context) -> list[Verdict]:
@@ -54,10 +64,10 @@ def diagnose(stack: str | None, machine: Context) -> list[Verdict]:
     return verdicts
 
 
-def run(args: argparse.Namespace, context: Context) -> int:
-    """Carry out ``doctor``; returns the exit code."""
+def run(options: DoctorOptions, context: Context) -> ExitCode:
+    """Carry out ``doctor``."""
     out = context.stdout
-    verdicts = diagnose(args.stack, context)
+    verdicts = diagnose(options.stack, context)
     for verdict in verdicts:
         print(verdict.line(), file=out)
     failed = sum(1 for v in verdicts if v.status == FAIL)
@@ -79,7 +89,8 @@ COMMAND = Command(
         "containers and ports in the way, and the free disk space; one line per check, with a fix for "
         "each failure."
     ),
-    exit_codes="0 when no check FAILs, 1 otherwise",
+    exit_codes={ExitCode.OK: "when no check FAILs", ExitCode.FAILED: "otherwise"},
+    options=to_options,
+    run=run,
     arguments=_arguments,
-    handler=run,
 )
