@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from hive_infra.core.stack_reader import PROJECT_DIR
 from hive_infra.legacy.containers import DockerFactory, default_docker_factory
+from hive_infra.machine.stack_reader import PROJECT_DIR
 
 
 def free_bytes(path: str) -> int:
