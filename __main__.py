@@ -2,20 +2,25 @@
 
 import pulumi
 
-from hive_infra.components.project_dir import project_dirs
-from hive_infra.components.retained import server_databases
 from hive_infra.components.stack import HiveStack, HiveStackArgs
-from hive_infra.components.user_env import UserEnv, read_user_env
 from hive_infra.config.load import load_config
-from hive_infra.core.api_image import context_digest
 from hive_infra.core.names import stack_label_value
 from hive_infra.core.outputs import OUTPUTS
+from hive_infra.machine.image_context import context_digest
+from hive_infra.machine.project_dir import ProjectDirError, project_dirs
+from hive_infra.machine.user_env import UserEnv, UserEnvError, read_user_env
+from hive_infra.pg.retained import server_databases
 
 config = load_config()  # validates everything before any resource exists
-# The user's own keys (model-provider keys, ...) for the API containers: the program's one read of the machine.
-user_env = read_user_env(config.env_dir, config.mode_table) if config.api_containers else UserEnv()
+try:
+    # The user's own keys (model-provider keys, ...) for the API containers, and their project folders, checked.
+    user_env = read_user_env(config.env_dir, config.mode_table) if config.api_containers else UserEnv()
+    api_project_dirs = project_dirs(config.api_project_dir, config.mode_table) if config.api_containers else {}
+except (UserEnvError, ProjectDirError) as exc:
+    # A RunError: the engine prints its message alone, with no traceback.
+    raise pulumi.RunError(str(exc)) from exc
 builds_image = config.api_containers and config.builds_api_image
-# A mode added back takes over the database its removal left on the stack's own server (components/retained.py).
+# A mode added back takes over the database its removal left on the stack's own server (pg/retained.py).
 stack_label = stack_label_value(pulumi.get_project(), pulumi.get_stack())
 on_server = (
     frozenset()
@@ -29,9 +34,9 @@ hive = HiveStack(
         project=pulumi.get_project(),
         stack=pulumi.get_stack(),
         user_env=user_env,
-        # The image's build context, read for its rebuild trigger; the user's project folders, checked.
+        # The image's build context, read for its rebuild trigger.
         api_image_digest=context_digest(config.api_version, config.api_base_image) if builds_image else None,
-        project_dirs=project_dirs(config.api_project_dir, config.mode_table) if config.api_containers else {},
+        project_dirs=api_project_dirs,
         databases_on_server=on_server,
     ),
 )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pulumi
 import pytest
 
-from hive_infra.components.project_dir import ProjectDirError
+from hive_infra.machine.project_dir import ProjectDirError
 from tests.support.mocks import RecordingMocks, Registration
 from tests.support.program import ProgramRun, run_program
 
@@ -110,8 +111,9 @@ def test_a_bad_project_folder_is_refused_before_any_resource(tmp_path: Path, pre
     (tmp_path / "half").mkdir()
     (tmp_path / "half" / "hive.yaml").write_text("name: half\n")
     mocks = RecordingMocks(preview=preview)
-    with pytest.raises(ProjectDirError) as info:
+    with pytest.raises(pulumi.RunError) as info:
         run_program({"apiProjectDir": "half"}, preview=preview, mocks=mocks, cwd=tmp_path)
+    assert isinstance(info.value.__cause__, ProjectDirError), "a RunError: the engine prints it without a traceback"
     message = str(info.value)
     assert "hive:apiProjectDir" in message and "ai/ (a folder), pyproject.toml" in message, (
         f"names the key and what is missing: {message}"

@@ -1,6 +1,6 @@
 """``python -m hive_infra`` commands: ``doctor``, ``status``, ``repair``, ``adopt``,
 ``db`` and ``migrate``, each declaring one ``COMMAND`` (``contract``), all listed
 in ``catalog``. They read a stack through the Pulumi CLI
-(``hive_infra.core.stack_reader``), never its state files, and never build a
+(``hive_infra.machine.stack_reader``), never its state files, and never build a
 resource.
 """

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any, Generic, TextIO, TypeVar
 
 from hive_infra.core.errors import CommandError, ExitCode
-from hive_infra.core.stack_reader import PROJECT_DIR
 from hive_infra.legacy.containers import DockerFactory, default_docker_factory
+from hive_infra.machine.stack_reader import PROJECT_DIR
 
 
 def free_bytes(path: str) -> int:

@@ -37,8 +37,8 @@ from hive_infra.commands.doctor import probe
 from hive_infra.commands.doctor.checks import PulumiFacts
 from hive_infra.core.errors import CommandError, ExitCode
 from hive_infra.core.names import STACK_LABEL
-from hive_infra.core.stack_reader import StackOutputsError, pulumi_command
 from hive_infra.legacy.containers import list_containers
+from hive_infra.machine.stack_reader import StackOutputsError, pulumi_command
 
 #: The postgresql provider's resources: what a replaced container took with it in older versions.
 IN_DATABASE = "postgresql:"

@@ -33,7 +33,7 @@ from hive_infra.core.modes import MODE_NAMES, MODES
 from hive_infra.core.outputs import API_KEYS, API_URLS, DATABASE_URLS, ENV_FILE_PATHS, ENV_FILES
 from hive_infra.core.placement import place
 from hive_infra.core.rendering import OWNED_KEYS, DbEndpoint, api_key, database_url, url_sslmode
-from hive_infra.core.stack_reader import StackOutputs, StackOutputsError, read_stack_outputs
+from hive_infra.machine.stack_reader import StackOutputs, StackOutputsError, read_stack_outputs
 
 MASK = "****"
 FORMATS = ("table", "json", "env")

@@ -2,7 +2,7 @@
 
 ``stack.HiveStack`` builds ``secrets.HiveSecrets``, ``postgres.SharedPostgres``,
 ``database.HiveDatabase`` and ``api.HiveApi``, and the dynamic resources of
-``hive_infra.providers``; ``export_values`` gives the exports their shapes,
-``user_env`` reads the user's .env files and ``project_dir`` resolves each
-API's project folder at program time.
+``hive_infra.providers``; ``export_values`` gives the exports their shapes.
+What the program reads of the machine before (the user's .env files, the
+project folders, the build context) is ``hive_infra.machine``'s.
 """

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_docker as docker
 
-from hive_infra.components.project_dir import PROJECT_MOUNT
+from hive_infra.machine.project_dir import PROJECT_MOUNT
 from hive_infra.providers.api_health import ApiHealth, ApiHealthArgs
 
 #: The healthcheck's probe, run by the image's own Python (a python:3.11-slim base

@@ -59,7 +59,7 @@ class HiveDatabaseArgs:
     #: CONNECT and TEMPORARY are revoked (the stack's own server: ``postgres``
     #: and ``template1``, which every role could otherwise log in to).
     closed_databases: tuple[str, ...] = ()
-    #: Databases the server holds already (``retained.server_databases``): a plan's database among
+    #: Databases the server holds already (``pg.retained.server_databases``): a plan's database among
     #: them is taken over with Pulumi's ``import_`` (a mode added back finds its rows), not created.
     on_server: frozenset[str] = frozenset()
 

@@ -15,7 +15,6 @@ from hive_infra.components.api import ApiVolume, HiveApi, HiveApiArgs
 from hive_infra.components.database import AdminConnection, HiveDatabase, HiveDatabaseArgs
 from hive_infra.components.postgres import SharedPostgres, SharedPostgresArgs
 from hive_infra.components.secrets import HiveSecrets, HiveSecretsArgs
-from hive_infra.components.user_env import UserEnv
 from hive_infra.config import HiveConfig
 from hive_infra.core import api_image, rendering
 from hive_infra.core.modes import Mode
@@ -30,6 +29,7 @@ from hive_infra.core.names import (
 )
 from hive_infra.core.outputs import OUTPUTS
 from hive_infra.core.placement import every_database, role_search_path
+from hive_infra.machine.user_env import UserEnv
 from hive_infra.providers.backup import DataBackup, DataBackupArgs
 from hive_infra.providers.envfile import EnvFile, EnvFileArgs
 from hive_infra.providers.stack_layout import StackLayout, StackLayoutArgs
@@ -43,13 +43,13 @@ class HiveStackArgs:
     config: HiveConfig
     project: str
     stack: str
-    #: The user's own keys each API container gets (read by ``user_env``); secret.
+    #: The user's own keys each API container gets (read by ``machine.user_env``); secret.
     user_env: UserEnv = field(default_factory=UserEnv, repr=False)
-    #: ``api_image.context_digest`` of the build context, when the stack builds the API image.
+    #: ``machine.image_context.context_digest`` of the build context, when the stack builds the API image.
     api_image_digest: str | None = None
-    #: Each mode's checked project folder (``project_dir.project_dirs``); empty: the image's own.
+    #: Each mode's checked project folder (``machine.project_dir.project_dirs``); empty: the image's own.
     project_dirs: Mapping[str, str] = field(default_factory=dict)
-    #: The databases the stack's own server holds already (``retained.server_databases``).
+    #: The databases the stack's own server holds already (``pg.retained.server_databases``).
     databases_on_server: frozenset[str] = frozenset()
 
 

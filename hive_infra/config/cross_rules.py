@@ -1,39 +1,63 @@
 """How the config keys fit together: the rules that relate several values.
 
 Pure, beside ``rules`` (one value at a time). ``check_together`` takes the
-candidate ``HiveConfig`` (every key parsed, None where a key is unset or failed
-to parse) and adds every problem it finds, each naming its key.
+``Candidate`` (what the rules read of every key's parsed value, None where a key
+is unset or failed to parse) and adds every problem it finds, each naming its
+key; ``parse_config`` builds the ``HiveConfig`` only once no problem is left.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from hive_infra.config.rules import (
     TLS_SSL_MODES,
     Problems,
     check_role_name,
     identifier_problem,
+    superuser_login,
 )
 from hive_infra.core.modes import MODES
 from hive_infra.core.names import is_this_machine
 from hive_infra.core.placement import CONTAINER_MODE, EXTERNAL_MODE, ISOLATIONS, database_name
 from hive_infra.core.ports import MAX_PORT, MIN_PORT, mode_ports, port_in_range
 
-if TYPE_CHECKING:  # settings imports this module: the type only
-    from hive_infra.config.settings import HiveConfig
+
+@dataclass(frozen=True)
+class Candidate:
+    """The config being validated, as the rules read it: each field a ``HiveConfig``
+    field of the same name and type, but None where the key is unset or failed to
+    parse (its own problem is then reported, and the rules that need it stay silent)."""
+
+    modes: tuple[str, ...] | None
+    db_port: int | None
+    api_port: int | None
+    database: str | None
+    isolation: str | None
+    db_user: str | None
+    db_password: str | None
+    admin_user: str | None
+    admin_password: str | None
+    adopt_database: bool | None
+    data_path: str | None
+    postgres_mode: str | None
+    postgres_host: str | None
+    ssl_mode: str | None
+    drop_schemas_on_destroy: bool | None
+    api_containers: bool | None
+    protect_data: bool | None
+
+    @classmethod
+    def of(cls, values: Mapping[str, Any]) -> Candidate:
+        """From every key's parsed value, by ``HiveConfig`` field name."""
+        return cls(**{f.name: values[f.name] for f in dataclasses.fields(cls)})
 
 
-def superuser_login(data_path: str | None, db_user: str, admin_user: str) -> bool:
-    """The one case where dbUser may be the admin: a legacy data folder
-    initialised with the application's user as its superuser."""
-    return data_path is not None and db_user == admin_user
-
-
-def check_together(cfg: HiveConfig, problems: Problems) -> None:
-    """The rules that relate keys, on the candidate ``cfg``: every key's parsed
-    value, None where a key is unset or failed to parse (then its own problem is
-    already reported and the rules that need it stay silent)."""
+def check_together(cfg: Candidate, problems: Problems) -> None:
+    """The rules that relate keys, on the candidate ``cfg``."""
     _check_derived_ports(cfg, problems)
     _check_derived_databases(cfg, problems)
     _check_roles(cfg, problems)
@@ -44,11 +68,8 @@ def check_together(cfg: HiveConfig, problems: Problems) -> None:
         _check_external_mode(cfg, problems)
 
 
-def _check_derived_ports(cfg: HiveConfig, problems: Problems) -> None:
-    # None where a key failed to parse (the candidate holds it so; its own problem is reported).
-    modes: tuple[str, ...] | None = cfg.modes
-    db_port: int | None = cfg.db_port
-    api_port: int | None = cfg.api_port
+def _check_derived_ports(cfg: Candidate, problems: Problems) -> None:
+    modes, db_port, api_port = cfg.modes, cfg.db_port, cfg.api_port
     if modes is None or db_port is None or api_port is None:
         return
     if not (port_in_range(db_port) and port_in_range(api_port)):
@@ -74,10 +95,10 @@ def _check_derived_ports(cfg: HiveConfig, problems: Problems) -> None:
         owners.setdefault(port, f"mode {name}'s API port")
 
 
-def _check_derived_databases(cfg: HiveConfig, problems: Problems) -> None:
+def _check_derived_databases(cfg: Candidate, problems: Problems) -> None:
     """Every mode's own database name (``<database>_<mode>``) is a plain identifier too."""
     modes, base, isolation = cfg.modes, cfg.database, cfg.isolation
-    if modes is None or isolation not in ISOLATIONS or identifier_problem(base) is not None:
+    if modes is None or base is None or isolation not in ISOLATIONS or identifier_problem(base) is not None:
         return
     for name in dict.fromkeys(modes):
         mode = MODES.get(name)
@@ -92,17 +113,17 @@ def _check_derived_databases(cfg: HiveConfig, problems: Problems) -> None:
             )
 
 
-def _check_roles(cfg: HiveConfig, problems: Problems) -> None:
+def _check_roles(cfg: Candidate, problems: Problems) -> None:
     user = cfg.db_user
-    existing_login = cfg.adopt_database or superuser_login(cfg.data_path, user, cfg.admin_user)
-    if existing_login:
+    superuser = superuser_login(cfg.data_path, user, cfg.admin_user)
+    if user is not None and (cfg.adopt_database or superuser):
         for message in check_role_name(user):
             problems.add("dbUser", message)
-    elif (problem := identifier_problem(user)) is not None:
+    elif user is not None and (problem := identifier_problem(user)) is not None:
         problems.add("dbUser", problem)
     if cfg.adopt_database and cfg.db_password is None:
         problems.add("dbPassword", "is required with hive:adoptDatabase (the existing role's current password)")
-    if user == cfg.admin_user and not superuser_login(cfg.data_path, user, cfg.admin_user):
+    if user is not None and user == cfg.admin_user and not superuser:
         # Allowed only for a legacy data folder, whose superuser is the app's login.
         problems.add(
             "dbUser",
@@ -111,7 +132,7 @@ def _check_roles(cfg: HiveConfig, problems: Problems) -> None:
         )
 
 
-def _check_container_mode(cfg: HiveConfig, problems: Problems) -> None:
+def _check_container_mode(cfg: Candidate, problems: Problems) -> None:
     for key, value in (("postgresHost", cfg.postgres_host), ("dropSchemasOnDestroy", cfg.drop_schemas_on_destroy)):
         if value not in (None, False):
             problems.add(key, "applies only with postgresMode=external; unset it or set hive:postgresMode external")
@@ -141,7 +162,7 @@ def _check_container_mode(cfg: HiveConfig, problems: Problems) -> None:
         )
 
 
-def _check_external_mode(cfg: HiveConfig, problems: Problems) -> None:
+def _check_external_mode(cfg: Candidate, problems: Problems) -> None:
     host = cfg.postgres_host
     if not host:
         problems.add("postgresHost", "is required with postgresMode=external; set it to the server's host name")

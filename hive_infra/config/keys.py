@@ -120,8 +120,9 @@ def parse_config(raw: Mapping[str, str], known_keys: Sequence[str] = ()) -> Hive
             for check in spec.declaration.checks:
                 for message in check(value):
                     problems.add(spec.name, message)
-    candidate = HiveConfig(**{spec.field: values[spec.name] for spec in CONFIG_KEYS})
-    cross_rules.check_together(candidate, problems)
+    parsed = {spec.field: values[spec.name] for spec in CONFIG_KEYS}
+    cross_rules.check_together(cross_rules.Candidate.of(parsed), problems)
     if problems.items:
         raise ConfigError(problems.items)
-    return candidate
+    # Every key parsed and every rule kept: each value has its field's type now.
+    return HiveConfig(**parsed)

@@ -3,8 +3,9 @@
 No Pulumi here. A per-key check takes the parsed value
 and yields messages; ``config.setting`` attaches checks to their key, and
 ``config.parse_config`` prefixes each message with the key's name. Rules that
-relate several keys live in ``cross_rules.check_together``. Messages say what is wrong
-and how to fix it, and never hold a secret value.
+relate several keys live in ``cross_rules.check_together``; ``superuser_login``, the
+one relation ``HiveConfig`` needs too, lives here, below both. Messages say what is
+wrong and how to fix it, and never hold a secret value.
 """
 
 from __future__ import annotations
@@ -181,6 +182,12 @@ def check_database_name(name: str) -> Iterator[str]:
 def check_not_reserved_role(name: str) -> Iterator[str]:
     if name.startswith("pg_") or name.lower() in RESERVED_ROLES:
         yield f"{name!r} is reserved by PostgreSQL; choose another name such as 'hive'"
+
+
+def superuser_login(data_path: str | None, db_user: str | None, admin_user: str | None) -> bool:
+    """The one case where dbUser may be the admin: a legacy data folder
+    initialised with the application's user as its superuser."""
+    return data_path is not None and db_user is not None and db_user == admin_user
 
 
 def check_role_name(name: str) -> Iterator[str]:

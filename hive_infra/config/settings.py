@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hive_infra.config import cross_rules, rules
+from hive_infra.config import rules
 from hive_infra.core.api_image import DEFAULT_BASE_IMAGE, PINNED_APP_VERSION, default_health_path
 from hive_infra.core.modes import MODE_NAMES, MODES, Mode
 from hive_infra.core.names import DockerNames
@@ -251,7 +251,7 @@ class HiveConfig:
     @property
     def legacy_superuser_login(self) -> bool:
         """A legacy data folder whose superuser is the app's login."""
-        return cross_rules.superuser_login(self.data_path, self.db_user, self.admin_user)
+        return rules.superuser_login(self.data_path, self.db_user, self.admin_user)
 
     @property
     def manages_role_and_database(self) -> bool:

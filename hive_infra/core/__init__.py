@@ -3,8 +3,10 @@
 The mode table (``modes``), the one port function (``ports``), every Docker
 name, path and container port and the loopback rule (``names``), where each
 mode's data lives (``placement``), database URLs, API keys and .env entries
-(``rendering``), .env text (``dotenv_text``), atomic locked 0600 file writes
-(``safe_file``), the API image's tag (``api_image``), finding an executable
-(``executables``) and reading a stack's outputs through the Pulumi CLI
-(``stack_reader``). Nothing here imports ``pulumi`` or another hive_infra package.
+(``rendering``: rendered and parsed), .env text (``dotenv_text``), what a
+container's environment can hold (``env_limits``), the API image's tag
+(``api_image``), the stack's outputs (``outputs``) and the commands' errors and
+exit codes (``errors``). Nothing here imports ``pulumi`` or another hive_infra
+package, runs a program or touches a file: that is ``hive_infra.machine``
+(an import-linter contract).
 """

@@ -8,28 +8,22 @@ is a new tag, which replaces the image resource and, through its id, the API
 containers, and nothing else. The built image stays local (never pushed, kept
 by a destroy so that a second stack on the machine does not lose it).
 
-Pure but for :func:`context_digest`, which reads the context's files; the
-program calls it while it runs, like ``user_env.read_user_env``.
+Pure: the digest of the context's files is ``machine.image_context``'s, read
+while the program runs.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
-from pathlib import Path
 
 #: The app version the pins (``image/requirements-app.txt``) and every tier test;
 #: ``apiVersion``'s default. A test checks the two agree.
 PINNED_APP_VERSION = "1.0.0rc7"
 #: ``apiBaseImage``'s default: the Python the pins are made for.
 DEFAULT_BASE_IMAGE = "python:3.11-slim"
-#: The build context, to read.
-CONTEXT = Path(__file__).resolve().parents[1] / "image"
 #: The build context as the provider gets it: relative to the project folder (where
 #: Pulumi runs the program), so that a checkout moved elsewhere changes nothing.
 CONTEXT_INPUT = "hive_infra/image"
-#: Wheels the build installs from instead of an index, when the folder holds any.
-WHEELS = "wheels"
 REPOSITORY = "hive-infra/hive-api"
 #: The 0.x application's image repository (the old default apiImage), whose API
 #: answers ``/api/v1/health`` rather than ``/health``.
@@ -65,23 +59,9 @@ def image_repository(reference: str) -> str:
 
 
 def image_build(version: str, base_image: str, digest: str) -> ImageBuild:
-    """The build of app ``version`` on ``base_image``; ``digest`` is :func:`context_digest`'s."""
+    """The build of app ``version`` on ``base_image``; ``digest`` is ``machine.image_context.context_digest``'s."""
     return ImageBuild(
         tag=f"{REPOSITORY}:{version}-{digest[:12]}",
         context=CONTEXT_INPUT,
         build_args=(("APP_VERSION", version), ("BASE_IMAGE", base_image)),
     )
-
-
-def context_digest(version: str, base_image: str, context: Path = CONTEXT) -> str:
-    """sha256 of the version, the base and the build context: every file's path and
-    contents, wheels by name and size (their names carry their versions)."""
-    digest = hashlib.sha256(f"version={version}\nbase={base_image}\n".encode())
-    for path in sorted(p for p in context.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-        relative = path.relative_to(context).as_posix()
-        if path.parent == context / WHEELS and path.suffix == ".whl":
-            digest.update(f"wheel {relative} {path.stat().st_size}\n".encode())
-        elif path.parent != context / WHEELS:
-            digest.update(f"file {relative} {path.stat().st_size}\n".encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()

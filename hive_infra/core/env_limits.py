@@ -1,7 +1,7 @@
 """What a container's environment can hold: the checks of a user's .env values.
 
 Pure functions of strings. An API container gets every
-key of the user's .env files (``user_env``); Docker refuses a value holding
+key of the user's .env files (``machine.user_env``); Docker refuses a value holding
 NUL ("environment variable value can't contain null": the old container is
 already deleted by then), and the kernel's ``execve`` refuses an environment
 past its limits ("argument list too long": the container crash-loops). So

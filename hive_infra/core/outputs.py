@@ -4,7 +4,7 @@ attribute that holds it and whether it is a secret.
 ``__main__.py`` exports them from this table (wrapping the secret ones in
 ``pulumi.Output.secret``), ``HiveStack`` registers them, and the commands read
 them by these names through ``pulumi stack output --json``
-(``core.stack_reader``); the tests' fake ``pulumi`` hides the secret ones as
+(``machine.stack_reader``); the tests' fake ``pulumi`` hides the secret ones as
 the real CLI does. README *Outputs* describes each.
 """
 

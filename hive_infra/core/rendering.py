@@ -1,4 +1,4 @@
-"""Database URLs, API keys and .env contents: pure functions of plain values.
+"""Database URLs (rendered and parsed), API keys and .env contents: pure functions of plain values.
 
 Nothing here sees a Pulumi ``Output``: the stack calls these inside
 ``Output.apply`` once the secrets are known, and tests call them directly.
@@ -8,14 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 from hive_infra.core.dotenv_text import format_line
+from hive_infra.core.errors import CommandError
 from hive_infra.core.modes import Mode
 from hive_infra.core.placement import EXTERNAL_MODE, Placement
 from hive_infra.core.ports import ModePorts
 
 URL_SCHEME = "postgresql+psycopg"
+#: URL schemes SQLAlchemy and libpq accept for PostgreSQL.
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+LIBPQ_DEFAULT_PORT = 5432
 API_KEY_PREFIX = "hive"
 
 
@@ -65,6 +69,71 @@ def database_url(endpoint: DbEndpoint, placement: Placement) -> str:
     if endpoint.sslmode is not None:
         query.append(f"sslmode={endpoint.sslmode}")
     return f"{url}?{'&'.join(query)}" if query else url
+
+
+@dataclass(frozen=True)
+class DbUrl:
+    user: str
+    password: str
+    host: str
+    port: int | None
+    database: str | None
+
+    def __repr__(self) -> str:
+        return (
+            f"DbUrl(user={self.user!r}, password=***, host={self.host!r}, port={self.port}, database={self.database!r})"
+        )
+
+
+def parse_database_url(url: str, where: str) -> DbUrl:
+    """Split a SQLAlchemy/libpq PostgreSQL URL; user and password are unquoted.
+
+    Messages name ``where`` (key and file) and what is wrong, never the URL:
+    it holds the password.
+    """
+
+    def bad(what: str) -> CommandError:
+        return CommandError(
+            f"{where}: {what}; expected postgresql+psycopg://USER:PASSWORD@HOST:PORT/DATABASE "
+            "with '@', ':' and '/' in the user or password percent-encoded"
+        )
+
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        raise bad("is not a URL") from None
+    base_scheme = parts.scheme.split("+", 1)[0].lower()
+    if not parts.scheme or base_scheme not in POSTGRES_SCHEMES:
+        raise bad("is not a PostgreSQL URL (its scheme is not postgresql or postgresql+DRIVER)")
+    if parts.netloc.count("@") > 1:
+        # urlsplit would split at the last '@', SQLAlchemy at the first: ambiguous.
+        raise bad("has more than one '@' before the host (write '@' in a password as %40)")
+    if "@" not in parts.netloc:
+        after_scheme = url.strip().partition("://")[2]
+        if "@" in after_scheme:
+            # `user:pa#ss@host` splits at '#' (or '/', '?') before reaching '@'.
+            raise bad(
+                "has a user or password holding '#', '/' or '?' that is not percent-encoded "
+                "(write %23, %2F, %3F), so the URL ends before its '@'"
+            )
+        raise bad("has no USER:PASSWORD@ part")
+    userinfo = parts.netloc.rpartition("@")[0]
+    raw_user, colon, raw_password = userinfo.partition(":")
+    if not raw_user:
+        raise bad("has no user")
+    if not colon or not raw_password:
+        raise bad("has no password")
+    try:
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        raise bad("has a port that is not a number between 0 and 65535") from None
+    if not host:
+        raise bad("has no host")
+    database = unquote(parts.path.lstrip("/")) or None
+    if database is not None and "/" in database:
+        raise bad("has a path that is not a single database name")
+    return DbUrl(unquote(raw_user), unquote(raw_password), host, port, database)
 
 
 def api_key(mode: Mode, base: str) -> str:

@@ -13,7 +13,6 @@ import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 from dotenv import dotenv_values
 from dotenv.parser import parse_stream
@@ -21,11 +20,7 @@ from dotenv.parser import parse_stream
 from hive_infra.config.rules import placeholder_in
 from hive_infra.core.errors import CommandError
 from hive_infra.core.modes import MODES, Mode
-from hive_infra.core.rendering import API_KEY_PREFIX, api_key
-
-#: URL schemes SQLAlchemy and libpq accept for PostgreSQL.
-POSTGRES_SCHEMES = ("postgresql", "postgres")
-LIBPQ_DEFAULT_PORT = 5432
+from hive_infra.core.rendering import API_KEY_PREFIX, LIBPQ_DEFAULT_PORT, DbUrl, api_key, parse_database_url
 
 URL_KEY = "HIVE_DATABASE_URL"
 USER_KEY = "POSTGRES_USER"
@@ -127,71 +122,6 @@ def read_env(path: Path, label: str) -> dict[str, str]:
         )
     values = dotenv_values(stream=io.StringIO(text))
     return {key: value for key, value in values.items() if value is not None and value.strip() != ""}
-
-
-@dataclass(frozen=True)
-class DbUrl:
-    user: str
-    password: str
-    host: str
-    port: int | None
-    database: str | None
-
-    def __repr__(self) -> str:
-        return (
-            f"DbUrl(user={self.user!r}, password=***, host={self.host!r}, port={self.port}, database={self.database!r})"
-        )
-
-
-def parse_database_url(url: str, where: str) -> DbUrl:
-    """Split a SQLAlchemy/libpq PostgreSQL URL; user and password are unquoted.
-
-    Messages name ``where`` (key and file) and what is wrong, never the URL:
-    it holds the password.
-    """
-
-    def bad(what: str) -> CommandError:
-        return CommandError(
-            f"{where}: {what}; expected postgresql+psycopg://USER:PASSWORD@HOST:PORT/DATABASE "
-            "with '@', ':' and '/' in the user or password percent-encoded"
-        )
-
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        raise bad("is not a URL") from None
-    base_scheme = parts.scheme.split("+", 1)[0].lower()
-    if not parts.scheme or base_scheme not in POSTGRES_SCHEMES:
-        raise bad("is not a PostgreSQL URL (its scheme is not postgresql or postgresql+DRIVER)")
-    if parts.netloc.count("@") > 1:
-        # urlsplit would split at the last '@', SQLAlchemy at the first: ambiguous.
-        raise bad("has more than one '@' before the host (write '@' in a password as %40)")
-    if "@" not in parts.netloc:
-        after_scheme = url.strip().partition("://")[2]
-        if "@" in after_scheme:
-            # `user:pa#ss@host` splits at '#' (or '/', '?') before reaching '@'.
-            raise bad(
-                "has a user or password holding '#', '/' or '?' that is not percent-encoded "
-                "(write %23, %2F, %3F), so the URL ends before its '@'"
-            )
-        raise bad("has no USER:PASSWORD@ part")
-    userinfo = parts.netloc.rpartition("@")[0]
-    raw_user, colon, raw_password = userinfo.partition(":")
-    if not raw_user:
-        raise bad("has no user")
-    if not colon or not raw_password:
-        raise bad("has no password")
-    try:
-        host = parts.hostname or ""
-        port = parts.port
-    except ValueError:
-        raise bad("has a port that is not a number between 0 and 65535") from None
-    if not host:
-        raise bad("has no host")
-    database = unquote(parts.path.lstrip("/")) or None
-    if database is not None and "/" in database:
-        raise bad("has a path that is not a single database name")
-    return DbUrl(unquote(raw_user), unquote(raw_password), host, port, database)
 
 
 def _split_api_key(key: str) -> tuple[Mode, str] | None:

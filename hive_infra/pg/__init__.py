@@ -14,6 +14,7 @@ manifest), ``checks`` (every refusal, decided before anything is written),
 ``catalog`` (what a live database holds, through psycopg), ``tools``
 (pg_dump/pg_restore: local binaries or ``docker exec`` in a container),
 ``stack_view`` (the stack's outputs as restore targets), ``dump``,
-``restore``, ``legacy_servers`` (finding a legacy install's servers) and
-``migrate``. The command lines of ``db`` and ``migrate`` are ``hive_infra.commands.db`` and ``.migrate``.
+``restore``, ``legacy_servers`` (finding a legacy install's servers),
+``migrate``, and ``retained`` (the databases the stack's own server holds,
+which the Pulumi program asks while it runs). The command lines of ``db`` and ``migrate`` are ``hive_infra.commands.db`` and ``.migrate``.
 """

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from hive_infra.core.errors import CommandError
 from hive_infra.core.names import LOCAL_HOST, POSTGRES_CONTAINER_PORT, is_this_machine
-from hive_infra.legacy.env_files import LIBPQ_DEFAULT_PORT, parse_database_url
+from hive_infra.core.rendering import LIBPQ_DEFAULT_PORT, parse_database_url
 
 #: Every libpq variable a child might inherit and that would change where it connects.
 LIBPQ_VARIABLES = (

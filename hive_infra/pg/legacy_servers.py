@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from hive_infra.core.errors import CommandError
 from hive_infra.core.modes import MODES, Mode
 from hive_infra.core.names import LEGACY_NAMES, LOCAL_HOST, POSTGRES_CONTAINER_PORT, is_this_machine
+from hive_infra.core.rendering import LIBPQ_DEFAULT_PORT
 from hive_infra.legacy.containers import ContainerInfo, DockerFactory, default_docker_factory, list_containers
-from hive_infra.legacy.env_files import LIBPQ_DEFAULT_PORT, LegacyFile, inspect_files
+from hive_infra.legacy.env_files import LegacyFile, inspect_files
 from hive_infra.pg.endpoint import Endpoint
 
 LEGACY_BASE_DATABASE = "hive"

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from hive_infra.core.errors import CommandError
 from hive_infra.core.modes import MODE_NAMES
 from hive_infra.core.outputs import DATABASE_URLS, DATABASES
-from hive_infra.core.stack_reader import StackOutputs, StackOutputsError, read_stack_outputs
+from hive_infra.machine.stack_reader import StackOutputs, StackOutputsError, read_stack_outputs
 from hive_infra.pg.endpoint import Endpoint
 from hive_infra.pg.tools import PgTools, choose_tools
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import IO
 
 from hive_infra.core.errors import CommandError, ExitCode
-from hive_infra.core.executables import find_executable
+from hive_infra.machine.executables import find_executable
 from hive_infra.pg.endpoint import LIBPQ_VARIABLES, Endpoint
 from hive_infra.pg.versions import ToolVersion, parse_tool_version
 

@@ -23,8 +23,8 @@ from typing import Any
 
 import yaml  # type: ignore[import-untyped]  # a dependency of pulumi; no stubs here
 
-from hive_infra.core import safe_file
-from hive_infra.core.safe_file import UnsafeFileError
+from hive_infra.machine import safe_file
+from hive_infra.machine.safe_file import UnsafeFileError
 
 #: The config keys read from the stack's file.
 BACKUP_DIR_KEY = "hive:backupDir"

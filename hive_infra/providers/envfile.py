@@ -58,9 +58,9 @@ from typing import Any
 import pulumi
 import pulumi.dynamic
 
-from hive_infra.core import safe_file
 from hive_infra.core.dotenv_text import KEY_RE, DotenvSyntaxError, MergeResult, merge, only_header_left, parse
-from hive_infra.core.safe_file import PRIVATE_FILE_MODE, UnsafeFileError
+from hive_infra.machine import safe_file
+from hive_infra.machine.safe_file import PRIVATE_FILE_MODE, UnsafeFileError
 from hive_infra.providers.wire import has_unknown as _has_unknown
 from hive_infra.providers.wire import is_unknown as _is_unknown
 from hive_infra.providers.wire import plain as _plain

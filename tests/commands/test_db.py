@@ -10,7 +10,7 @@ import pytest
 from hive_infra.__main__ import main
 from hive_infra.commands.contract import Context
 from hive_infra.core.errors import CommandError
-from hive_infra.core.stack_reader import PULUMI_ENV, StackOutputs
+from hive_infra.machine.stack_reader import PULUMI_ENV, StackOutputs
 from hive_infra.pg.endpoint import Endpoint
 from hive_infra.pg.manifest import DatabaseFacts, DumpEntry, Manifest
 from hive_infra.pg.restore import assign

@@ -20,8 +20,8 @@ from hive_infra.commands.doctor.checks import FAIL, OK, WARN, PortProbe, Secrets
 from hive_infra.commands.doctor.own import OwnFacts, check_own_containers
 from hive_infra.config import parse_config
 from hive_infra.core.names import STACK_LABEL
-from hive_infra.core.stack_reader import PULUMI_ENV
 from hive_infra.legacy.containers import ContainerInfo
+from hive_infra.machine.stack_reader import PULUMI_ENV
 from tests.support.fake_pulumi import FakePulumi, make_fake_pulumi
 from tests.support.mocks import Secret
 from tests.support.pgserver import free_port

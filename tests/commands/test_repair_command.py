@@ -13,7 +13,7 @@ from hive_infra.__main__ import main
 from hive_infra.commands.contract import Context
 from hive_infra.commands.repair import COMMAND, refresh_targets, unstick
 from hive_infra.core.errors import ExitCode
-from hive_infra.core.stack_reader import PULUMI_ENV
+from hive_infra.machine.stack_reader import PULUMI_ENV
 from tests.support.fake_pulumi import make_fake_pulumi
 from tests.support.program import PROJECT_DIR
 

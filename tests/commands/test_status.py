@@ -19,7 +19,7 @@ from hive_infra.__main__ import main
 from hive_infra.commands import status
 from hive_infra.commands.contract import Context
 from hive_infra.core.rendering import OWNED_KEYS
-from hive_infra.core.stack_reader import PULUMI_ENV, StackOutputs
+from hive_infra.machine.stack_reader import PULUMI_ENV, StackOutputs
 from hive_infra.providers.envfile import EnvFileProvider
 from tests.support.fake_pulumi import FakePulumi, make_fake_pulumi
 from tests.support.mocks import reveal

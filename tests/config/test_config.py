@@ -1,5 +1,7 @@
+import dataclasses
 import shutil
 import subprocess
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,7 @@ from hypothesis import strategies as st
 
 from hive_infra.config import CONFIG_KEYS, ConfigError, HiveConfig, parse_config
 from hive_infra.config import docs as config_docs
+from hive_infra.config.cross_rules import Candidate
 from hive_infra.config.rules import PLACEHOLDER_WORDS
 from hive_infra.core.modes import MODES
 from tests.support.mocks import RecordingMocks
@@ -27,6 +30,24 @@ def problems_of(**values: Any) -> tuple[str, ...]:
     with pytest.raises(ConfigError) as info:
         parse_config(raw(**values))
     return info.value.problems
+
+
+def test_the_candidate_is_hive_config_with_every_value_optional() -> None:
+    final = typing.get_type_hints(HiveConfig)
+    for name, annotation in typing.get_type_hints(Candidate).items():
+        assert name in final, f"Candidate.{name} reads a HiveConfig field: no second declaration of a key"
+        assert annotation == final[name] | None, (
+            f"Candidate.{name} is {annotation}: HiveConfig's {final[name]}, or None where the key failed to parse"
+        )
+    assert len(dataclasses.fields(Candidate)) == len(typing.get_type_hints(Candidate)), "every field is a value"
+
+
+def test_a_key_that_failed_to_parse_leaves_the_rules_that_need_it_silent() -> None:
+    problems = problems_of(dbPort="not-a-number", apiPort="5532")
+    assert sum(p.startswith("hive:dbPort") for p in problems) == 1, (
+        f"dbPort's own problem, once; the port rules skip a port they do not have: {problems}"
+    )
+    assert not any("collides" in p for p in problems), f"no collision with a port that is not known: {problems}"
 
 
 def test_defaults_are_the_legacy_layout() -> None:

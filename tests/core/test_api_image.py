@@ -1,4 +1,4 @@
-"""The built API image's pure parts: its tag, its rebuild digest, the default health path."""
+"""The built API image: its tag, its rebuild digest (``machine.image_context``), the default health path."""
 
 from __future__ import annotations
 
@@ -13,14 +13,13 @@ from hypothesis import strategies as st
 from hive_infra.config.rules import IMAGE_REFERENCE
 from hive_infra.core import api_image
 from hive_infra.core.api_image import (
-    CONTEXT,
     DEFAULT_BASE_IMAGE,
     PINNED_APP_VERSION,
-    context_digest,
     default_health_path,
     image_build,
     image_repository,
 )
+from hive_infra.machine.image_context import CONTEXT, context_digest
 
 
 @pytest.fixture

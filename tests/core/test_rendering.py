@@ -10,7 +10,7 @@ from sqlalchemy.engine import make_url
 from hive_infra.core import rendering
 from hive_infra.core.dotenv_text import format_line, quote_value
 from hive_infra.core.modes import MODES
-from hive_infra.core.placement import DATABASE_ISOLATION, SCHEMA_ISOLATION, place
+from hive_infra.core.placement import DATABASE_ISOLATION, SCHEMA_ISOLATION, Placement, place
 from hive_infra.core.ports import ModePorts
 
 WORKSPACE, AGENT, GENIE = MODES["workspace"], MODES["agent"], MODES["genie"]
@@ -77,6 +77,21 @@ def test_url_round_trips_through_sqlalchemy(user: str, password: str, placement:
         "the rest of the URL is untouched by odd credentials"
     )
     assert url.database == placement.database, "the mode's own database"  # type: ignore[attr-defined]
+
+
+@given(
+    user=st.text(min_size=1, max_size=30).filter(lambda s: "\x00" not in s),
+    password=st.text(min_size=1, max_size=60).filter(lambda s: "\x00" not in s),
+    host=st.sampled_from(["localhost", "db.example.com", "10.0.0.7", "::1"]),
+    placement=st.sampled_from([*IN_SCHEMAS.values(), *IN_DATABASES.values()]),
+)
+def test_a_rendered_url_parses_back_to_its_endpoint(user: str, password: str, host: str, placement: Placement) -> None:
+    url = rendering.database_url(rendering.DbEndpoint(host, 5532, user, password), placement)
+    parsed = rendering.parse_database_url(url, "the URL")
+    assert (parsed.user, parsed.password, parsed.host, parsed.port) == (user, password, host, 5532), (
+        "the parser the db commands use reads back exactly what the stack rendered"
+    )
+    assert parsed.database == placement.database, "the mode's own database"
 
 
 def test_api_keys_follow_the_legacy_scheme() -> None:

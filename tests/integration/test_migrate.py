@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from hive_infra.core.errors import CommandError
-from hive_infra.core.stack_reader import PULUMI_ENV
+from hive_infra.machine.stack_reader import PULUMI_ENV
 from hive_infra.pg import catalog
 from hive_infra.pg.dump import Source, dump_sources
 from hive_infra.pg.endpoint import Endpoint

@@ -22,8 +22,8 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from pulumi.dynamic.dynamic import serialize_provider
 
-from hive_infra.core import safe_file
 from hive_infra.core.dotenv_text import format_line, merge, quote_value
+from hive_infra.machine import safe_file
 from hive_infra.providers.envfile import EnvFile, EnvFileArgs, EnvFileError, EnvFileProvider
 from tests.support.mocks import RecordingMocks, RecordingMonitor, Secret, reveal
 from tests.support.program import PROJECT_DIR, run_under_mocks

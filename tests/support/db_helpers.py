@@ -18,7 +18,7 @@ from psycopg import sql
 
 from hive_infra.__main__ import main
 from hive_infra.commands.contract import Context
-from hive_infra.core.stack_reader import PULUMI_ENV
+from hive_infra.machine.stack_reader import PULUMI_ENV
 from hive_infra.pg.tools import BINDIR_ENV, DOCKER_ENV
 from tests.support import dbchecks
 from tests.support.docker_fakes import FakeDockerCli, make_fake_docker_cli

@@ -17,8 +17,8 @@ import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime.sync_await import _sync_await
 
-from hive_infra.components import retained
 from hive_infra.config import SECRET_KEY_NAMES
+from hive_infra.pg import retained
 from tests.support.mocks import RecordingMocks, RecordingMonitor, Registration
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]

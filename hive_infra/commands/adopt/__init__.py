@@ -33,6 +33,7 @@ from hive_infra.commands.adopt.settings import Setting, settings_for, validate
 from hive_infra.commands.contract import Context
 from hive_infra.config import NAMESPACE, SECRET_KEY_NAMES, HiveConfig
 from hive_infra.core.errors import CommandError, ExitCode
+from hive_infra.core.rendering import parse_database_url
 from hive_infra.legacy.containers import detect_lines
 from hive_infra.legacy.data_dir import DataDir, check_data_dir
 from hive_infra.legacy.env_files import (
@@ -43,7 +44,6 @@ from hive_infra.legacy.env_files import (
     Adoption,
     inspect_files,
     merge,
-    parse_database_url,
 )
 
 __all__ = ["DEFAULT_ENV_FILE", "SECRET_KEYS", "AdoptOptions", "parse_database_url", "run"]

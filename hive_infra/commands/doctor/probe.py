@@ -26,8 +26,9 @@ from hive_infra.commands.doctor.own import OwnFacts
 from hive_infra.config import HiveConfig
 from hive_infra.core import api_image
 from hive_infra.core.names import STACK_LABEL, stack_label_value
-from hive_infra.core.stack_reader import StackOutputsError, pulumi_command
 from hive_infra.legacy.containers import ContainerInfo, list_containers
+from hive_infra.machine.image_context import context_digest
+from hive_infra.machine.stack_reader import StackOutputsError, pulumi_command
 
 TIMEOUT_SECONDS = 60
 
@@ -181,7 +182,7 @@ def own_facts(machine: Context, cfg: HiveConfig, containers: list[ContainerInfo]
     built = None
     if cfg.builds_api_image:
         tag = api_image.image_build(
-            cfg.api_version, cfg.api_base_image, api_image.context_digest(cfg.api_version, cfg.api_base_image)
+            cfg.api_version, cfg.api_base_image, context_digest(cfg.api_version, cfg.api_base_image)
         ).tag
         built = (tag, _image_present(client, tag))
     apis = {cfg.names.api_container(m) for m in cfg.mode_table}

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from hive_infra.components.project_dir import ProjectDirError, missing_parts, project_dirs, project_path
 from hive_infra.core.modes import MODES
+from hive_infra.machine.project_dir import ProjectDirError, missing_parts, project_dirs, project_path
 
 ALL = tuple(MODES.values())
 

@@ -23,14 +23,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-import pulumi
 from dotenv.parser import Binding
 
-from hive_infra.core import env_limits, safe_file
+from hive_infra.core import env_limits
 from hive_infra.core.dotenv_text import DotenvSyntaxError, parse
 from hive_infra.core.modes import MODES, Mode
 from hive_infra.core.rendering import env_file_path
-from hive_infra.core.safe_file import UnsafeFileError
+from hive_infra.machine import safe_file
+from hive_infra.machine.safe_file import UnsafeFileError
 
 #: The mode whose file holds the keys every mode gets (the legacy main .env).
 SHARED_MODE = MODES["workspace"]
@@ -40,8 +40,10 @@ SHARED_MODE = MODES["workspace"]
 REFUSED = "; nothing was changed: fix the file and run again"
 
 
-class UserEnvError(pulumi.RunError):
-    """A .env file that cannot be read; the message names the file and the fix, never a value."""
+class UserEnvError(Exception):
+    """A .env file that cannot be read; the message names the file and the fix, never a value.
+
+    The program raises it to Pulumi as a ``pulumi.RunError`` of the same message (no traceback)."""
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,8 @@ from pathlib import Path
 import pytest
 from dotenv import dotenv_values
 
-from hive_infra.core import safe_file
-from hive_infra.core.safe_file import FileBusyError, UnsafeFileError
+from hive_infra.machine import safe_file
+from hive_infra.machine.safe_file import FileBusyError, UnsafeFileError
 from hive_infra.providers.envfile import EnvFileError, EnvFileProvider
 from tests.support.program import PROJECT_DIR
 
@@ -283,7 +283,7 @@ def test_the_shipped_gitignore_ignores_temporary_files_of_earlier_versions(tmp_p
 _CRASH = textwrap.dedent(
     """
     import os, sys
-    from hive_infra.core import safe_file
+    from hive_infra.machine import safe_file
     from hive_infra.providers.envfile import EnvFileProvider
 
     step, path, secret = sys.argv[1:4]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hive_infra.components.retained import server_databases
+from hive_infra.pg.retained import server_databases
 from tests.support.program import run_program
 
 PG_DATABASE = "postgresql:index/database:Database"

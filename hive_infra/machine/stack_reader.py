@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hive_infra.core.executables import find_executable
 from hive_infra.core.outputs import PORTS, POSTGRES
+from hive_infra.machine.executables import find_executable
 
 #: Where the Pulumi CLI is looked up when ``PULUMI`` does not name it.
 PULUMI_ENV = "HIVE_PULUMI"

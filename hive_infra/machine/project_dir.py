@@ -18,8 +18,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import pulumi
-
 from hive_infra.core.modes import Mode
 
 KEY = "hive:apiProjectDir"
@@ -31,8 +29,10 @@ PROJECT_MOUNT = "/app"
 REQUIRED: tuple[tuple[str, bool], ...] = (("hive.yaml", False), ("ai", True), ("pyproject.toml", False))
 
 
-class ProjectDirError(pulumi.RunError):
-    """A project folder ``hive serve`` cannot serve; the message names each one and what it lacks."""
+class ProjectDirError(Exception):
+    """A project folder ``hive serve`` cannot serve; the message names each one and what it lacks.
+
+    The program raises it to Pulumi as a ``pulumi.RunError`` of the same message (no traceback)."""
 
 
 def project_path(template: str, mode: Mode) -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hive_infra.core.stack_reader import PULUMI_ENV, StackOutputsError, read_stack_outputs
+from hive_infra.machine.stack_reader import PULUMI_ENV, StackOutputsError, read_stack_outputs
 from tests.support.fake_pulumi import make_fake_pulumi
 
 OUTPUTS = {
