@@ -16,5 +16,6 @@ manifest), ``checks`` (every refusal, decided before anything is written),
 ``stack_view`` (the stack's outputs as restore targets), ``dump``,
 ``restore``, ``legacy_servers`` (finding a legacy install's servers),
 ``migrate``, and ``retained`` (the databases the stack's own server holds,
-which the Pulumi program asks while it runs). The command lines of ``db`` and ``migrate`` are ``hive_infra.commands.db`` and ``.migrate``.
+which the Pulumi program asks while it runs). The command lines of ``db`` and
+``migrate`` are ``hive_infra.commands.db`` and ``hive_infra.commands.migrate``.
 """
