@@ -238,10 +238,17 @@ def container_env(entries: EnvEntries, user_layers: Sequence[Mapping[str, str]] 
     always win: what the application would see with the mode's file exported
     over the workspace one. A user's file holding exactly what the stack wrote
     gives the same list as no file at all, so a second ``up`` changes nothing.
+
+    The last layer is the mode's own file, read before this ``up`` seeds into it
+    every default it lacks (a new mode's file does not exist yet): it counts as
+    seeded, so the env does not change when the next ``up`` reads it back.
     """
     owned = dict(entries.owned)
     merged = dict(entries.defaults)
-    for layer in user_layers:
+    layers = list(user_layers)
+    if layers:
+        layers[-1] = {**dict(entries.defaults), **layers[-1]}
+    for layer in layers:
         merged.update((key, value) for key, value in layer.items() if key not in owned)
     return [f"{key}={value}" for key, value in (*owned.items(), *merged.items())]
 

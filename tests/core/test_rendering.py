@@ -169,12 +169,20 @@ def _as_dict(env: list[str]) -> dict[str, str]:
 def test_container_env_layers_the_users_keys_under_the_owned_ones() -> None:
     entries = _entries()
     shared = {"OPENAI_API_KEY": "sk-shared", "HIVE_LOG_LEVEL": "DEBUG", "HIVE_DATABASE_URL": "sqlite://", "X": "1"}
-    own = {"OPENAI_API_KEY": "sk-agent", "POSTGRES_PASSWORD": "mine"}
+    own = {"OPENAI_API_KEY": "sk-agent", "POSTGRES_PASSWORD": "mine", "HIVE_LOG_LEVEL": "WARNING"}
     env = _as_dict(rendering.container_env(entries, (shared, own)))
     stack = entries.as_dict()
     assert env["OPENAI_API_KEY"] == "sk-agent", "the mode's own file overrides the workspace file"
     assert env["X"] == "1", "a key only the workspace file holds reaches every mode"
-    assert env["HIVE_LOG_LEVEL"] == "DEBUG", "a user's value beats a seeded default, as in the .env file"
+    assert env["HIVE_LOG_LEVEL"] == "WARNING", "a user's value beats a seeded default, as in the .env file"
+    del own["HIVE_LOG_LEVEL"]
+    env = _as_dict(rendering.container_env(entries, (shared, own)))
+    assert env["HIVE_LOG_LEVEL"] == "INFO", (
+        "a default the mode's own file lacks is seeded into it by this up, so it beats the workspace file's value"
+    )
+    assert _as_dict(rendering.container_env(entries, (shared,)))["HIVE_LOG_LEVEL"] == "DEBUG", (
+        "the workspace mode's own file is the workspace file: its value is the user's"
+    )
     assert env["HIVE_DATABASE_URL"] == stack["HIVE_DATABASE_URL"], "an owned key always wins over the user's file"
     assert env["POSTGRES_PASSWORD"] == stack["POSTGRES_PASSWORD"], "over the mode's own file too"
     assert stack.items() - {("HIVE_LOG_LEVEL", "INFO")} <= env.items(), "every other stack key is there as is"
@@ -186,6 +194,20 @@ def test_container_env_of_files_as_the_stack_wrote_them_is_that_of_no_files() ->
     assert rendering.container_env(entries, (as_written, as_written)) == rendering.container_env(entries), (
         "a second `up` reading the files the first one wrote must give the same env, or the containers are replaced"
     )
+
+
+def test_container_env_on_the_up_that_creates_a_modes_file_is_that_of_the_next_up() -> None:
+    # A mode added to a stack: its own file is missing at program time, and the EnvFile then
+    # writes it with every seeded default. The workspace file's value of a default key (its
+    # own CORS origins) must not reach the new mode, or the next `up` replaces its container.
+    entries = _entries()
+    workspace = {"HIVE_CORS_ORIGINS": "http://localhost:3000,http://localhost:8886", "X": "1"}
+    first = rendering.container_env(entries, (workspace, {}))
+    written = dict(entries.all())  # the file the first up wrote, read by the next one
+    assert first == rendering.container_env(entries, (workspace, written)), (
+        "the env of the up that writes the mode's file must equal the next up's, or that up is not a no-op"
+    )
+    assert "X=1" in first, "a key only the workspace file holds still reaches the new mode"
 
 
 def test_env_file_path() -> None:
