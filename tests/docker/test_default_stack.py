@@ -477,11 +477,9 @@ def test_genie_added_back_takes_over_its_rows_and_volumes(life: Life) -> None:
     assert memories == ["remembered by genie"], "and genie's API serves its memory from before"
     marker = docker("exec", API_CONTAINERS["genie"], "cat", "/app/data/tier-marker").strip()
     assert marker == "genie-was-here", "its data volume is the one it had"
-    # Seen under the real engine: the next up replaces genie's container once more, as after any change of
-    # a seeded default the program reads before EnvFile rewrites it (HIVE_CORS_ORIGINS lists every mode's
-    # port; the workspace .env still held the value without genie). Not of the comeback: left for its own issue.
-    life.pulumi("up", "--yes", "--skip-preview")
-    life.pulumi("up", "--yes", "--expect-no-changes")  # then nothing: the import_ of a database in the state is a no-op
+    # Before the mode's own file counted with the defaults its up seeds, genie's container took the
+    # workspace file's HIVE_CORS_ORIGINS here and the next up replaced it with its own.
+    life.pulumi("up", "--yes", "--expect-no-changes")  # nothing: the import_ of a database in the state is a no-op too
 
 
 def test_protect_data_makes_destroy_refuse_with_nothing_deleted(life: Life) -> None:
