@@ -77,6 +77,12 @@ class MergeResult:
     found: list[str] = field(default_factory=list)
 
 
+def statement_line(binding: Binding) -> int:
+    """The line a binding's statement is on: python-dotenv counts from the blank lines before it."""
+    string = binding.original.string
+    return binding.original.line + string[: len(string) - len(string.lstrip())].count("\n")
+
+
 def parse(text: str, where: str, lenient: bool = False) -> list[Binding]:
     """python-dotenv's bindings of ``text``; an unparseable line is an error
     (``lenient``: a statement of no key, kept as it is by a merge)."""
@@ -85,7 +91,7 @@ def parse(text: str, where: str, lenient: bool = False) -> list[Binding]:
         if binding.error and not lenient:
             raise DotenvSyntaxError(
                 f"{where}: python-dotenv cannot parse the statement at line "
-                f"{binding.original.line}; fix the file and run again"
+                f"{statement_line(binding)}; fix the file and run again"
             )
     if "".join(b.original.string for b in bindings) != text.removeprefix("\ufeff"):
         raise DotenvSyntaxError(f"{where}: python-dotenv's parse does not cover the file")

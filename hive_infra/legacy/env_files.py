@@ -18,6 +18,7 @@ from dotenv import dotenv_values
 from dotenv.parser import parse_stream
 
 from hive_infra.config.rules import placeholder_in
+from hive_infra.core.dotenv_text import statement_line
 from hive_infra.core.errors import CommandError
 from hive_infra.core.modes import MODES, Mode
 from hive_infra.core.rendering import API_KEY_PREFIX, LIBPQ_DEFAULT_PORT, DbUrl, api_key, parse_database_url
@@ -113,7 +114,7 @@ def read_env(path: Path, label: str) -> dict[str, str]:
         raise CommandError(f"{label}: cannot be read ({exc.strerror or type(exc).__name__})") from None
     # python-dotenv skips lines it cannot parse; a skipped HIVE_DATABASE_URL would
     # silently turn into "nothing to adopt", so name such lines (never their text).
-    bad = [b.original.line for b in parse_stream(io.StringIO(text)) if b.error]
+    bad = [statement_line(b) for b in parse_stream(io.StringIO(text)) if b.error]
     if bad:
         lines = ", ".join(str(n) for n in bad)
         raise CommandError(

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from dotenv.parser import Binding
 
 from hive_infra.core import env_limits
-from hive_infra.core.dotenv_text import DotenvSyntaxError, parse
+from hive_infra.core.dotenv_text import DotenvSyntaxError, parse, statement_line
 from hive_infra.core.modes import MODES, Mode
 from hive_infra.core.rendering import env_file_path
 from hive_infra.machine import safe_file
@@ -67,10 +67,7 @@ def _value_problems(where: str, bindings: Sequence[Binding]) -> list[str]:
             continue
         problem = env_limits.value_problem(binding.key, binding.value)
         if problem:
-            # python-dotenv counts a binding's line from the blank lines before it.
-            original = binding.original
-            line = original.line + original.string[: len(original.string) - len(original.string.lstrip())].count("\n")
-            problems.append(f"{where}, line {line}: {problem}")
+            problems.append(f"{where}, line {statement_line(binding)}: {problem}")
     return problems
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from dotenv import dotenv_values
 from dotenv.parser import parse_stream
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from hive_infra.core.dotenv_text import merge
+from hive_infra.core.dotenv_text import DotenvSyntaxError, merge, parse
 
 SECRET = "s3cr3t-Pa55w0rd"
 
@@ -82,3 +83,9 @@ def test_destroy_after_create_leaves_exactly_the_users_keys(text, password):
         expected = dict(owned).get(key, value)  # a user's line of an owned key holds the stack's value
         assert after[key] == expected, f"{key}: the user's line keeps its value (the stack's, if it owned the key)"
     assert destroyed.left_keys == [], "nothing was changed by hand in between: nothing to warn about"
+
+
+def test_a_refused_statement_is_named_by_its_own_line_not_the_blank_lines_before_it():
+    with pytest.raises(DotenvSyntaxError, match="at line 4;") as info:
+        parse("A=1\n\n\n'unclosed\n", "f")
+    assert "line 2" not in str(info.value), "python-dotenv's own count starts at the blank line after A=1"
