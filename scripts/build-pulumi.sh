@@ -27,7 +27,9 @@
 #                                        exit 1 if it is not complete
 #
 # Cache: ${HIVE_PULUMI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hive-infra/pulumi}/<key>/bin,
-# <key> = the CLI version plus a hash of the pins file and this script. A run
+# <key> = the CLI version plus a hash of the pins file and this script, comment
+# lines left out (as scripts/build-lib.sh's recipe_hash), so a comment never
+# invalidates a build. A run
 # with everything present checks files only and never calls go. A build goes
 # into a temporary folder beside the cache and is renamed into place only when
 # complete, so a killed build never leaves a folder that looks complete.
@@ -119,7 +121,7 @@ case "$cache_root" in
 /*) ;;
 *) cache_root="$PWD/$cache_root" ;;
 esac
-recipe_hash=$(cat "$pins_file" "$script_path" | sha256sum | cut -c1-12)
+recipe_hash=$(cat "$pins_file" "$script_path" | grep -v '^[[:space:]]*#' | sha256sum | cut -c1-12)
 key="v$PULUMI_VERSION-$recipe_hash"
 dest="$cache_root/$key"
 bin_dir="$dest/bin"
