@@ -188,7 +188,9 @@ def test_dockerd_stop_never_stops_a_process_it_did_not_start(tmp_path: Path) -> 
                 ["bash", "scripts/dockerd.sh", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
             )
             assert done.returncode == 0, done.stderr
-            assert other.poll() is None, f"`dockerd.sh {' '.join(args)}` stopped a process that is no dockerd of its own"
+            assert other.poll() is None, (
+                f"`dockerd.sh {' '.join(args)}` stopped a process that is no dockerd of its own"
+            )
     finally:
         other.kill()
         other.wait()
