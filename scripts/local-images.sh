@@ -46,8 +46,8 @@ tags="$(bash scripts/build-test-images.sh)"
 tag_of() { sed -n "s/^$1=//p" <<<"$tags"; }
 docker tag "$(tag_of POSTGRES_IMAGE)" "$POSTGRES_NAME"
 docker tag "$(tag_of PYTHON_BASE)" "$PYTHON_NAME"
-say "$POSTGRES_NAME ($(tag_of POSTGRES_IMAGE)): PostgreSQL 17 with pgvector from Debian trixie"
-say "$PYTHON_NAME ($(tag_of PYTHON_BASE)): Debian bookworm's Python 3.11 with venv"
+say "$POSTGRES_NAME ($(tag_of POSTGRES_IMAGE)): PostgreSQL 17 with pgvector from Debian trixie, rather than agnohq/pgvector:16's PostgreSQL 16"
+say "$PYTHON_NAME ($(tag_of PYTHON_BASE)): Debian bookworm's Python 3.11 with venv, rather than python:3.11-slim's python.org build"
 
 wheels="$(tag_of WHEELS)"
 count=0
