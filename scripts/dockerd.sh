@@ -80,6 +80,9 @@ add your user to the docker group, or set DOCKER_HOST to one; as root on a machi
         tail -n 20 "$DIR/dockerd.log" >&2
         die "dockerd (pid $pid) did not answer docker info within $WAIT_SECONDS s (log: $DIR/dockerd.log)"
     fi
+    # dockerd's own pid file is the truth (setsid may have forked); that is the one stop will stop.
+    pid="$(cat "$DIR/dockerd.pid" 2>/dev/null || echo "$pid")"
+    echo "$pid" >"$STARTED"
     say "started dockerd $(docker info --format '{{.ServerVersion}}') (pid $pid, log $DIR/dockerd.log); it keeps running; \
 stop it with: bash scripts/dockerd.sh stop"
     echo "$pid"
