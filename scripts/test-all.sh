@@ -70,7 +70,7 @@ if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
     apt_install python3-venv
 fi
 
-echo "== venv: $(bash scripts/venv.sh "$VENV" "$PYTHON" | tail -n1)"
+echo "== $(bash scripts/venv.sh "$VENV" "$PYTHON" | tail -n1)"
 
 # The Pulumi CLI, Python host and plugins, from the Go module proxy (the
 # machine's Go 1.26; Pulumi's download site is out of reach). Cold, this is

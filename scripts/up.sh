@@ -29,7 +29,7 @@ if [ ${#assume_yes[@]} -eq 0 ] && [ ! -t 0 ]; then
     fail "no terminal to ask at before \`pulumi up\`" "make up YES=1 (runs unattended, as pulumi up --yes)"
 fi
 
-step "venv: $(bash scripts/venv.sh "$VENV" "$PYTHON" | tail -n1)"
+step "$(bash scripts/venv.sh "$VENV" "$PYTHON" | tail -n1)"
 
 if ! resolve_pulumi; then
     command -v go >/dev/null ||
