@@ -18,6 +18,8 @@
 set -euo pipefail
 
 DIR="${DOCKERD_DIR:-/tmp/hive-dockerd}"
+# dockerd lives in /usr/sbin, which a user's PATH may lack.
+PATH="$PATH:/usr/sbin:/sbin"
 STARTED="$DIR/started.pid"
 WAIT_SECONDS="${DOCKERD_WAIT_SECONDS:-60}"
 
@@ -55,14 +57,25 @@ add your user to the docker group, or set DOCKER_HOST to one; as root on a machi
     fi
     if ! command -v dockerd >/dev/null || ! command -v docker >/dev/null; then
         command -v apt-get >/dev/null || die "no dockerd installed and no apt-get to install Debian's docker.io with"
-        say "apt-get install docker.io (no dockerd is installed)"
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends docker.io </dev/null >&2 || {
-            apt-get update -q </dev/null >&2
-            DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends docker.io </dev/null >&2
-        }
+        mkdir -p "$DIR"
+        say "apt-get install docker.io (no dockerd is installed; log $DIR/apt-get.log)"
+        if ! { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends docker.io; } \
+            </dev/null >"$DIR/apt-get.log" 2>&1; then
+            tail -n 20 "$DIR/apt-get.log" >&2
+            die "apt-get install docker.io failed (log: $DIR/apt-get.log)"
+        fi
+    fi
+    local pid
+    # One that is starting (another script's, a user's): wait for it rather than start a second.
+    if pid="$(pgrep -x dockerd | head -n1)" && [ -n "$pid" ]; then
+        say "a dockerd (pid $pid) runs but does not answer yet: waiting up to $WAIT_SECONDS s for it"
+        for _ in $(seq "$WAIT_SECONDS"); do
+            answers && { say "it answers; not started here"; return 0; }
+            sleep 1
+        done
+        die "dockerd (pid $pid, not started by this script) does not answer docker info; its log says why"
     fi
     mkdir -p "$DIR"
-    local pid
     # Its own session: it outlives the make or shell that started it.
     setsid dockerd --pidfile "$DIR/dockerd.pid" >"$DIR/dockerd.log" 2>&1 </dev/null &
     pid=$!
