@@ -20,6 +20,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/hive-env.sh
 . scripts/hive-env.sh
 
+# dockerd and debootstrap live in /usr/sbin, which a user's PATH may lack.
+export PATH="$PATH:/usr/sbin:/sbin"
 STACK="${1:?usage: $0 STACK}"
 POSTGRES_NAME="hive-infra/pgvector:17"
 PYTHON_NAME="hive-infra/python:3.11-bookworm"

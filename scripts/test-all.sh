@@ -15,6 +15,8 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
+# dockerd and debootstrap live in /usr/sbin, which a user's PATH may lack.
+export PATH="$PATH:/usr/sbin:/sbin"
 VENV="${VENV:-venv}"
 PYTHON="${PYTHON:-python3}"
 # Each tier's HIVE_REQUIRE_*: a missing PostgreSQL, app install, engine, Docker

@@ -12,6 +12,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/hive-env.sh
 . scripts/hive-env.sh
 
+# dockerd and debootstrap live in /usr/sbin, which a user's PATH may lack.
+export PATH="$PATH:/usr/sbin:/sbin"
 STACK="${STACK:-dev}"
 VENV="${VENV:-venv}"
 PYTHON="${PYTHON:-python3}"
