@@ -214,7 +214,9 @@ def _db_reach(client: Any, name: str) -> str | None:
 
 
 def _first_line(exc: Exception) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+    """The Docker engine's own explanation when it gave one (an APIError's), else the message's first line."""
+    text = str(getattr(exc, "explanation", None) or exc).strip()
+    return (text.splitlines() or [type(exc).__name__])[0][:300]
 
 
 def image_facts(machine: Context, images: Iterable[str]) -> dict[str, ImageFacts]:
