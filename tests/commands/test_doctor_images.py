@@ -32,6 +32,14 @@ class NotFound(Exception):
     """Named as the Docker SDK's."""
 
 
+class APIError(Exception):
+    """As the Docker SDK's: the engine's own explanation beside a message naming the URL."""
+
+    def __init__(self, explanation: str) -> None:
+        super().__init__(f"500 Server Error for http+docker://localhost/v1.41/distribution/x/json: {explanation}")
+        self.explanation = explanation
+
+
 class FakeImageDocker(FakeDocker):
     """A Docker client whose images are ``present``; a missing one's registry answers when it
     is in ``pullable``, else fails as an unresolvable registry does."""
@@ -50,9 +58,7 @@ class FakeImageDocker(FakeDocker):
     def get_registry_data(self, name: str) -> Any:
         self.registry_asked.append(name)
         if name not in self.pullable:
-            raise RuntimeError(
-                f"Get https://registry-1.docker.io/v2/: dial tcp: lookup registry-1.docker.io: no such host ({name})"
-            )
+            raise APIError(f"Get https://registry-1.docker.io/v2/: lookup registry-1.docker.io: no such host ({name})")
         return object()
 
 
@@ -110,7 +116,8 @@ def test_the_probe_asks_the_registry_only_for_an_image_not_here(tmp_path: Path) 
     machine = Context(io.StringIO(), io.StringIO(), docker_factory=client, project_dir=tmp_path)
     facts = probe.image_facts(machine, [PG, BASE, "gone:1"])
     assert facts[PG] == ImageFacts(True) and facts[BASE] == ImageFacts(False), facts
-    assert not facts["gone:1"].present and "no such host" in (facts["gone:1"].pull_error or ""), facts
+    why = facts["gone:1"].pull_error or ""
+    assert not facts["gone:1"].present and "no such host" in why and "500 Server Error" not in why, facts
     assert client.registry_asked == [BASE, "gone:1"], "nothing is asked of a registry for an image present here"
     no_cli = PulumiFacts(None)
     assert probe.stack_data(machine, no_cli, "dev", VOLUME) == StackData(None, False)
