@@ -54,7 +54,10 @@ else
     step "Docker engine: none answers (see above); doctor says whether this stack needs one"
 fi
 
-if "$HIVE_PULUMI" stack select --non-interactive "$STACK" >/dev/null 2>&1; then
+# `stack ls` tells an existing stack (a plain `stack select` of a missing one may create it).
+if "$HIVE_PULUMI" stack ls --json --non-interactive 2>/dev/null |
+    "$VENV/bin/python" -c 'import json, sys; sys.exit(sys.argv[1] not in {s["name"].rsplit("/", 1)[-1] for s in json.load(sys.stdin)})' "${STACK##*/}"; then
+    "$HIVE_PULUMI" stack select --non-interactive "$STACK" >/dev/null
     step "stack $STACK: selected"
 else
     "$HIVE_PULUMI" stack select --non-interactive --create "$STACK" >/dev/null
