@@ -14,19 +14,24 @@ ASSUME_YES := $(if $(filter 1 yes true,$(YES)),--yes)
 BIN := $(VENV)/bin
 WORKFLOWS := $(wildcard .github/workflows/*.yml)
 SCRIPTS := .ci/run $(wildcard .github/scripts/*) scripts/build-pulumi.sh scripts/build-test-images.sh \
+	scripts/dockerd.sh scripts/hive-env.sh scripts/hive-run.sh scripts/venv.sh scripts/up.sh scripts/local-images.sh scripts/test-all.sh \
 	scripts/build-lib.sh scripts/build-kubernetes.sh scripts/build-pulumi-kubernetes.sh scripts/cluster.sh \
 	tests/docker/images/postgres/docker-entrypoint.sh hive_infra/image/make-project.sh
 
 .DEFAULT_GOAL := help
-.PHONY: help venv engine kubernetes images test lint fmt docs bench preview up repair destroy backup
+.PHONY: help venv engine kubernetes images local-images test unit pytest lint fmt docs bench preview up repair destroy backup
+
+# Every target that runs pulumi or a command reading the stack runs it through this: the
+# Pulumi CLI `make up` found (HIVE_PULUMI; else pulumi 3.x on PATH; else the cached build)
+# and the stack's generated passphrase file unless you set your own (scripts/hive-env.sh).
+RUN = STACK=$(STACK) bash scripts/hive-run.sh
 
 help: ## List the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 	@echo "  (STACK=$(STACK) VENV=$(VENV); override with e.g. make up STACK=prod)"
 
-venv: ## Create the venv (VENV) with the program, test and lint dependencies
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements-dev.txt -r requirements-lint.txt -c constraints.txt
+venv: ## Create the venv (VENV) with the program, test and lint dependencies (again only when a requirement file changed)
+	@bash scripts/venv.sh $(VENV) $(PYTHON)
 
 engine: ## Build the Pulumi CLI and plugins (and pulumi-kubernetes) from Go modules into ~/.cache/hive-infra (engine tier)
 	bash scripts/build-pulumi.sh
@@ -38,8 +43,17 @@ kubernetes: ## Build upstream Kubernetes and the pause image from Go modules int
 images: ## Build the Docker tier's images here (debootstrap, Debian packages, host wheels; never pulled)
 	bash scripts/build-test-images.sh
 
+local-images: ## Build the default images' stand-ins here (PostgreSQL 17 + pgvector, Debian's Python 3.11) and set them in STACK's config
+	bash scripts/local-images.sh $(STACK)
+
+test: ## From a fresh clone: install, build and start what every tier needs (as .ci/run does), then run them all, each required
+	@VENV=$(VENV) PYTHON=$(PYTHON) bash scripts/test-all.sh
+
+unit: ## The quick tier: pure tests with nothing to install, build or start (seconds)
+	$(BIN)/python -m pytest -q -m "not integration and not app and not engine and not docker and not slow and not kubernetes"
+
 # pytest exits 5 when it collected no test: that is a failure, not a pass.
-test: ## Run the whole test suite (integration tests start their own PostgreSQL)
+pytest: ## The whole suite on what this machine has (a tier whose needs are missing is skipped, unless its HIVE_REQUIRE_* is 1)
 	@status=0; $(BIN)/python -m pytest -q || status=$$?; \
 	if [ $$status -eq 5 ]; then \
 		echo "error: pytest collected no tests (exit 5); a test run that runs nothing is a failure" >&2; \
@@ -67,22 +81,19 @@ docs: ## Render Pulumi.yaml's config block and the README's config and command t
 	$(BIN)/python -m hive_infra.commands.catalog write
 
 preview: ## Check the machine (doctor), then pulumi preview on the stack STACK
-	$(BIN)/python -m hive_infra doctor --stack $(STACK)
-	pulumi preview --stack $(STACK)
+	$(RUN) $(BIN)/python -m hive_infra doctor --stack $(STACK)
+	$(RUN) pulumi preview --stack $(STACK)
 
-up: ## Check the machine (doctor), select (or create) the stack STACK, pulumi up, then print what it made (status)
-	$(BIN)/python -m hive_infra doctor --stack $(STACK)
-	pulumi stack select --create $(STACK)
-	pulumi up --stack $(STACK) $(ASSUME_YES)
-	$(BIN)/python -m hive_infra status --stack $(STACK)
+up: ## From a fresh clone: venv, Pulumi CLI, passphrase, Docker engine, stack, doctor, pulumi up, status (YES=1: no question)
+	@STACK=$(STACK) VENV=$(VENV) PYTHON=$(PYTHON) YES=$(YES) bash scripts/up.sh
 
 # Starts what was stopped (never replaced), frees objects an older version left stuck,
 # refreshes only the containers and images, then up. docs/operations.md: Troubleshooting.
 repair: ## After a container or image was stopped or removed by hand: start, refresh, then pulumi up (YES=1: no question)
-	$(BIN)/python -m hive_infra repair --stack $(STACK) $(ASSUME_YES)
+	$(RUN) $(BIN)/python -m hive_infra repair --stack $(STACK) $(ASSUME_YES)
 
 destroy: ## pulumi destroy on the stack STACK (YES=1: no question)
-	pulumi destroy --stack $(STACK) $(ASSUME_YES)
+	$(RUN) pulumi destroy --stack $(STACK) $(ASSUME_YES)
 
 backup: ## Dump every mode's database of the stack STACK into ./backups (docs/backups-and-migration.md: Backups)
-	$(BIN)/python -m hive_infra db dump --stack $(STACK)
+	$(RUN) $(BIN)/python -m hive_infra db dump --stack $(STACK)

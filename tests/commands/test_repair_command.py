@@ -51,15 +51,17 @@ def stuck(volume: bool = True) -> dict[str, Any]:
 
 
 def test_make_repair_runs_the_command_and_takes_yes() -> None:
-    assert make_recipe("repair") == ["$(BIN)/python -m hive_infra repair --stack $(STACK) $(ASSUME_YES)"], (
-        "make repair is the command doctor names, unattended with YES=1"
+    assert make_recipe("repair") == ["$(RUN) $(BIN)/python -m hive_infra repair --stack $(STACK) $(ASSUME_YES)"], (
+        "make repair is the command doctor names (with make up's Pulumi CLI), unattended with YES=1"
     )
     text = (ROOT / "Makefile").read_text()
     assert "ASSUME_YES := $(if $(filter 1 yes true,$(YES)),--yes)" in text, "YES=1 becomes --yes"
-    for target in ("up", "destroy"):
-        assert any("$(ASSUME_YES)" in line and "pulumi" in line for line in make_recipe(target)), (
-            f"make {target} YES=1 runs without a terminal too"
-        )
+    assert any("$(ASSUME_YES)" in line and "pulumi" in line for line in make_recipe("destroy")), (
+        "make destroy YES=1 runs without a terminal too"
+    )
+    assert any("YES=$(YES)" in line and "scripts/up.sh" in line for line in make_recipe("up")), (
+        "make up YES=1 runs without a terminal too (scripts/up.sh passes --yes to pulumi up)"
+    )
 
 
 def test_unstick_frees_the_objects_tied_to_the_container() -> None:

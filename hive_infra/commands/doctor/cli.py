@@ -6,8 +6,9 @@ import argparse
 from dataclasses import dataclass
 
 from hive_infra.commands.contract import Command, Context
-from hive_infra.commands.doctor import checks, own, probe
-from hive_infra.commands.doctor.checks import FAIL, WARN, Verdict
+from hive_infra.commands.doctor import checks, images, own, probe
+from hive_infra.commands.doctor.checks import FAIL, WARN, PulumiFacts, Verdict
+from hive_infra.config import HiveConfig
 from hive_infra.core.errors import ExitCode
 
 
@@ -58,10 +59,22 @@ def diagnose(stack: str | None, machine: Context) -> list[Verdict]:
         if listed is not None:
             verdicts += checks.check_containers(listed, cfg, label)
             verdicts += own.check_own_containers(listed, cfg, label, probe.own_facts(machine, cfg, listed, label))
+            verdicts += _image_verdicts(machine, cfg, pulumi, name or "")
         ports = probe.probe_ports(cfg.bind_address, checks.published_ports(cfg))
         verdicts += checks.check_ports(cfg, ports, listed, label)
     verdicts.append(checks.check_disk(probe.disk_facts(machine)))
     return verdicts
+
+
+def _image_verdicts(machine: Context, cfg: HiveConfig, pulumi: PulumiFacts, stack: str) -> list[Verdict]:
+    """Each image the stack runs or builds on: present, pullable, or a FAIL naming the fix."""
+    wanted = images.stack_images(cfg)
+    facts = probe.image_facts(machine, wanted.values())
+    if all(f.present or f.pull_error is None for f in facts.values()):
+        data = images.StackData(None, None)  # not asked: no fix depends on it
+    else:
+        data = probe.stack_data(machine, pulumi, stack, cfg.names.postgres_volume)
+    return images.check_images(cfg, facts, data, stack, cfg.names.postgres_volume)
 
 
 def run(options: DoctorOptions, context: Context) -> ExitCode:

@@ -22,6 +22,7 @@ import yaml  # type: ignore[import-untyped]  # a dependency of the pulumi SDK, w
 
 from hive_infra.commands.contract import Context
 from hive_infra.commands.doctor.checks import DiskFacts, PortProbe, PulumiFacts, SecretsFacts
+from hive_infra.commands.doctor.images import ImageFacts, StackData
 from hive_infra.commands.doctor.own import OwnFacts
 from hive_infra.config import HiveConfig
 from hive_infra.core import api_image
@@ -211,6 +212,55 @@ def _db_reach(client: Any, name: str) -> str | None:
         return None
     text = (output or b"").decode(errors="replace").strip()
     return (text.splitlines() or [f"exit code {code}"])[-1] if code else None
+
+
+def _first_line(exc: Exception) -> str:
+    """The Docker engine's own explanation when it gave one (an APIError's), else the message's first line."""
+    text = str(getattr(exc, "explanation", None) or exc).strip()
+    return (text.splitlines() or [type(exc).__name__])[0][:300]
+
+
+def image_facts(machine: Context, images: Iterable[str]) -> dict[str, ImageFacts]:
+    """Each image: present here, else whether its registry answers for it (the SDK's registry data,
+    which asks the registry for the reference's manifest and pulls nothing)."""
+    try:
+        client = machine.docker_factory()
+    except Exception:  # noqa: BLE001 - the Docker check already said why Docker does not answer
+        return {}
+    facts = {}
+    for image in images:
+        if _image_present(client, image):
+            facts[image] = ImageFacts(True)
+            continue
+        try:
+            client.images.get_registry_data(image)
+        except Exception as exc:  # noqa: BLE001 - docker.errors.APIError and the like: the reason is what counts
+            facts[image] = ImageFacts(False, _first_line(exc))
+        else:
+            facts[image] = ImageFacts(False)
+    return facts
+
+
+def stack_data(machine: Context, pulumi: PulumiFacts, stack: str, volume: str) -> StackData:
+    """The resources in the stack's state (``pulumi stack ls --json``) and whether its
+    PostgreSQL data volume exists; None for what could not be asked."""
+    resources: int | None = None
+    if pulumi.path is not None:
+        code, out, _ = _run([pulumi.path, "stack", "ls", "--json", "--non-interactive"], machine.project_dir)
+        try:
+            listed = json.loads(out) if code == 0 else None
+        except json.JSONDecodeError:
+            listed = None
+        if isinstance(listed, list):
+            counts = [s.get("resourceCount") or 0 for s in listed if str(s.get("name", "")).rsplit("/", 1)[-1] == stack]
+            resources = counts[0] if counts else 0
+    volume_exists: bool | None = None
+    try:
+        machine.docker_factory().volumes.get(volume)
+        volume_exists = True
+    except Exception as exc:  # noqa: BLE001 - docker.errors.NotFound, imported late like the SDK
+        volume_exists = False if type(exc).__name__ == "NotFound" else None
+    return StackData(resources, volume_exists)
 
 
 def probe_port(bind_address: str, port: int) -> PortProbe:
