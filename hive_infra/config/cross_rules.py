@@ -206,8 +206,9 @@ def _check_kubernetes(cfg: HiveConfig, problems: Problems) -> None:
             "`kubectl port-forward`); unset it",
         )
     if cfg.api_project_dir is not None:
-        problems.add("apiProjectDir", "is a folder of this machine, which pods cannot mount; unset it (or bake the "
-                     "project into hive:apiImage)")  # fmt: skip
+        problems.add(
+            "apiProjectDir", "is a folder of this machine, which pods cannot mount; unset it (or bake it into apiImage)"
+        )
     if cfg.api_image is None and cfg.image_registry is None:
         problems.add(
             "imageRegistry",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from hive_infra.commands.contract import Command, Context
-from hive_infra.commands.doctor import checks, own, probe
+from hive_infra.commands.doctor import checks, cluster, own, probe
 from hive_infra.commands.doctor.checks import FAIL, WARN, Verdict
 from hive_infra.core.errors import ExitCode
 
@@ -50,6 +50,9 @@ def diagnose(stack: str | None, machine: Context) -> list[Verdict]:
             verdicts += own.check_own_containers(listed, cfg, label, probe.own_facts(machine, cfg, listed, label))
         ports = probe.probe_ports(cfg.bind_address, checks.published_ports(cfg))
         verdicts += checks.check_ports(cfg, ports, listed, label)
+        if cfg.kubernetes:
+            facts = cluster.cluster_facts(cfg, machine.environ)
+            verdicts += cluster.check_cluster(cfg, facts, str(probe.project(machine).get("name", "")), name or "")
     verdicts.append(checks.check_disk(probe.disk_facts(machine)))
     return verdicts
 

@@ -38,11 +38,12 @@ class RegistryPush(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: RegistryPushArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("hive:index:RegistryPush", name, None, opts)
-        auth = [
-            docker.ProviderRegistryAuthArgs(
+        auth = None
+        if args.user is not None:
+            login = docker.ProviderRegistryAuthArgs(
                 address=registry_host(args.target), username=args.user, password=pulumi.Output.secret(args.password)
             )
-        ] if args.user is not None else None  # fmt: skip
+            auth = [login]
         self.provider = docker.Provider(
             f"{name}-provider", registry_auth=auth, opts=pulumi.ResourceOptions(parent=self)
         )
