@@ -103,7 +103,7 @@ def test_the_built_image_is_pushed_through_a_docker_provider_of_its_own(cluster:
     push_provider = cluster.named("hive-kubernetes-image-provider")
     assert isinstance(push_provider.inputs["registryAuth"], Secret), "the registry's login is a secret in the state"
     (auth,) = json.loads(reveal(push_provider.inputs["registryAuth"]))  # a provider's inputs are JSON
-    assert (auth["address"], auth["username"], auth["password"]) == ("127.0.0.1:5055", "bot", "regi-t0ken-value")
+    assert (auth["address"], auth["username"], auth["password"]) == ("http://127.0.0.1:5055", "bot", "regi-t0ken-value")
     push = cluster.named("hive-kubernetes-image-push")
     tag = cluster.named("hive-kubernetes-image-tag")
     for r in (push, tag):
@@ -183,9 +183,21 @@ def test_one_replica_has_no_budget_and_apiimage_is_pulled_as_it_is() -> None:
     assert not run.of_type(K8S + "policy/v1:PodDisruptionBudget"), "one pod: no budget to keep"
     assert not run.of_type("docker:index/registryImage:RegistryImage"), "apiImage is not pushed"
     assert not run.of_type("docker:index/remoteImage:RemoteImage"), "nor pulled on this machine"
+    assert not run.of_type("pulumi:providers:docker"), "no push, no provider for it"
     pod = dict(reveal(run.named("hive-kubernetes-workspace-deployment").inputs))["spec"]["template"]["spec"]
     assert pod["containers"][0]["image"] == "registry.example.com/hive:1.0"
     assert "imagePullSecrets" not in pod, "no login, no pull secret"
+
+
+def test_a_registry_without_a_login_has_an_entry_with_auth_disabled() -> None:
+    """The docker provider pushes only to a registry it has an entry for, and asks a loopback
+    one for the digest over plain HTTP (the tier's registry is both)."""
+    run = run_program({k: v for k, v in KUBERNETES.items() if k not in ("imageRegistryUser", "imageRegistryPassword")})
+    (auth,) = json.loads(reveal(run.named("hive-kubernetes-image-provider").inputs["registryAuth"]))
+    assert auth == {"address": "http://127.0.0.1:5055", "authDisabled": True}
+    assert not run.of_type(K8S + "core/v1:Secret") or all(
+        r.inputs["type"] != "kubernetes.io/dockerconfigjson" for r in run.of_type(K8S + "core/v1:Secret")
+    ), "no login, no pull secret"
 
 
 def test_the_outputs_keep_their_shapes_plus_the_namespace(cluster: ProgramRun) -> None:

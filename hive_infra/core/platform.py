@@ -83,6 +83,14 @@ def registry_host(reference: str) -> str:
     return reference.split("/", 1)[0]
 
 
+def registry_address(reference: str) -> str:
+    """The registry's address as the docker provider asks it for a pushed image's digest: plain
+    HTTP for one on this machine's loopback (as Docker itself allows), else HTTPS."""
+    host = registry_host(reference)
+    loopback = host.startswith(("127.", "localhost", "[::1]"))
+    return f"{'http' if loopback else 'https'}://{host}"
+
+
 def label_value(value: str) -> str:
     """``value`` as a label value (63 characters of ``[A-Za-z0-9_.-]``): ``/`` made ``.``."""
     cleaned = re.sub(r"[^A-Za-z0-9_.-]", ".", value)[:63]

@@ -22,7 +22,7 @@ from typing import Any
 from hive_infra.commands.doctor.checks import FAIL, OK, WARN, Verdict
 from hive_infra.config import HiveConfig
 from hive_infra.core.executables import find_executable
-from hive_infra.core.platform import STACK_LABEL_KEY, label_value, registry_host
+from hive_infra.core.platform import STACK_LABEL_KEY, label_value, registry_address, registry_host
 
 TIMEOUT_SECONDS = 20
 
@@ -65,9 +65,7 @@ def _registry_status(cfg: HiveConfig) -> int | str | None:
     reference = cfg.image_registry or cfg.api_image
     if reference is None:
         return None
-    host = registry_host(reference)
-    scheme = "http" if host.startswith(("127.", "localhost")) else "https"
-    request = urllib.request.Request(f"{scheme}://{host}/v2/")
+    request = urllib.request.Request(f"{registry_address(reference)}/v2/")
     if cfg.image_registry_user is not None and cfg.image_registry_password is not None:
         login = base64.b64encode(f"{cfg.image_registry_user}:{cfg.image_registry_password}".encode()).decode()
         request.add_header("Authorization", f"Basic {login}")

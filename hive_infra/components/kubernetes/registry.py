@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_docker as docker
 
-from hive_infra.core.platform import registry_host
+from hive_infra.core.platform import registry_address
 
 
 @dataclass(frozen=True)
@@ -38,14 +38,16 @@ class RegistryPush(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: RegistryPushArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("hive:index:RegistryPush", name, None, opts)
-        auth = None
+        # The provider pushes only to a registry it has an entry for: the login, or none (auth_disabled).
+        address = registry_address(args.target)
         if args.user is not None:
             login = docker.ProviderRegistryAuthArgs(
-                address=registry_host(args.target), username=args.user, password=pulumi.Output.secret(args.password)
+                address=address, username=args.user, password=pulumi.Output.secret(args.password)
             )
-            auth = [login]
+        else:
+            login = docker.ProviderRegistryAuthArgs(address=address, auth_disabled=True)
         self.provider = docker.Provider(
-            f"{name}-provider", registry_auth=auth, opts=pulumi.ResourceOptions(parent=self)
+            f"{name}-provider", registry_auth=[login], opts=pulumi.ResourceOptions(parent=self)
         )
         on_provider = pulumi.ResourceOptions(parent=self, provider=self.provider)
         tag = docker.Tag(
