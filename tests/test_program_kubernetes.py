@@ -92,7 +92,7 @@ def test_every_cluster_object_goes_through_the_explicit_provider(cluster: Progra
     provider = cluster.named("hive-kubernetes-provider")
     assert provider.inputs.get("clusterIdentifier") == "hive-hive", "replaced only when the namespace changes"
     objects = [r for r in cluster.registrations if r.type.startswith(K8S)]
-    assert len(objects) == 1 + 1 + 3 * 4, "the namespace, the pull secret, and four objects per mode"
+    assert len(objects) == 1 + 1 + 3 * 5, "the namespace, the pull secret, and five objects per mode"
     for r in objects:
         assert r.provider.startswith(provider.urn), f"{r.name} uses the stack's kubernetes provider, not a default"
 
@@ -172,6 +172,30 @@ def test_no_secret_value_outside_a_secret(cluster: ProgramRun) -> None:
     assert len(checksum) == 64, "the Secret's checksum rolls the pods; it is a hash, not a value"
 
 
+def test_the_first_start_runs_alone_before_the_deployment(cluster: ProgramRun) -> None:
+    """Two replicas never start together on an empty schema: a Job runs the image's own command
+    once, alone, until it answers; the Deployment is created (or changed) only after it."""
+    for mode, service in SERVICES.items():
+        job = cluster.named(f"hive-kubernetes-{mode}-first-start")
+        deployment = cluster.named(f"hive-kubernetes-{mode}-deployment")
+        assert job.urn in deployment.dependencies, f"{mode}: the Deployment waits for the first start"
+        inputs = reveal(job.inputs)
+        assert "name" not in inputs["metadata"], "named by Pulumi: a changed template replaces it, the new one first"
+        pod = inputs["spec"]["template"]
+        assert pod["metadata"]["labels"]["app.kubernetes.io/name"] == f"{service}-first-start", (
+            "its pod is not one the Service or the Deployment selects"
+        )
+        assert (
+            pod["metadata"]["annotations"] == _deployment(cluster, mode)["spec"]["template"]["metadata"]["annotations"]
+        )
+        (starter,) = pod["spec"]["containers"]
+        assert starter["command"][:2] == ["sh", "-c"] and "hive serve" in starter["command"][2]
+        assert starter["args"][1].endswith("/health"), "it stops once the app answers its health path"
+        assert not [k for k in starter if k.endswith("Probe")], "no probe: it is not a server"
+        assert starter["envFrom"] == [{"secretRef": {"name": f"{service}-env"}}] and "env" not in starter
+        assert pod["spec"]["restartPolicy"] == "Never" and pod["spec"]["securityContext"]["runAsNonRoot"] is True
+
+
 def test_one_replica_has_no_budget_and_apiimage_is_pulled_as_it_is() -> None:
     run = run_program(
         {
@@ -184,6 +208,7 @@ def test_one_replica_has_no_budget_and_apiimage_is_pulled_as_it_is() -> None:
     assert not run.of_type("docker:index/registryImage:RegistryImage"), "apiImage is not pushed"
     assert not run.of_type("docker:index/remoteImage:RemoteImage"), "nor pulled on this machine"
     assert not run.of_type("pulumi:providers:docker"), "no push, no provider for it"
+    assert not run.of_type(K8S + "batch/v1:Job"), "apiImage's command is not known: no first-start Job"
     pod = dict(reveal(run.named("hive-kubernetes-workspace-deployment").inputs))["spec"]["template"]["spec"]
     assert pod["containers"][0]["image"] == "registry.example.com/hive:1.0"
     assert "imagePullSecrets" not in pod, "no login, no pull secret"

@@ -93,6 +93,7 @@ class HiveKubernetes(pulumi.ComponentResource):
                     health_timeout=cfg.api_health_timeout,
                     stack_label=args.stack_label,
                     pull_secret=None if pull_secret is None else names.pull_secret,
+                    first_start=args.built is not None,
                     depends_on=[*args.depends_on, *([] if pull_secret is None else [pull_secret])],
                 ),
                 opts=pulumi.ResourceOptions(parent=self, providers=[self.provider]),

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from hive_infra.components.api import HEALTH_PROBE
 from hive_infra.core.names import APP_DATA_MOUNT, APP_LOGS_MOUNT
 from hive_infra.core.platform import APP_LABEL, APP_UID, SECRET_CHECKSUM_ANNOTATION, STACK_LABEL_KEY
 
@@ -140,6 +141,33 @@ def service_spec(pod_labels: Mapping[str, str], port: int) -> dict[str, Any]:
         "selector": dict(pod_labels),
         "ports": [{"name": PORT_NAME, "port": port, "target_port": PORT_NAME}],
     }
+
+
+#: The first start: the image's own command (``hive serve``, hive_infra/image/Dockerfile) run alone
+#: until it answers its health path ($2, with the probe $1), then stopped; exit 0 once it answered,
+#: 1 when the app exited first.
+FIRST_START_SCRIPT = """hive serve & app=$!
+until python3 -I -S -c "$1" "$2"; do
+  kill -0 "$app" 2>/dev/null || exit 1
+  sleep 2
+done
+kill -TERM "$app"; wait "$app"; exit 0"""
+
+
+def first_start_pod(
+    api_pod: dict[str, Any], port: int, health_path: str, job_labels: Mapping[str, str]
+) -> dict[str, Any]:
+    """The pod of the first-start Job: the API pod's spec (image, Secret, security context,
+    folders) running ``FIRST_START_SCRIPT`` once, without the probes, never restarted."""
+    spec = dict(api_pod["spec"])
+    (api,) = spec["containers"]
+    starter = {k: v for k, v in api.items() if not k.endswith("_probe")}
+    starter["command"] = ["sh", "-c", FIRST_START_SCRIPT, "first-start"]
+    starter["args"] = [HEALTH_PROBE, f"http://127.0.0.1:{port}{health_path}"]
+    spec["containers"] = [starter]
+    spec["restart_policy"] = "Never"
+    # The Secret's checksum too: a changed Secret is a new first start, as it is a new rollout.
+    return {"metadata": {"labels": dict(job_labels), "annotations": api_pod["metadata"]["annotations"]}, "spec": spec}
 
 
 def docker_config_json(registry: str, user: str, password: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -34,6 +35,10 @@ class KubernetesApiArgs:
     stack_label: str
     #: The imagePullSecret's name; None: the image is pulled without a login.
     pull_secret: str | None = None
+    #: Run the image's own command once, alone, before the Deployment exists or changes (the
+    #: image built here, whose command is known), so that its replicas never start together on an
+    #: empty or older schema (docs/kubernetes.md: The first start).
+    first_start: bool = False
     #: Resources the app needs before it starts (the database objects).
     depends_on: Sequence[pulumi.Resource] = ()
 
@@ -45,6 +50,7 @@ class KubernetesApi(pulumi.ComponentResource):
     deployment: k8s.apps.v1.Deployment
     service: k8s.core.v1.Service
     budget: k8s.policy.v1.PodDisruptionBudget | None
+    first_start: k8s.batch.v1.Job | None
     #: The Service's name, once it exists.
     service_name: pulumi.Output[str]
 
@@ -66,6 +72,7 @@ class KubernetesApi(pulumi.ComponentResource):
             args.image, args.port, args.secret, args.health_path, args.health_timeout, args.resources
         )
         template = specs.pod_template(pod_labels, api_container, checksum, args.pull_secret)
+        self.first_start = self._first_start(name, args, template) if args.first_start else None
         self.deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
             metadata={"name": args.service, "namespace": args.namespace, "labels": pod_labels},
@@ -73,7 +80,7 @@ class KubernetesApi(pulumi.ComponentResource):
             # The provider's await: up returns once every replica is ready, or fails past the budget.
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=[self.secret, *args.depends_on],
+                depends_on=[self.secret, *args.depends_on, *([self.first_start] if self.first_start else [])],
                 custom_timeouts=pulumi.CustomTimeouts(
                     create=f"{args.health_timeout + 120}s", update=f"{args.health_timeout + 120}s"
                 ),
@@ -96,3 +103,21 @@ class KubernetesApi(pulumi.ComponentResource):
             )
         self.service_name = self.service.metadata.apply(lambda m: str(m.name))
         self.register_outputs({"service_name": self.service_name})
+
+    def _first_start(self, name: str, args: KubernetesApiArgs, template: dict[str, Any]) -> k8s.batch.v1.Job:
+        """A Job (named by Pulumi: a changed template replaces it, the new one created first) that
+        runs the app once, alone; the Deployment waits for it. Its pod is not the Service's."""
+        job_labels = specs.labels(f"{args.service}-first-start", args.stack_label)
+        return k8s.batch.v1.Job(
+            f"{name}-first-start",
+            metadata={"namespace": args.namespace, "labels": job_labels},
+            spec={
+                "backoff_limit": 1,
+                "template": specs.first_start_pod(template, args.port, args.health_path, job_labels),
+            },
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[self.secret, *args.depends_on],
+                custom_timeouts=pulumi.CustomTimeouts(create=f"{args.health_timeout + 120}s"),
+            ),
+        )
