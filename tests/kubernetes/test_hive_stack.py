@@ -93,8 +93,11 @@ def _managed_server(images: TierImages, password: str) -> None:
     )  # fmt: skip
 
     def accepts() -> bool:
-        with psycopg.connect(f"host={HOST_IP} port={PG_PORT} user=postgres password={password}", connect_timeout=2):
-            return True
+        try:
+            with psycopg.connect(f"host={HOST_IP} port={PG_PORT} user=postgres password={password}", connect_timeout=2):
+                return True
+        except psycopg.OperationalError:
+            return False
 
     poll("the managed PostgreSQL accepts logins on the veth address", accepts, 60)
 
@@ -156,7 +159,12 @@ def _apis(life: Life, outputs: dict[str, Any]) -> dict[str, ModeApi]:
 
 def test_preview_plans_the_cluster_objects(life: Life) -> None:
     result = life.pulumi("preview")
-    for kind in ("kubernetes:core/v1:Namespace", "kubernetes:apps/v1:Deployment", "docker:index/registryImage"):
+    for kind in (
+        "kubernetes:core/v1:Namespace",
+        "kubernetes:apps/v1:Deployment",
+        "docker:index:RegistryImage",
+        "kubernetes:batch/v1:Job",
+    ):
         assert kind in result.stdout, f"preview plans {kind}:\n{result.stdout[-3000:]}"
     assert not life.cluster.kubectl("get", "namespace", NAMESPACE, "--ignore-not-found", "-o", "name")
 
