@@ -42,5 +42,7 @@ hive = HiveStack(
 )
 
 for output in OUTPUTS:
+    if output.platform not in (None, config.platform):
+        continue
     value = getattr(hive, output.attribute)
     pulumi.export(output.name, pulumi.Output.secret(value) if output.secret else value)

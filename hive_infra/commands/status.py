@@ -30,7 +30,7 @@ from dotenv import dotenv_values
 from hive_infra.commands.contract import Command, Context
 from hive_infra.core.errors import CommandError, ExitCode
 from hive_infra.core.modes import MODE_NAMES, MODES
-from hive_infra.core.outputs import API_KEYS, API_URLS, DATABASE_URLS, ENV_FILE_PATHS, ENV_FILES
+from hive_infra.core.outputs import API_KEYS, API_URLS, DATABASE_URLS, ENV_FILE_PATHS, ENV_FILES, NAMESPACE
 from hive_infra.core.placement import place
 from hive_infra.core.rendering import OWNED_KEYS, DbEndpoint, api_key, database_url, url_sslmode
 from hive_infra.machine.stack_reader import StackOutputs, StackOutputsError, read_stack_outputs
@@ -121,6 +121,16 @@ def render_table(stack: str | None, statuses: Sequence[ModeStatus], show_secrets
     return "\n".join(lines) + "\n"
 
 
+def port_forward_lines(namespace: str, statuses: Sequence[ModeStatus]) -> str:
+    """platform=kubernetes: a ``kubectl port-forward`` line per mode, from its in-cluster URL
+    (``http://<service>.<namespace>.svc.cluster.local:<port>``) to the same port here."""
+    lines = ["", f"The API from this machine (platform=kubernetes, namespace {namespace}):"]
+    for s in statuses:
+        host, _, port = s.api_url.removeprefix("http://").partition(":")
+        lines.append(f"  {s.mode:<10} kubectl -n {namespace} port-forward svc/{host.split('.')[0]} {port}:{port}")
+    return "\n".join(lines) + "\n"
+
+
 # --- the command --------------------------------------------------------------------------
 
 
@@ -187,6 +197,9 @@ def run(options: StatusOptions, context: Context) -> ExitCode:
         raise CommandError(str(exc), ExitCode.FAILED) from None
     render = render_json if options.output == "json" else render_table
     context.stdout.write(render(options.stack, statuses, options.show_secrets))
+    namespace = outputs.values.get(NAMESPACE.name)
+    if namespace and options.output == "table":
+        context.stdout.write(port_forward_lines(namespace, statuses))
     return ExitCode.OK
 
 

@@ -14,6 +14,7 @@ from hive_infra.config import HiveConfig
 from hive_infra.core.modes import Mode
 from hive_infra.core.names import local_host_for
 from hive_infra.core.placement import Placement
+from hive_infra.core.platform import in_cluster_url
 from hive_infra.core.rendering import EnvEntries, env_file_path, env_text, url_host
 
 
@@ -36,7 +37,11 @@ def postgres_summary(cfg: HiveConfig, host: str, container: str | None) -> dict[
 
 def api_urls(cfg: HiveConfig) -> dict[str, str]:
     """``{mode: http://host:port}``: where a program on this machine reaches each
-    mode's API (``localhost`` for a loopback or wildcard ``bindAddress``)."""
+    mode's API (``localhost`` for a loopback or wildcard ``bindAddress``); on Kubernetes,
+    where a pod of the cluster reaches its Service."""
+    if cfg.kubernetes:
+        names = cfg.kube_names
+        return {m.name: in_cluster_url(names.service(m), names.namespace, cfg.ports(m).api) for m in cfg.mode_table}
     host = url_host(local_host_for(cfg.bind_address))
     return {m.name: f"http://{host}:{cfg.ports(m).api}" for m in cfg.mode_table}
 

@@ -13,6 +13,7 @@ import pulumi_random as random
 from hive_infra.components import export_values
 from hive_infra.components.api import ApiVolume, HiveApi, HiveApiArgs
 from hive_infra.components.database import AdminConnection, HiveDatabase, HiveDatabaseArgs
+from hive_infra.components.kubernetes.cluster import BuiltImage, HiveKubernetes, HiveKubernetesArgs, stack_label
 from hive_infra.components.postgres import SharedPostgres, SharedPostgresArgs
 from hive_infra.components.secrets import HiveSecrets, HiveSecretsArgs
 from hive_infra.config import HiveConfig
@@ -78,6 +79,9 @@ class HiveStack(pulumi.ComponentResource):
     #: {mode: {path, content}}, secret
     env_files: pulumi.Output[dict[str, dict[str, str]]]
     api: dict[str, HiveApi]
+    #: platform=kubernetes: the API tier on the cluster (else None), and its namespace's name.
+    kubernetes: HiveKubernetes | None
+    namespace: pulumi.Output[str] | None
     #: {mode: EnvFile}: the written .env files
     env_file_resources: dict[str, EnvFile]
     #: Depends on every resource but the guard, so that a destroy deletes it before any of
@@ -104,7 +108,7 @@ class HiveStack(pulumi.ComponentResource):
                 data=cfg.data_location,
                 drops_data=cfg.drop_schemas_on_destroy,
                 volumes={m.name: (cfg.names.api_logs_volume(m), cfg.names.api_data_volume(m)) for m in cfg.mode_table}
-                if cfg.api_containers
+                if cfg.api_containers and not cfg.kubernetes
                 else {},
             ),
             opts=pulumi.ResourceOptions(parent=self),
@@ -122,9 +126,8 @@ class HiveStack(pulumi.ComponentResource):
 
         self.env_file_resources = {m.name: self._build_env_file(m, host_entries) for m in cfg.mode_table}
         self._args = args
-        self.api = self._build_api_containers(server, database, host_entries) if cfg.api_containers else {}
         guarded: list[pulumi.Resource] = [self.layout, self._secrets, database, *self.env_file_resources.values()]
-        guarded += [*self.api.values(), *(() if server is None else (server,))]
+        guarded += [*self._build_api(server, database, host_entries), *(() if server is None else (server,))]
         self.backup = self._build_backup(args.stack, server, guarded)
         self.data_guard = self._build_data_guard([*guarded, self.backup])
 
@@ -144,7 +147,9 @@ class HiveStack(pulumi.ComponentResource):
         self.env_files = pulumi.Output.secret(
             host_entries.apply(lambda e: export_values.env_files(cfg.mode_table, e, cfg.env_dir, self._header))
         )
-        self.register_outputs({output.attribute: getattr(self, output.attribute) for output in OUTPUTS})
+        self.register_outputs(
+            {o.attribute: getattr(self, o.attribute) for o in OUTPUTS if o.platform in (None, cfg.platform)}
+        )
 
     def _build_data_guard(self, guarded: list[pulumi.Resource]) -> random.RandomId:
         """``protectData`` for the whole stack, not only the volumes.
@@ -299,6 +304,47 @@ class HiveStack(pulumi.ComponentResource):
             keep_locally=True,
             opts=self._child(),
         )
+
+    def _build_api(
+        self, server: SharedPostgres | None, database: HiveDatabase, host_entries: Entries
+    ) -> list[pulumi.Resource]:
+        """The API: a container per mode here, or the tier on the cluster (platform=kubernetes)."""
+        cfg = self._cfg
+        self.kubernetes = self._build_kubernetes(database, host_entries) if cfg.kubernetes else None
+        self.namespace = None if self.kubernetes is None else self.kubernetes.namespace_name
+        docker_api = cfg.api_containers and not cfg.kubernetes
+        self.api = self._build_api_containers(server, database, host_entries) if docker_api else {}
+        return [*self.api.values(), *(() if self.kubernetes is None else (self.kubernetes,))]
+
+    def _build_kubernetes(self, database: HiveDatabase, host_entries: Entries) -> HiveKubernetes:
+        """platform=kubernetes: each mode's pods reach the managed server where this machine does."""
+        cfg = self._cfg
+        image = self._api_image() if cfg.builds_api_image else None
+        user_env = self._args.user_env
+        return HiveKubernetes(
+            f"{self._name}-kubernetes",
+            HiveKubernetesArgs(
+                config=cfg,
+                stack_label=stack_label(self._args.project, self._args.stack),
+                # Inside the secret entries' apply: the user's values travel only in this secret list.
+                env=lambda mode: host_entries.apply(
+                    lambda e: rendering.container_env(e[mode.name], user_env.of(mode.name))
+                ),
+                built=None if image is None else BuiltImage(self._build_tag(), image.image_id),
+                registry_password=None
+                if cfg.image_registry_password is None
+                else pulumi.Output.secret(cfg.image_registry_password),
+                depends_on=database.resources,
+            ),
+            opts=self._child(),
+        )
+
+    def _build_tag(self) -> str:
+        """The tag of the image built here (``hive-infra/hive-api:<version>-<digest>``)."""
+        cfg, digest = self._cfg, self._args.api_image_digest
+        if digest is None:
+            raise ValueError("HiveStackArgs.api_image_digest is required when the stack builds the API image")
+        return api_image.image_build(cfg.api_version, cfg.api_base_image, digest).tag
 
     def _build_api_containers(
         self, server: SharedPostgres | None, database: HiveDatabase, host_entries: Entries

@@ -8,12 +8,20 @@ the declarations (a test proves the files agree). All of it is pure; only
 ``load`` (``load_config``, for the program) imports ``pulumi``.
 """
 
-from hive_infra.config.keys import CONFIG_KEYS, KEYS_BY_NAME, SECRET_KEY_NAMES, ConfigKey, parse_config
+from hive_infra.config.keys import (
+    CONFIG_KEYS,
+    GENERATED_SECRET_KEY_NAMES,
+    KEYS_BY_NAME,
+    SECRET_KEY_NAMES,
+    ConfigKey,
+    parse_config,
+)
 from hive_infra.config.settings import DEFAULT_SSL_MODE, NAMESPACE, ConfigError, Declaration, HiveConfig
 
 __all__ = [
     "CONFIG_KEYS",
     "DEFAULT_SSL_MODE",
+    "GENERATED_SECRET_KEY_NAMES",
     "KEYS_BY_NAME",
     "NAMESPACE",
     "SECRET_KEY_NAMES",

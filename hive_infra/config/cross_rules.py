@@ -23,6 +23,7 @@ from hive_infra.config.rules import (
 from hive_infra.core.modes import MODES
 from hive_infra.core.names import is_this_machine
 from hive_infra.core.placement import CONTAINER_MODE, EXTERNAL_MODE, ISOLATIONS, database_name
+from hive_infra.core.platform import DNS_LABEL, KUBERNETES_PLATFORM, SERVICE_NAME, kubernetes_names
 from hive_infra.core.ports import MAX_PORT, MIN_PORT, mode_ports, port_in_range
 
 
@@ -49,6 +50,22 @@ class Candidate:
     drop_schemas_on_destroy: bool | None
     api_containers: bool | None
     protect_data: bool | None
+    bind_address: str | None
+    name_prefix: str | None
+    api_image: str | None
+    api_project_dir: str | None
+    platform: str | None
+    kubeconfig: str | None
+    kube_context: str | None
+    kube_namespace: str | None
+    api_replicas: int | None
+    api_cpu_request: str | None
+    api_memory_request: str | None
+    api_cpu_limit: str | None
+    api_memory_limit: str | None
+    image_registry: str | None
+    image_registry_user: str | None
+    image_registry_password: str | None
 
     @classmethod
     def of(cls, values: Mapping[str, Any]) -> Candidate:
@@ -56,8 +73,9 @@ class Candidate:
         return cls(**{f.name: values[f.name] for f in dataclasses.fields(cls)})
 
 
-def check_together(cfg: Candidate, problems: Problems) -> None:
-    """The rules that relate keys, on the candidate ``cfg``."""
+def check_together(cfg: Candidate, problems: Problems, defaults: Mapping[str, Any]) -> None:
+    """The rules that relate keys, on the candidate ``cfg``; ``defaults``: each field's default,
+    by ``HiveConfig`` field name (a Kubernetes key set on Docker is one away from its default)."""
     _check_derived_ports(cfg, problems)
     _check_derived_databases(cfg, problems)
     _check_roles(cfg, problems)
@@ -66,6 +84,10 @@ def check_together(cfg: Candidate, problems: Problems) -> None:
         _check_container_mode(cfg, problems)
     elif mode == EXTERNAL_MODE:
         _check_external_mode(cfg, problems)
+    if cfg.platform == KUBERNETES_PLATFORM:
+        _check_kubernetes(cfg, problems)
+    else:
+        _check_docker_platform(cfg, problems, defaults)
 
 
 def _check_derived_ports(cfg: Candidate, problems: Problems) -> None:
@@ -166,6 +188,12 @@ def _check_external_mode(cfg: Candidate, problems: Problems) -> None:
     host = cfg.postgres_host
     if not host:
         problems.add("postgresHost", "is required with postgresMode=external; set it to the server's host name")
+    elif cfg.platform == KUBERNETES_PLATFORM and is_this_machine(host):
+        problems.add(
+            "postgresHost",
+            f"{host!r} is this machine's loopback, which the cluster's pods cannot reach; use an address they "
+            "can reach (the managed server's name or IP)",
+        )
     elif cfg.api_containers and is_this_machine(host):
         problems.add(
             "postgresHost",
@@ -178,3 +206,70 @@ def _check_external_mode(cfg: Candidate, problems: Problems) -> None:
         problems.add("dataPath", "applies only with postgresMode=container; unset it")
     if cfg.protect_data:
         problems.add("protectData", "applies only with postgresMode=container (it protects the data volume)")
+
+
+#: The fields only platform=kubernetes reads (``kube_context`` is the key ``kubeContext``).
+KUBERNETES_FIELDS = (
+    "kubeconfig", "kube_context", "kube_namespace", "api_replicas", "api_cpu_request", "api_memory_request",
+    "api_cpu_limit", "api_memory_limit", "image_registry", "image_registry_user", "image_registry_password",
+)  # fmt: skip
+#: The default of ``bindAddress``: the only value kubernetes takes (it publishes no host port).
+DEFAULT_BIND_ADDRESS = "127.0.0.1"
+
+
+def _check_docker_platform(cfg: Candidate, problems: Problems, defaults: Mapping[str, Any]) -> None:
+    for name in KUBERNETES_FIELDS:
+        if getattr(cfg, name) not in (None, defaults.get(name)):
+            head, *rest = name.split("_")
+            key = head + "".join(part.capitalize() for part in rest)
+            problems.add(key, "applies only with platform=kubernetes; unset it or set hive:platform kubernetes")
+
+
+def _check_kubernetes(cfg: Candidate, problems: Problems) -> None:
+    """What a cluster needs: a PostgreSQL the pods reach, the API run there, names Kubernetes takes."""
+    if cfg.postgres_mode not in (None, EXTERNAL_MODE):
+        problems.add(
+            "postgresMode",
+            "platform=kubernetes needs a managed PostgreSQL the pods reach: set hive:postgresMode external and "
+            "hive:postgresHost (docs/kubernetes.md), or use platform=docker",
+        )
+    if cfg.api_containers is False:
+        problems.add("apiContainers", "platform=kubernetes runs the API on the cluster; unset hive:apiContainers")
+    if cfg.bind_address not in (None, DEFAULT_BIND_ADDRESS):
+        problems.add(
+            "bindAddress",
+            "publishes Docker ports, which platform=kubernetes has none of (reach a Service in the cluster or with "
+            "`kubectl port-forward`); unset it",
+        )
+    if cfg.api_project_dir is not None:
+        problems.add(
+            "apiProjectDir", "is a folder of this machine, which pods cannot mount; unset it (or bake it into apiImage)"
+        )
+    if cfg.api_image is None and cfg.image_registry is None:
+        problems.add(
+            "imageRegistry",
+            "is required with platform=kubernetes when the stack builds the API image (the cluster pulls it from "
+            "there); set it, or set hive:apiImage to an image the cluster can pull",
+        )
+    if (cfg.image_registry_user is None) != (cfg.image_registry_password is None):
+        problems.add("imageRegistryUser", "and hive:imageRegistryPassword go together; set both or neither")
+    _check_kubernetes_names(cfg, problems)
+
+
+def _check_kubernetes_names(cfg: Candidate, problems: Problems) -> None:
+    # None where a key failed to parse (its own problem is reported).
+    prefix: str | None = cfg.name_prefix
+    modes: tuple[str, ...] | None = cfg.modes
+    if prefix is None or modes is None:
+        return
+    names = kubernetes_names(cfg.kube_namespace, prefix)
+    if cfg.kube_namespace is None and not DNS_LABEL.fullmatch(prefix):
+        problems.add("namePrefix", f"{prefix!r} is not a Kubernetes namespace; set hive:kubeNamespace")
+    for mode in (MODES[m] for m in dict.fromkeys(modes) if m in MODES):
+        if not SERVICE_NAME.fullmatch(names.service(mode)) or len(names.budget(mode)) > 63:
+            problems.add(
+                "namePrefix",
+                f"gives the Service {names.service(mode)!r}, not a Kubernetes name; use lower-case letters, digits "
+                "and '-', starting with a letter, at most 30 characters",
+            )
+            return

@@ -78,6 +78,10 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = _config_keys()
 KEYS_BY_NAME: Mapping[str, ConfigKey] = {k.name: k for k in CONFIG_KEYS}
 #: The keys set with ``pulumi config set --secret``, in declaration order.
 SECRET_KEY_NAMES: tuple[str, ...] = tuple(k.name for k in CONFIG_KEYS if k.secret)
+#: The secrets the stack generates when they are unset (a legacy install has each of them).
+GENERATED_SECRET_KEY_NAMES: tuple[str, ...] = tuple(
+    k.name for k in CONFIG_KEYS if k.secret and (k.declaration.default_doc or "").startswith("generated")
+)
 
 
 # --- parsing -----------------------------------------------------------------------
@@ -121,7 +125,8 @@ def parse_config(raw: Mapping[str, str], known_keys: Sequence[str] = ()) -> Hive
                 for message in check(value):
                     problems.add(spec.name, message)
     parsed = {spec.field: values[spec.name] for spec in CONFIG_KEYS}
-    cross_rules.check_together(cross_rules.Candidate.of(parsed), problems)
+    defaults = {spec.field: spec.default for spec in CONFIG_KEYS}
+    cross_rules.check_together(cross_rules.Candidate.of(parsed), problems, defaults)
     if problems.items:
         raise ConfigError(problems.items)
     # Every key parsed and every rule kept: each value has its field's type now.

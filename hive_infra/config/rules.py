@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 
 from hive_infra.core.modes import MODE_NAMES, MODES
 from hive_infra.core.placement import ISOLATIONS, POSTGRES_MODES
+from hive_infra.core.platform import DNS_LABEL, PLATFORMS, QUANTITY, REGISTRY
 from hive_infra.core.ports import MAX_PORT, MIN_PORT, port_in_range
 
 #: Plain lower-case PostgreSQL identifiers (no quoting needed anywhere).
@@ -319,3 +320,28 @@ def check_postgres_mode(mode: str) -> Iterator[str]:
 def check_ssl_mode(mode: str) -> Iterator[str]:
     if mode not in SSL_MODES:
         yield f"{mode!r} is not a libpq sslmode; use one of {', '.join(SSL_MODES)}"
+
+
+def check_platform(platform: str) -> Iterator[str]:
+    if platform not in PLATFORMS:
+        yield f"{platform!r} is not a platform; use {' or '.join(PLATFORMS)}"
+
+
+def check_kube_namespace(name: str) -> Iterator[str]:
+    if not DNS_LABEL.fullmatch(name):
+        yield f"{name!r} is not a Kubernetes namespace (lower-case letters, digits and '-', at most 63)"
+
+
+def check_replicas(count: int) -> Iterator[str]:
+    if not 1 <= count <= 20:
+        yield f"{count} is not a number of replicas from 1 to 20"
+
+
+def check_quantity(value: str) -> Iterator[str]:
+    if not QUANTITY.fullmatch(value):
+        yield f"{value!r} is not a Kubernetes quantity (such as 250m, 1, 512Mi, 2Gi)"
+
+
+def check_registry(value: str) -> Iterator[str]:
+    if not REGISTRY.fullmatch(value):
+        yield f"{value!r} is not a registry (host[:port][/path], such as registry.example.com/team)"

@@ -26,6 +26,7 @@ from hive_infra.core.placement import (
     database_plans,
     place,
 )
+from hive_infra.core.platform import DOCKER_PLATFORM, KUBERNETES_PLATFORM, KubernetesNames, kubernetes_names
 from hive_infra.core.ports import ModePorts, mode_ports
 
 NAMESPACE = "hive"
@@ -234,6 +235,54 @@ class HiveConfig:
         "existing rows stay where they are).",
     )
 
+    platform: str = setting(
+        DOCKER_PLATFORM,
+        "Where the API runs: `docker`, a container per mode on this machine; `kubernetes`, a Deployment and a "
+        "Service per mode on a cluster, against a managed PostgreSQL (postgresMode=external; docs/kubernetes.md).",
+        rules.check_platform,
+    )
+    kubeconfig: str | None = setting(
+        None,
+        "Kubernetes only: the kubeconfig file, relative to the project or absolute.",
+        rules.check_env_dir,
+        default_doc="unset: `KUBECONFIG`, else ~/.kube/config",
+    )
+    kube_context: str | None = setting(
+        None, "Kubernetes only: the kubeconfig's context.", default_doc="unset: the kubeconfig's current context"
+    )
+    kube_namespace: str | None = setting(
+        None,
+        "Kubernetes only: the namespace the stack creates and deploys into; it must not exist before.",
+        rules.check_kube_namespace,
+        default_doc="namePrefix",
+    )
+    api_replicas: int = setting(
+        2, "Kubernetes only: pods per mode; above 1, a PodDisruptionBudget keeps one up.", rules.check_replicas
+    )
+    api_cpu_request: str = setting("250m", "Kubernetes only: each API pod's CPU request.", rules.check_quantity)
+    api_memory_request: str = setting("512Mi", "Kubernetes only: each API pod's memory request.", rules.check_quantity)
+    api_cpu_limit: str = setting("2", "Kubernetes only: each API pod's CPU limit.", rules.check_quantity)
+    api_memory_limit: str = setting("2Gi", "Kubernetes only: each API pod's memory limit.", rules.check_quantity)
+    image_registry: str | None = setting(
+        None,
+        "Kubernetes only: where the built API image is pushed (`host[:port][/path]`) and the pods pull it from; "
+        "required unless apiImage is set.",
+        rules.check_registry,
+        default_doc="unset",
+    )
+    image_registry_user: str | None = setting(
+        None,
+        "Kubernetes only: the login of imageRegistry (with imageRegistryPassword), for the push and the pods' "
+        "imagePullSecret.",
+        default_doc="unset: no login",
+    )
+    image_registry_password: str | None = setting(
+        None,
+        "Kubernetes only: the password or token of imageRegistryUser.",
+        secret=True,
+        default_doc="unset: no login",
+    )
+
     @property
     def builds_api_image(self) -> bool:
         """The stack builds the API image (``apiImage`` unset)."""
@@ -280,6 +329,14 @@ class HiveConfig:
     @property
     def external(self) -> bool:
         return self.postgres_mode == EXTERNAL_MODE
+
+    @property
+    def kubernetes(self) -> bool:
+        return self.platform == KUBERNETES_PLATFORM
+
+    @property
+    def kube_names(self) -> KubernetesNames:
+        return kubernetes_names(self.kube_namespace, self.name_prefix)
 
     @property
     def mode_table(self) -> tuple[Mode, ...]:

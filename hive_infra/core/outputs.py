@@ -20,6 +20,8 @@ class StackOutput:
     #: The ``HiveStack`` attribute (and ``register_outputs`` key) that holds it.
     attribute: str
     secret: bool = False
+    #: Exported only on this platform (``kubernetes``); None: on every one.
+    platform: str | None = None
 
 
 POSTGRES = StackOutput("postgres", "postgres")
@@ -31,6 +33,8 @@ ENV_FILE_PATHS = StackOutput("envFilePaths", "env_file_paths")
 DATABASE_URLS = StackOutput("databaseUrls", "database_urls", secret=True)
 API_KEYS = StackOutput("apiKeys", "api_keys", secret=True)
 ENV_FILES = StackOutput("envFiles", "env_files", secret=True)
+#: platform=kubernetes only, so that a Docker stack's outputs stay as they were.
+NAMESPACE = StackOutput("namespace", "namespace", platform="kubernetes")
 
 #: Every output, in the order ``__main__.py`` exports them.
 OUTPUTS: tuple[StackOutput, ...] = (
@@ -43,5 +47,6 @@ OUTPUTS: tuple[StackOutput, ...] = (
     DATABASE_URLS,
     API_KEYS,
     ENV_FILES,
+    NAMESPACE,
 )
 SECRET_NAMES: frozenset[str] = frozenset(o.name for o in OUTPUTS if o.secret)

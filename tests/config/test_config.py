@@ -104,9 +104,8 @@ def test_each_key_is_declared_once_with_a_description() -> None:
     names = [k.name for k in CONFIG_KEYS]
     assert len(set(names)) == len(names), "a key name is declared once"
     assert all(k.description.endswith(".") for k in CONFIG_KEYS), "every key has a sentence describing it"
-    assert {k.name for k in CONFIG_KEYS if k.secret} == {"dbPassword", "adminPassword", "apiKeyBase"}, (
-        "exactly the three credentials are secret"
-    )
+    credentials = {"dbPassword", "adminPassword", "apiKeyBase", "imageRegistryPassword"}
+    assert {k.name for k in CONFIG_KEYS if k.secret} == credentials, "exactly the four credentials are secret"
 
 
 def test_pulumi_yaml_runtime_and_backend() -> None:

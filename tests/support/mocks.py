@@ -95,6 +95,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
             )
         if args.typ == "docker:index/remoteImage:RemoteImage":
             state["imageId"] = f"sha256:{self.counter:064x}"
+        if args.typ == "docker:index/registryImage:RegistryImage":
+            state["sha256Digest"] = f"sha256:{self.counter:064x}"
         return f"{args.name}-id", state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:

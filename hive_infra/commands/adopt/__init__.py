@@ -31,7 +31,7 @@ from typing import TextIO
 from hive_infra.commands.adopt.printing import config_set_line, summary_lines
 from hive_infra.commands.adopt.settings import Setting, settings_for, validate
 from hive_infra.commands.contract import Context
-from hive_infra.config import NAMESPACE, SECRET_KEY_NAMES, HiveConfig
+from hive_infra.config import GENERATED_SECRET_KEY_NAMES, NAMESPACE, HiveConfig
 from hive_infra.core.errors import CommandError, ExitCode
 from hive_infra.core.rendering import parse_database_url
 from hive_infra.legacy.containers import detect_lines
@@ -50,7 +50,7 @@ __all__ = ["DEFAULT_ENV_FILE", "SECRET_KEYS", "AdoptOptions", "parse_database_ur
 
 DEFAULT_ENV_FILE = ".env"
 #: Secrets ``--print-secret`` can emit, by their config key.
-SECRET_KEYS: tuple[str, ...] = SECRET_KEY_NAMES
+SECRET_KEYS: tuple[str, ...] = GENERATED_SECRET_KEY_NAMES
 
 
 @dataclass(frozen=True)

@@ -183,13 +183,21 @@ def check_config(listing: Mapping[str, Any] | str, stack: str | None) -> tuple[H
 
 
 def needs_docker(cfg: HiveConfig | None) -> bool:
-    """The stack runs containers here: PostgreSQL's, or the API ones."""
+    """The stack runs containers here (PostgreSQL's, or the API ones), or builds the image a
+    cluster runs (platform=kubernetes without apiImage)."""
+    if cfg is not None and cfg.kubernetes:
+        return cfg.builds_api_image
     return cfg is None or not cfg.external or cfg.api_containers
 
 
 def check_docker(containers: Sequence[ContainerInfo] | str | None, cfg: HiveConfig | None) -> Verdict:
     if not needs_docker(cfg):
-        return Verdict(OK, "Docker", "not needed (external PostgreSQL, apiContainers=false)")
+        why = (
+            "platform=kubernetes with apiImage"
+            if cfg is not None and cfg.kubernetes
+            else "external PostgreSQL, apiContainers=false"
+        )
+        return Verdict(OK, "Docker", f"not needed ({why})")
     if isinstance(containers, str) or containers is None:
         reason = containers or "not asked"
         fix = "start the Docker engine, or set DOCKER_HOST to one"
@@ -214,7 +222,7 @@ def _legacy_names() -> set[str]:
 def stack_container_names(cfg: HiveConfig) -> set[str]:
     """The containers the stack creates, by name."""
     names = set() if cfg.external else {cfg.names.postgres_container}
-    if cfg.api_containers:
+    if cfg.api_containers and not cfg.kubernetes:
         names |= {cfg.names.api_container(m) for m in cfg.mode_table}
     return names
 
@@ -256,6 +264,8 @@ def published_ports(cfg: HiveConfig) -> dict[int, str]:
     ports = stack_ports(cfg)
     if cfg.external:
         ports.pop(cfg.db_port, None)
+    if cfg.kubernetes:
+        return {}  # the API runs on the cluster: nothing is published here
     if not cfg.api_containers:
         ports = {p: what for p, what in ports.items() if p == cfg.db_port and not cfg.external}
     return ports

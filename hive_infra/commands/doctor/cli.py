@@ -6,7 +6,7 @@ import argparse
 from dataclasses import dataclass
 
 from hive_infra.commands.contract import Command, Context
-from hive_infra.commands.doctor import checks, images, own, probe
+from hive_infra.commands.doctor import checks, cluster, images, own, probe
 from hive_infra.commands.doctor.checks import FAIL, WARN, PulumiFacts, Verdict
 from hive_infra.config import HiveConfig
 from hive_infra.core.errors import ExitCode
@@ -62,6 +62,9 @@ def diagnose(stack: str | None, machine: Context) -> list[Verdict]:
             verdicts += _image_verdicts(machine, cfg, pulumi, name or "")
         ports = probe.probe_ports(cfg.bind_address, checks.published_ports(cfg))
         verdicts += checks.check_ports(cfg, ports, listed, label)
+        if cfg.kubernetes:
+            facts = cluster.cluster_facts(cfg, machine.environ)
+            verdicts += cluster.check_cluster(cfg, facts, str(probe.project(machine).get("name", "")), name or "")
     verdicts.append(checks.check_disk(probe.disk_facts(machine)))
     return verdicts
 

@@ -1,0 +1,147 @@
+"""Component: the stack's API tier on a cluster: an explicit ``pulumi_kubernetes`` provider,
+the namespace, the registry's pull secret, the image's push and one ``KubernetesApi`` per mode."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from hive_infra.components.kubernetes import specs
+from hive_infra.components.kubernetes.registry import RegistryPush, RegistryPushArgs
+from hive_infra.components.kubernetes.workload import KubernetesApi, KubernetesApiArgs
+from hive_infra.config import HiveConfig
+from hive_infra.core.modes import Mode
+from hive_infra.core.platform import label_value, pushed_image, registry_host
+
+
+@dataclass(frozen=True)
+class BuiltImage:
+    """The API image built on this machine (``HiveStack``'s ``RemoteImage``)."""
+
+    tag: str
+    image_id: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
+class HiveKubernetesArgs:
+    config: HiveConfig
+    #: The stack's label value (``project/stack``).
+    stack_label: str
+    #: Each mode's ``KEY=value`` strings for its pods (secret), by mode name.
+    env: Callable[[Mode], pulumi.Input[Sequence[str]]] = field(repr=False)
+    #: The image built here; None with ``apiImage`` (the pods pull it as it is).
+    built: BuiltImage | None = None
+    #: The registry's password (secret), with ``imageRegistryUser``.
+    registry_password: pulumi.Input[str] | None = field(default=None, repr=False)
+    #: Resources the app needs before it starts (the database objects).
+    depends_on: Sequence[pulumi.Resource] = ()
+
+
+class HiveKubernetes(pulumi.ComponentResource):
+    """Every mode's API as a Deployment and a Service in the stack's namespace."""
+
+    provider: k8s.Provider
+    namespace: k8s.core.v1.Namespace
+    #: The namespace's name, once it exists.
+    namespace_name: pulumi.Output[str]
+    api: dict[str, KubernetesApi]
+    push: RegistryPush | None
+
+    def __init__(self, name: str, args: HiveKubernetesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("hive:index:HiveKubernetes", name, None, opts)
+        cfg = args.config
+        names = cfg.kube_names
+        self.provider = k8s.Provider(
+            f"{name}-provider",
+            # A path, resolved here: the provider runs elsewhere. Unset: KUBECONFIG, else ~/.kube/config.
+            kubeconfig=os.path.abspath(cfg.kubeconfig) if cfg.kubeconfig is not None else None,
+            context=cfg.kube_context,
+            # The provider is replaced (and every object with it) only when the namespace changes,
+            # never because the kubeconfig's file moved or its credentials rotated.
+            cluster_identifier=f"hive-{names.namespace}",
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        on_cluster = pulumi.ResourceOptions(parent=self, provider=self.provider)
+        self.namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata={"name": names.namespace, "labels": specs.labels(names.namespace, args.stack_label)},
+            opts=on_cluster,
+        )
+        self.namespace_name = self.namespace.metadata.apply(lambda m: str(m.name))
+        pull_secret = self._pull_secret(name, args, on_cluster)
+        image = self._image(name, args)
+        self.api = {
+            mode.name: KubernetesApi(
+                f"{name}-{mode.name}",
+                KubernetesApiArgs(
+                    service=names.service(mode),
+                    secret=names.secret(mode),
+                    budget=names.budget(mode),
+                    namespace=self.namespace_name,
+                    image=image,
+                    port=cfg.ports(mode).api,
+                    env=args.env(mode),
+                    replicas=cfg.api_replicas,
+                    resources=specs.Resources(
+                        cfg.api_cpu_request, cfg.api_memory_request, cfg.api_cpu_limit, cfg.api_memory_limit
+                    ),
+                    health_path=cfg.health_path,
+                    health_timeout=cfg.api_health_timeout,
+                    stack_label=args.stack_label,
+                    pull_secret=None if pull_secret is None else names.pull_secret,
+                    first_start=args.built is not None,
+                    depends_on=[*args.depends_on, *([] if pull_secret is None else [pull_secret])],
+                ),
+                opts=pulumi.ResourceOptions(parent=self, providers=[self.provider]),
+            )
+            for mode in cfg.mode_table
+        }
+        self.register_outputs({"namespace_name": self.namespace_name})
+
+    def _pull_secret(
+        self, name: str, args: HiveKubernetesArgs, opts: pulumi.ResourceOptions
+    ) -> k8s.core.v1.Secret | None:
+        """The registry's login as an imagePullSecret, when there is one."""
+        cfg = args.config
+        user = cfg.image_registry_user
+        if user is None or args.registry_password is None:
+            return None
+        registry = registry_host(cfg.image_registry or cfg.api_image or "")
+        content = pulumi.Output.secret(args.registry_password).apply(
+            lambda password: specs.docker_config_json(registry, user, password)
+        )
+        return k8s.core.v1.Secret(
+            f"{name}-pull-secret",
+            metadata={"name": cfg.kube_names.pull_secret, "namespace": self.namespace_name},
+            type="kubernetes.io/dockerconfigjson",
+            string_data={".dockerconfigjson": content},
+            opts=opts,
+        )
+
+    def _image(self, name: str, args: HiveKubernetesArgs) -> pulumi.Input[str]:
+        """``apiImage`` as it is, or the image built here pushed to ``imageRegistry`` (by digest)."""
+        cfg = args.config
+        if args.built is None or cfg.image_registry is None:
+            self.push = None
+            return cfg.api_image or ""
+        self.push = RegistryPush(
+            f"{name}-image",
+            RegistryPushArgs(
+                source=args.built.tag,
+                source_id=args.built.image_id,
+                target=pushed_image(cfg.image_registry, args.built.tag),
+                user=cfg.image_registry_user,
+                password=args.registry_password,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return self.push.pinned
+
+
+def stack_label(project: str, stack: str) -> str:
+    """The stack as a label value (``project.stack``)."""
+    return label_value(f"{project}.{stack}")

@@ -1,0 +1,42 @@
+"""The doctor on a platform=kubernetes stack: the cluster's, the registry's and the managed
+server's verdicts, and no Docker container asked for (only the image's build needs Docker)."""
+
+from __future__ import annotations
+
+from hive_infra.commands.doctor import checks
+from hive_infra.commands.doctor.cluster import ClusterFacts, check_cluster
+from hive_infra.config import parse_config
+from tests.config.test_config import raw
+from tests.config.test_kubernetes_config import KUBERNETES
+
+CFG = parse_config(raw(**KUBERNETES))
+GOOD = ClusterFacts(None, ready_nodes=1, namespace_owner=None, registry_status=200, postgres_error=None)
+
+
+def _statuses(facts: ClusterFacts) -> dict[str, str]:
+    return {v.what: v.status for v in check_cluster(CFG, facts, "hive", "dev")}
+
+
+def test_a_ready_cluster_a_free_namespace_a_registry_and_a_server_pass() -> None:
+    assert set(_statuses(GOOD).values()) == {"ok"}, _statuses(GOOD)
+
+
+def test_each_missing_part_fails_naming_it() -> None:
+    assert _statuses(ClusterFacts("connection refused"))["cluster"] == "FAIL"
+    assert _statuses(ClusterFacts(None, ready_nodes=0))["cluster"] == "FAIL", "a cluster with no Ready node"
+    taken = ClusterFacts(None, 1, namespace_owner="other.stack", registry_status=200)
+    assert _statuses(taken)["namespace hive"] == "FAIL", "another stack's namespace is not ours to take"
+    mine = ClusterFacts(None, 1, namespace_owner="hive.dev", registry_status=200)
+    assert _statuses(mine)["namespace hive"] == "ok", "this stack's own namespace"
+    refused = ClusterFacts(None, 1, None, registry_status=401)
+    assert _statuses(refused)["registry registry.example.com"] == "FAIL", "the registry refuses the login"
+    down = ClusterFacts(None, 1, None, registry_status=200, postgres_error="timed out")
+    assert _statuses(down)["managed PostgreSQL"] == "FAIL"
+
+
+def test_no_docker_container_is_asked_for_and_no_port_published() -> None:
+    assert checks.needs_docker(CFG), "the stack builds the image here: Docker is needed for that"
+    with_image = parse_config(raw(**{**KUBERNETES, "apiImage": "registry.example.com/hive:1.0"}))
+    assert not checks.needs_docker(with_image), "apiImage: nothing runs or builds on this machine's Docker"
+    assert checks.stack_container_names(CFG) == set(), "no Docker container of the stack"
+    assert checks.published_ports(CFG) == {}, "no port published here"

@@ -1,0 +1,275 @@
+"""The project's own stack with ``platform=kubernetes`` under the real engine, on the tier's
+one-node cluster, against a managed PostgreSQL.
+
+The managed server is the Docker tier's PostgreSQL image (pgvector, which the app's
+knowledge tables need and the host's throwaway server lacks) published on the
+host-side veth address, 198.18.0.1, where both this machine and the pods reach it,
+``sslMode=disable``. The stack builds its API image on the tier's Python base with
+the host's wheels, pushes it to the cluster's registry, and runs the three modes
+with two replicas each. The tests run in order and build on each other (one stack's
+life): preview, up, each Deployment Available, each API through its Service (its own
+key only, its own memories and sessions), no secret outside a Secret, a no-op up,
+destroy (the namespace gone, the databases and rows kept, the user's lines kept).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from hive_infra.core.names import STACK_LABEL
+from tests.app import hive_app
+from tests.kubernetes.conftest import TIMINGS
+from tests.support.cluster import Cluster, http_get, poll
+from tests.support.dockerlib import (
+    DockerUnavailable,
+    TierImages,
+    build_images,
+    docker,
+    engine_answers,
+    provide_wheels,
+    stack_config,
+)
+from tests.support.engine import Engine, Result
+
+pytestmark = pytest.mark.kubernetes
+
+STACK = "k8stier"
+NAMESPACE = "hive-k8s-tier"
+#: The host's end of the cluster's veth pair (scripts/cluster.sh): pods and this machine reach it.
+HOST_IP = "198.18.0.1"
+PG_PORT = 55433
+PG_CONTAINER = "hive-k8s-tier-postgres"
+PG_LABEL = f"{STACK_LABEL}=hive/{STACK}"
+SERVICES = {"workspace": "hive-agents", "agent": "hive-agent-dev-server", "genie": "hive-genie-server"}
+USER_LINE = "MY_MODEL_KEY=sk-mine-not-the-stacks\n"
+
+
+@dataclass(frozen=True)
+class ModeApi:
+    """A mode's API as ``hive_app``'s REST helpers take it."""
+
+    label: str
+    base_url: str
+    env: dict[str, str] = field(repr=False)
+
+    def masked(self, text: str) -> str:
+        return hive_app.mask(text, self.env)
+
+
+@dataclass
+class Life:
+    engine: Engine
+    cluster: Cluster
+    admin_password: str
+
+    def pulumi(self, *args: str, check: bool = True, timeout: float = 1200) -> Result:
+        result = self.engine.run(*args, "--stack", STACK, check=check, timeout=timeout)
+        TIMINGS.append((f"hive stack: pulumi {' '.join(a for a in args if not a.startswith('--'))}", result.seconds))
+        return result
+
+    def outputs(self) -> dict[str, Any]:
+        return self.engine.outputs(STACK, secrets=True)
+
+    def admin_dsn(self, database: str = "postgres") -> str:
+        return f"host={HOST_IP} port={PG_PORT} user=postgres password={self.admin_password} dbname={database}"
+
+
+def _managed_server(images: TierImages, password: str) -> None:
+    """The managed PostgreSQL: a container of the tier's image, published on the veth address only."""
+    docker("rm", "-f", "-v", PG_CONTAINER, check=False)
+    docker(
+        "run", "-d", "--name", PG_CONTAINER, "--label", PG_LABEL, "-e", f"POSTGRES_PASSWORD={password}",
+        "-p", f"{HOST_IP}:{PG_PORT}:5432", images.postgres,
+    )  # fmt: skip
+
+    def accepts() -> bool:
+        try:
+            with psycopg.connect(f"host={HOST_IP} port={PG_PORT} user=postgres password={password}", connect_timeout=2):
+                return True
+        except psycopg.OperationalError:
+            return False
+
+    poll("the managed PostgreSQL accepts logins on the veth address", accepts, 60)
+
+
+@pytest.fixture(scope="module")
+def life(
+    cluster: Cluster, pulumi_bin: Path, kubernetes_plugin: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Life]:
+    why = engine_answers()
+    if why is not None:
+        pytest.skip(f"no Docker engine answers: {why}")
+    try:
+        images = build_images()
+    except DockerUnavailable as exc:
+        pytest.skip(f"the test images cannot be built: {exc}")
+    if cluster.kubectl("get", "namespace", NAMESPACE, "--ignore-not-found", "-o", "name"):
+        pytest.fail(f"namespace {NAMESPACE} exists already: not this run's to take")
+    password = secrets.token_urlsafe(24)
+    _managed_server(images, password)
+    path = f"{kubernetes_plugin}:{pulumi_bin}:/usr/local/bin:/usr/bin:/bin"
+    engine = Engine(pulumi_bin, tmp_path_factory.mktemp("k8s-tier"), {"PATH": path})
+    provide_wheels(images, engine.program)
+    (engine.program / ".env").write_text(USER_LINE)
+    config = stack_config(
+        images,
+        platform="kubernetes",
+        kubeconfig=str(cluster.kubeconfig),
+        kubeNamespace=NAMESPACE,
+        postgresMode="external",
+        postgresHost=HOST_IP,
+        dbPort=str(PG_PORT),
+        sslMode="disable",
+        imageRegistry=cluster.registry,
+    )
+    config.pop("postgresImage")  # external mode runs no PostgreSQL of its own
+    engine.init_stack(STACK, config, {"adminPassword": password})
+    try:
+        yield Life(engine, cluster, password)
+    finally:
+        if cluster.kubectl("get", "namespace", NAMESPACE, "--ignore-not-found", "-o", "name"):
+            cluster.kubectl("delete", "namespace", NAMESPACE, "--wait=false", check=False)
+        docker("rm", "-f", "-v", PG_CONTAINER, check=False)
+
+
+def _deployments(life: Life) -> dict[str, dict[str, Any]]:
+    listing = json.loads(life.cluster.kubectl("-n", NAMESPACE, "get", "deployments", "-o", "json"))
+    return {d["metadata"]["name"]: d for d in listing["items"]}
+
+
+def _apis(life: Life, outputs: dict[str, Any]) -> dict[str, ModeApi]:
+    """Each mode's API through its Service's ClusterIP, which the host routes to the cluster."""
+    found = {}
+    for mode, service in SERVICES.items():
+        spec = json.loads(life.cluster.kubectl("-n", NAMESPACE, "get", "service", service, "-o", "json"))["spec"]
+        url = f"http://{spec['clusterIP']}:{spec['ports'][0]['port']}"
+        found[mode] = ModeApi(mode, url, {"HIVE_API_KEY": outputs["apiKeys"][mode]})
+    return found
+
+
+def test_preview_plans_the_cluster_objects(life: Life) -> None:
+    result = life.pulumi("preview")
+    for kind in (
+        "kubernetes:core/v1:Namespace",
+        "kubernetes:apps/v1:Deployment",
+        "docker:index:RegistryImage",
+        "kubernetes:batch/v1:Job",
+    ):
+        assert kind in result.stdout, f"preview plans {kind}:\n{result.stdout[-3000:]}"
+    assert not life.cluster.kubectl("get", "namespace", NAMESPACE, "--ignore-not-found", "-o", "name")
+
+
+def test_up_returns_with_every_deployment_available(life: Life) -> None:
+    life.pulumi("up", "--yes", "--skip-preview")
+    deployments = _deployments(life)
+    assert sorted(deployments) == sorted(SERVICES.values()), "a Deployment per mode, named as the Docker containers"
+    for name, d in deployments.items():
+        status = d["status"]
+        assert (status.get("readyReplicas"), status.get("availableReplicas")) == (2, 2), f"{name}: {status}"
+    outputs = life.outputs()
+    assert outputs["namespace"] == NAMESPACE
+    assert outputs["apiUrls"]["agent"] == f"http://hive-agent-dev-server.{NAMESPACE}.svc.cluster.local:38886"
+
+
+def test_doctor_checks_the_cluster_the_namespace_the_registry_and_the_server(life: Life) -> None:
+    done = life.engine.hive("doctor", "--stack", STACK, check=False, env={"KUBECTL": str(life.cluster.kubectl_bin)})
+    lines = done.output.splitlines()
+    for expected in ("ok   cluster: reachable", f"ok   namespace {NAMESPACE}: this stack's", "ok   registry ",
+                     "ok   managed PostgreSQL"):  # fmt: skip
+        assert any(line.startswith(expected) for line in lines), f"doctor says {expected!r}:\n{done.output}"
+
+
+def test_the_first_start_of_two_replicas_raced_on_nothing(life: Life) -> None:
+    """The first start ran alone (each mode's Job completed before its Deployment), and then no
+    pod restarted and no pod's log has a failed schema or table creation."""
+    jobs = json.loads(life.cluster.kubectl("-n", NAMESPACE, "get", "jobs", "-o", "json"))["items"]
+    assert len(jobs) == len(SERVICES) and all(j["status"].get("succeeded") == 1 for j in jobs), (
+        f"each mode's first start completed: {[(j['metadata']['name'], j['status']) for j in jobs]}"
+    )
+    pods = json.loads(life.cluster.kubectl("-n", NAMESPACE, "get", "pods", "-o", "json"))["items"]
+    restarts = {p["metadata"]["name"]: p["status"]["containerStatuses"][0]["restartCount"] for p in pods}
+    logs = {
+        name: life.cluster.kubectl("-n", NAMESPACE, "logs", name, "--all-containers", check=False) for name in restarts
+    }
+    failed = {
+        name: [
+            line for line in text.splitlines() if re.search(r"(?i)already exists|UniqueViolation|duplicate key", line)
+        ]
+        for name, text in logs.items()
+    }
+    assert restarts == dict.fromkeys(restarts, 0), f"a replica restarted on the first start: {restarts}"
+    assert not any(failed.values()), f"a replica's creation failed against the other's: {failed}"
+
+
+def test_each_api_answers_through_its_service_with_its_own_key_only(life: Life) -> None:
+    outputs = life.outputs()
+    modes = _apis(life, outputs)
+    for mode, api in modes.items():
+        poll(f"{mode}'s Service answers", lambda api=api: http_get(api.base_url + "/health"), 60)
+        assert hive_app.api(api, "GET", "/sessions", query={"type": "agent"}).status == 200, f"{mode}: own key"
+        no_key = hive_app.api(api, "GET", "/sessions", query={"type": "agent"}, authenticate=False)
+        assert no_key.status == 401, f"{mode}: no key is refused"
+        other = next(m for m in modes if m != mode)
+        wrong = hive_app.api(api, "GET", "/sessions", query={"type": "agent"}, token=modes[other].env["HIVE_API_KEY"])
+        assert wrong.status == 401, f"{mode}: {other}'s key is refused"
+
+
+def test_each_mode_keeps_its_memories_and_sessions_apart(life: Life) -> None:
+    modes = _apis(life, life.outputs())
+    for mode, api in modes.items():
+        hive_app.create_memory(api, f"remembered by {mode}", user_id="tier-user")
+        hive_app.create_session(api, f"session-{mode}", f"{mode}'s session", user_id="tier-user")
+    for mode, api in modes.items():
+        # Several reads: each may reach either replica, and both serve the same database.
+        for _ in range(4):
+            memories = {m["memory"] for m in hive_app.list_memories(api, user_id="tier-user")}
+            assert memories == {f"remembered by {mode}"}, f"{mode} reads back only its own memory"
+        sessions = {s["session_id"] for s in hive_app.list_sessions(api, user_id="tier-user")}
+        assert sessions == {f"session-{mode}"}, f"{mode} lists only its own session"
+
+
+def test_no_secret_outside_a_secret(life: Life) -> None:
+    outputs = life.outputs()
+    values = [life.admin_password, *outputs["apiKeys"].values()]
+    values += [re.sub(r"^.*://[^:]+:([^@]+)@.*$", r"\1", url) for url in outputs["databaseUrls"].values()]
+    state = life.engine.run("stack", "export", "--stack", STACK).stdout
+    configmaps = life.cluster.kubectl("-n", NAMESPACE, "get", "configmaps", "-o", "json")
+    pods = json.loads(life.cluster.kubectl("-n", NAMESPACE, "get", "pods", "-o", "json"))["items"]
+    specs = json.dumps([p["spec"] for p in pods])
+    annotations = json.dumps([p["metadata"].get("annotations") for p in pods] + [_deployments(life)])
+    for where, text in (
+        ("state", state),
+        ("configmaps", configmaps),
+        ("pod specs", specs),
+        ("annotations", annotations),
+    ):
+        leaked = [i for i, value in enumerate(values) if value and value in text]
+        assert not leaked, f"secret value(s) #{leaked} in the {where}"
+    assert '"env":' not in specs.replace('"envFrom":', ""), "the pods get no plain env"
+
+
+def test_a_second_up_changes_nothing(life: Life) -> None:
+    life.pulumi("up", "--yes", "--skip-preview", "--expect-no-changes")
+
+
+def test_destroy_leaves_the_data_and_the_user_lines(life: Life) -> None:
+    outputs = life.outputs()
+    started = time.monotonic()
+    life.pulumi("destroy", "--yes", "--skip-preview")
+    left = life.cluster.kubectl("get", "namespace", NAMESPACE, "--ignore-not-found", "-o", "name")
+    assert left == "", f"the namespace is gone after destroy ({time.monotonic() - started:.0f}s)"
+    for mode, database in outputs["databases"].items():
+        with psycopg.connect(life.admin_dsn(database)) as conn:
+            row = conn.execute(f"SELECT count(*) FROM {hive_app.AGNO_SCHEMA}.{hive_app.MEMORY_TABLE}").fetchone()
+        assert row is not None and row[0] == 1, f"{mode}'s database and its memory outlive the destroy"
+    assert USER_LINE in (life.engine.program / ".env").read_text(), "the user's own line stays in .env"
