@@ -6,8 +6,8 @@ from __future__ import annotations
 from hive_infra.commands.doctor import checks
 from hive_infra.commands.doctor.cluster import ClusterFacts, check_cluster
 from hive_infra.config import parse_config
-from tests.config.test_config import raw
-from tests.config.test_kubernetes_config import KUBERNETES
+from tests.support.program import KUBERNETES_VALUES as KUBERNETES
+from tests.support.program import raw_config as raw
 
 CFG = parse_config(raw(**KUBERNETES))
 GOOD = ClusterFacts(None, ready_nodes=1, namespace_owner=None, registry_status=200, postgres_error=None)

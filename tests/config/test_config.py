@@ -17,13 +17,10 @@ from hive_infra.config.rules import PLACEHOLDER_WORDS
 from hive_infra.core.modes import MODES
 from tests.support.mocks import RecordingMocks
 from tests.support.program import PROJECT_DIR, config_values, run_program
+from tests.support.program import raw_config as raw
 
 GOOD_SECRET = "Zq8vN3kLm2Xc9Rt5Yw"  # 18 characters
 GOOD_KEY_BASE = "k" * 43
-
-
-def raw(**values: Any) -> dict[str, str]:
-    return {key.split(":", 1)[1]: text for key, text in config_values(values).items()}
 
 
 def problems_of(**values: Any) -> tuple[str, ...]:

@@ -8,16 +8,8 @@ import pytest
 
 from hive_infra.config import ConfigError, parse_config
 from hive_infra.core.modes import MODES
-from tests.config.test_config import raw
-
-#: A kubernetes stack that parses: a managed server, a registry for the built image.
-KUBERNETES: dict[str, Any] = {
-    "platform": "kubernetes",
-    "postgresMode": "external",
-    "postgresHost": "db.example.internal",
-    "adminPassword": "Managed-Adm1n-Passw0rd",
-    "imageRegistry": "registry.example.com/team",
-}
+from tests.support.program import KUBERNETES_VALUES as KUBERNETES
+from tests.support.program import raw_config as raw
 
 
 def problems(**values: Any) -> dict[str, str]:

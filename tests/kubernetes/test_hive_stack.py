@@ -27,8 +27,8 @@ import psycopg
 import pytest
 
 from hive_infra.core.names import STACK_LABEL
-from tests.app import hive_app
 from tests.kubernetes.conftest import TIMINGS
+from tests.support import hive_app
 from tests.support.cluster import Cluster, http_get, poll
 from tests.support.dockerlib import (
     DockerUnavailable,

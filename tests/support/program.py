@@ -178,3 +178,18 @@ def run_component(
         build, mocks, preview=preview, config=config, secret_keys=secret_keys, monitor=monitor
     )
     return run
+
+
+def raw_config(**values: Any) -> dict[str, str]:
+    """``values`` as ``parse_config`` reads them: each key without its namespace, as text."""
+    return {key.split(":", 1)[1]: text for key, text in config_values(values).items()}
+
+
+#: A platform=kubernetes stack that parses: a managed server, a registry for the built image.
+KUBERNETES_VALUES: dict[str, Any] = {
+    "platform": "kubernetes",
+    "postgresMode": "external",
+    "postgresHost": "db.example.internal",
+    "adminPassword": "Managed-Adm1n-Passw0rd",
+    "imageRegistry": "registry.example.com/team",
+}

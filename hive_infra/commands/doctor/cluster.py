@@ -21,8 +21,8 @@ from typing import Any
 
 from hive_infra.commands.doctor.checks import FAIL, OK, WARN, Verdict
 from hive_infra.config import HiveConfig
-from hive_infra.machine.executables import find_executable
 from hive_infra.core.platform import STACK_LABEL_KEY, label_value, registry_address, registry_host
+from hive_infra.machine.executables import find_executable
 
 TIMEOUT_SECONDS = 20
 
