@@ -93,7 +93,7 @@ def _exists(name: str, *bases: Path) -> bool:
 
 def _table_modules(text: str) -> list[tuple[str, str]]:
     """(package folder, module) for every module the packages table names in a row's second
-    column: each backticked name, but a module's attributes (``keys``: ``CONFIG_KEYS``)."""
+    column: each backticked name (from its package, or from hive_infra/ for a subpackage's module), but a module's attributes (``keys``: ``CONFIG_KEYS``)."""
     named = []
     for row in re.findall(r"^\| `(hive_infra/[\w/]+/)` \| (.+?) \| .+ \|$", text, re.M):
         package, holds = row
@@ -128,7 +128,7 @@ def test_every_module_and_package_the_architecture_names_exists() -> None:
     missing = [p for p in PATH_NAME.findall(text) if not _exists(p, PROJECT_DIR, package)]
     missing += [d for d in DOTTED_NAME.findall(text) if not _exists(d.replace(".", "/"), PROJECT_DIR)]
     table = _table_modules(text)
-    missing += [f"{p}{m} (table)" for p, m in table if not _exists(m, PROJECT_DIR / p)]
+    missing += [f"{p}{m} (table)" for p, m in table if not _exists(m, PROJECT_DIR / p, package)]
     tree = _tree_paths(text)
     missing += [f"{p} (Layout)" for p in tree if not _exists(p, PROJECT_DIR)]
     assert len(table) > 30 and len(tree) > 20, (
