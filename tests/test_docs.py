@@ -93,7 +93,8 @@ def _exists(name: str, *bases: Path) -> bool:
 
 def _table_modules(text: str) -> list[tuple[str, str]]:
     """(package folder, module) for every module the packages table names in a row's second
-    column: each backticked name (from its package, or from hive_infra/ for a subpackage's module), but a module's attributes (``keys``: ``CONFIG_KEYS``)."""
+    column: each backticked name (from its package, or from hive_infra/ for a subpackage's
+    module), but a module's attributes (``keys``: ``CONFIG_KEYS``)."""
     named = []
     for row in re.findall(r"^\| `(hive_infra/[\w/]+/)` \| (.+?) \| .+ \|$", text, re.M):
         package, holds = row
