@@ -123,12 +123,16 @@ def render_table(stack: str | None, statuses: Sequence[ModeStatus], show_secrets
 
 def port_forward_lines(namespace: str, statuses: Sequence[ModeStatus]) -> str:
     """platform=kubernetes: a ``kubectl port-forward`` line per mode, from its in-cluster URL
-    (``http://<service>.<namespace>.svc.cluster.local:<port>``) to the same port here."""
+    (``http://<service>.<namespace>.svc.cluster.local:<port>``) to the same port here, and
+    a ``kubectl logs`` line per mode's Deployment."""
     lines = ["", f"The API from this machine (platform=kubernetes, namespace {namespace}):"]
+    logs = ["", "Its pods' logs (why a Deployment is not Available):"]
     for s in statuses:
         host, _, port = s.api_url.removeprefix("http://").partition(":")
-        lines.append(f"  {s.mode:<10} kubectl -n {namespace} port-forward svc/{host.split('.')[0]} {port}:{port}")
-    return "\n".join(lines) + "\n"
+        service = host.split(".")[0]
+        lines.append(f"  {s.mode:<10} kubectl -n {namespace} port-forward svc/{service} {port}:{port}")
+        logs.append(f"  {s.mode:<10} kubectl -n {namespace} logs deploy/{service}")
+    return "\n".join(lines + logs) + "\n"
 
 
 # --- the command --------------------------------------------------------------------------

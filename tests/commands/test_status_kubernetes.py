@@ -25,6 +25,7 @@ def test_status_prints_a_port_forward_line_per_mode(fake_pulumi: Callable[..., F
     assert "http://hive-agents.team-a.svc.cluster.local:8886" in out, "the in-cluster URL is the API URL"
     for service, port in (("hive-agents", 8886), ("hive-agent-dev-server", 38886), ("hive-genie-server", 48886)):
         assert f"kubectl -n team-a port-forward svc/{service} {port}:{port}" in out, f"{service}: how to reach it"
+        assert f"kubectl -n team-a logs deploy/{service}" in out, f"{service}: where its pods say why they fail"
 
 
 def test_a_docker_stack_prints_no_port_forward_line(fake_pulumi: Callable[..., FakePulumi]) -> None:  # noqa: F811
