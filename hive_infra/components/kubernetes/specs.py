@@ -25,6 +25,12 @@ PROBE_PERIOD = 5
 PROBE_TIMEOUT = 5
 READINESS_FAILURES = 3
 LIVENESS_FAILURES = 6
+#: A terminating pod keeps answering for ``PRESTOP_SECONDS`` (its preStop hook sleeps) while it
+#: leaves the Service's endpoints and every node's proxy stops sending it new connections; then it
+#: gets SIGTERM, and ``TERMINATION_GRACE_SECONDS`` in all (the hook included) to finish what it
+#: serves before it is killed (docs/kubernetes.md: Upgrades with no failed request).
+PRESTOP_SECONDS = 10
+TERMINATION_GRACE_SECONDS = 60
 CONTAINER_NAME = "api"
 PORT_NAME = "http"
 
@@ -87,6 +93,9 @@ def container(
         "startup_probe": _probe(health_path, max(1, math.ceil(health_timeout / PROBE_PERIOD))),
         "readiness_probe": _probe(health_path, READINESS_FAILURES),
         "liveness_probe": _probe(health_path, LIVENESS_FAILURES),
+        # ``sleep`` of the image (the built one is Debian's, with coreutils): an exec hook works on
+        # every cluster version, where the ``sleep`` action needs 1.30 or later.
+        "lifecycle": {"pre_stop": {"exec": {"command": ["sleep", str(PRESTOP_SECONDS)]}}},
         "security_context": {
             "allow_privilege_escalation": False,
             "capabilities": {"drop": ["ALL"]},
@@ -106,6 +115,7 @@ def pod_template(
     kept across a container's restarts, not across the pod's replacement: docs/kubernetes.md)."""
     spec: dict[str, Any] = {
         "automount_service_account_token": False,
+        "termination_grace_period_seconds": TERMINATION_GRACE_SECONDS,
         "security_context": {
             "run_as_non_root": True,
             "run_as_user": APP_UID,
@@ -159,9 +169,11 @@ def first_start_pod(
 ) -> dict[str, Any]:
     """The pod of the first-start Job: the API pod's spec (image, Secret, security context,
     folders) running ``FIRST_START_SCRIPT`` once, without the probes, never restarted."""
-    spec = dict(api_pod["spec"])
+    # Neither the probes nor the drain on stop (no Service sends it a request): its template, and so
+    # the Job, stays what it was before the drain existed.
+    spec = {k: v for k, v in api_pod["spec"].items() if k != "termination_grace_period_seconds"}
     (api,) = spec["containers"]
-    starter = {k: v for k, v in api.items() if not k.endswith("_probe")}
+    starter = {k: v for k, v in api.items() if not k.endswith("_probe") and k != "lifecycle"}
     starter["command"] = ["sh", "-c", FIRST_START_SCRIPT, "first-start"]
     starter["args"] = [HEALTH_PROBE, f"http://127.0.0.1:{port}{health_path}"]
     spec["containers"] = [starter]
