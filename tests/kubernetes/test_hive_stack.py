@@ -9,7 +9,9 @@ the host's wheels, pushes it to the cluster's registry, and runs the three modes
 with two replicas each. The tests run in order and build on each other (one stack's
 life): preview, up, each Deployment Available, each API through its Service (its own
 key only, its own memories and sessions), no secret outside a Secret, a deleted pod
-and a rolling change each under a request loop with no failure, a no-op up, destroy (the namespace gone, the databases and rows kept, the user's lines kept).
+and a rolling change each under a request loop with no failure, an Ingress and a
+NetworkPolicy per mode accepted, a no-op up, destroy
+(the namespace gone, the databases and rows kept, the user's lines kept).
 """
 
 from __future__ import annotations
@@ -325,6 +327,21 @@ def test_a_users_new_key_rolls_the_pods_with_no_failed_request(life: Life) -> No
     assert not set(after) & set(before), f"both pods rolled: {before} -> {after}"
     secret = json.loads(life.cluster.kubectl("-n", NAMESPACE, "get", "secret", f"{service}-env", "-o", "json"))
     assert "MY_AGENT_KEY" in secret["data"], "the new key is in the mode's Secret"
+
+
+def test_the_api_server_accepts_each_modes_ingress_and_policy(life: Life) -> None:
+    """Acceptance only: the tier's CNI enforces no policy and no ingress controller runs here."""
+    edges = {"ingressDomain": "hive.tier.test", "ingressTlsSecret": "hive-tier-tls", "egressPostgresCidr": HOST_IP}
+    for key, value in edges.items():
+        life.engine.run("config", "set", "--stack", STACK, f"hive:{key}", "--", value)
+    life.pulumi("up", "--yes", "--skip-preview")
+    for kind in ("ingress", "networkpolicy"):
+        listing = json.loads(life.cluster.kubectl("-n", NAMESPACE, "get", kind, "-o", "json"))["items"]
+        assert sorted(i["metadata"]["name"] for i in listing) == sorted(SERVICES.values()), f"a {kind} per mode"
+    policy = json.loads(life.cluster.kubectl("-n", NAMESPACE, "get", "networkpolicy", SERVICES["agent"], "-o", "json"))
+    assert policy["spec"]["egress"][1]["to"] == [{"ipBlock": {"cidr": f"{HOST_IP}/32"}}]
+    ingress = json.loads(life.cluster.kubectl("-n", NAMESPACE, "get", "ingress", SERVICES["agent"], "-o", "json"))
+    assert ingress["spec"]["rules"][0]["host"] == f"{SERVICES['agent']}.hive.tier.test"
 
 
 def test_a_second_up_changes_nothing(life: Life) -> None:

@@ -186,3 +186,47 @@ def docker_config_json(registry: str, user: str, password: str) -> str:
     """The ``.dockerconfigjson`` of an imagePullSecret for ``registry``."""
     auth = base64.b64encode(f"{user}:{password}".encode()).decode()
     return json.dumps({"auths": {registry: {"username": user, "password": password, "auth": auth}}})
+
+
+#: HTTPS, the model providers' port: a policy names no DNS host, so the API may reach any address on it.
+HTTPS_PORT = 443
+DNS_PORT = 53
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A mode's Ingress: its host, the IngressClass (None: the cluster's default), a TLS Secret."""
+
+    host: str
+    class_name: str | None = None
+    tls_secret: str | None = None
+
+
+def ingress_spec(entry: Entry, service: str, port: int) -> dict[str, Any]:
+    """Every path of ``entry.host`` to the mode's Service."""
+    backend = {"service": {"name": service, "port": {"number": port}}}
+    spec: dict[str, Any] = {
+        "rules": [{"host": entry.host, "http": {"paths": [{"path": "/", "path_type": "Prefix", "backend": backend}]}}]
+    }
+    if entry.class_name is not None:
+        spec["ingress_class_name"] = entry.class_name
+    if entry.tls_secret is not None:
+        spec["tls"] = [{"hosts": [entry.host], "secret_name": entry.tls_secret}]
+    return spec
+
+
+def network_policy_spec(
+    pod_labels: Mapping[str, str], port: int, postgres_cidr: str, postgres_port: int
+) -> dict[str, Any]:
+    """The API pods take connections on the API port only (from anywhere: the ingress controller's
+    namespace is the cluster's), and open them only to DNS, the PostgreSQL server and HTTPS."""
+    return {
+        "pod_selector": {"match_labels": dict(pod_labels)},
+        "policy_types": ["Ingress", "Egress"],
+        "ingress": [{"ports": [{"protocol": "TCP", "port": port}]}],
+        "egress": [
+            {"ports": [{"protocol": "UDP", "port": DNS_PORT}, {"protocol": "TCP", "port": DNS_PORT}]},
+            {"to": [{"ip_block": {"cidr": postgres_cidr}}], "ports": [{"protocol": "TCP", "port": postgres_port}]},
+            {"ports": [{"protocol": "TCP", "port": HTTPS_PORT}]},
+        ],
+    }
