@@ -318,7 +318,8 @@ def test_a_users_new_key_rolls_the_pods_with_no_failed_request(life: Life) -> No
     env_file = life.engine.program / ".env.agent"
     with RequestLoop(url, LOOP_COUNT, LOOP_SECONDS) as loop:
         time.sleep(2)
-        env_file.write_text(env_file.read_text() + ROLL_LINE)
+        text = env_file.read_text()
+        env_file.write_text(text + ("\n" if text and not text.endswith("\n") else "") + ROLL_LINE)
         life.pulumi("up", "--yes", "--skip-preview")
         poll(f"{service}: the old pods gone", lambda: _settled(life, service, set(before)), 180, interval=1)
         time.sleep(2)
