@@ -232,3 +232,21 @@ def test_the_outputs_keep_their_shapes_plus_the_namespace(cluster: ProgramRun) -
         for (mode, service), port in zip(SERVICES.items(), (8886, 38886, 48886), strict=True)
     }, "each mode's in-cluster URL"
     assert "namespace" not in run_program(SECRETS).outputs, "a Docker stack's outputs stay as they were"
+
+
+def test_a_terminating_pod_drains_before_it_stops(cluster: ProgramRun) -> None:
+    """No failed request while pods change: the preStop hook keeps a terminating pod answering
+    while it leaves the Service's endpoints, the grace period outlasts the hook, a new pod gets
+    traffic only once ready, and a rollout never takes a pod away first."""
+    spec = _deployment(cluster, "agent")["spec"]
+    pod = spec["template"]["spec"]
+    (api,) = pod["containers"]
+    assert api["lifecycle"] == {"preStop": {"exec": {"command": ["sleep", "10"]}}}, "a 10 s drain on stop"
+    assert pod["terminationGracePeriodSeconds"] == 60, "SIGTERM only after the hook, and time to finish after it"
+    assert pod["terminationGracePeriodSeconds"] > 10 + 30, "the hook and the app's own shutdown fit in the grace"
+    assert api["readinessProbe"]["httpGet"]["path"] == "/health", "readiness gates the traffic"
+    assert spec["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+    starter = reveal(cluster.named("hive-kubernetes-agent-first-start").inputs)["spec"]["template"]["spec"]
+    assert "lifecycle" not in starter["containers"][0] and "terminationGracePeriodSeconds" not in starter, (
+        "the first start serves no one: its Job keeps the template it had, so an upgrade does not rerun it"
+    )

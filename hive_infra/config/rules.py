@@ -345,3 +345,33 @@ def check_quantity(value: str) -> Iterator[str]:
 def check_registry(value: str) -> Iterator[str]:
     if not REGISTRY.fullmatch(value):
         yield f"{value!r} is not a registry (host[:port][/path], such as registry.example.com/team)"
+
+
+#: A domain name the modes' hosts are made under (lower-case, no trailing dot, no wildcard).
+DOMAIN = re.compile(r"(?=.{1,200}\Z)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+")
+#: A Kubernetes object's name (a DNS subdomain): an IngressClass's, a Secret's.
+OBJECT_NAME = re.compile(r"(?=.{1,253}\Z)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*")
+
+
+def check_ingress_domain(value: str) -> Iterator[str]:
+    if not DOMAIN.fullmatch(value):
+        yield (
+            f"{value!r} is not a domain the modes' hosts are made under (lower-case, with a dot, such as "
+            "hive.example.com: the modes are served at <service>.hive.example.com)"
+        )
+
+
+def check_object_name(value: str) -> Iterator[str]:
+    if not OBJECT_NAME.fullmatch(value):
+        yield f"{value!r} is not a Kubernetes object name (lower-case letters, digits, '-' and '.')"
+
+
+def check_cidr(value: str) -> Iterator[str]:
+    """An address or a network (a NetworkPolicy's ipBlock takes no DNS name)."""
+    try:
+        ipaddress.ip_network(value, strict=True)
+    except ValueError:
+        yield (
+            f"{value!r} is not an IP address or CIDR (such as 10.20.0.5 or 10.20.0.0/24; a policy cannot name a DNS "
+            "host: use the address the PostgreSQL host resolves to from the cluster)"
+        )

@@ -282,6 +282,33 @@ class HiveConfig:
         secret=True,
         default_doc="unset: no login",
     )
+    ingress_domain: str | None = setting(
+        None,
+        "Kubernetes only: declares an Ingress per mode, serving it at `<service>.<ingressDomain>` (such as "
+        "hive-agents.hive.example.com) through the cluster's ingress controller.",
+        rules.check_ingress_domain,
+        default_doc="unset: no Ingress",
+    )
+    ingress_class: str | None = setting(
+        None,
+        "Kubernetes only, with ingressDomain: the Ingresses' IngressClass.",
+        rules.check_object_name,
+        default_doc="unset: the cluster's default class",
+    )
+    ingress_tls_secret: str | None = setting(
+        None,
+        "Kubernetes only, with ingressDomain: a TLS Secret in the namespace (a certificate for "
+        "`*.<ingressDomain>`) the Ingresses serve HTTPS with.",
+        rules.check_object_name,
+        default_doc="unset: no TLS",
+    )
+    egress_postgres_cidr: str | None = setting(
+        None,
+        "Kubernetes only: declares a NetworkPolicy per mode (in: the API port; out: DNS, this address or CIDR "
+        "on dbPort, HTTPS); the PostgreSQL server's address as the cluster reaches it.",
+        rules.check_cidr,
+        default_doc="unset: no NetworkPolicy",
+    )
 
     @property
     def builds_api_image(self) -> bool:

@@ -114,3 +114,30 @@ def test_each_mode_has_its_own_names() -> None:
     assert names.namespace == "team-a"
     every = names.every_name(tuple(MODES.values()))
     assert len(set(every)) == len(every), "no two objects of the stack share a name"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "words"),
+    [
+        ("ingressDomain", "Hive.Example.com", "not a domain"),
+        ("ingressDomain", "*.hive.example.com", "not a domain"),
+        ("ingressClass", "Nginx Public", "not a Kubernetes object name"),
+        ("ingressTlsSecret", "hive_tls", "not a Kubernetes object name"),
+        ("egressPostgresCidr", "db.example.internal", "cannot name a DNS host"),
+        ("egressPostgresCidr", "10.20.0.5/24", "not an IP address or CIDR"),
+    ],
+)
+def test_each_entry_and_policy_value_is_checked(key: str, value: Any, words: str) -> None:
+    extra = {} if key == "ingressDomain" else {"ingressDomain": "hive.example.com"}
+    assert words in problems(**extra, **{key: value})[key], f"{key}={value!r} is refused naming what it must be"
+
+
+def test_ingress_class_and_tls_need_the_domain_and_every_key_is_refused_on_docker() -> None:
+    found = problems(ingressClass="nginx", ingressTlsSecret="hive-tls")
+    assert "with hive:ingressDomain" in found["ingressClass"] and "with hive:ingressDomain" in found["ingressTlsSecret"]
+    cfg = parse_config(raw(**KUBERNETES, ingressDomain="hive.example.com", egressPostgresCidr="10.20.0.0/24"))
+    assert (cfg.ingress_domain, cfg.egress_postgres_cidr) == ("hive.example.com", "10.20.0.0/24")
+    with pytest.raises(ConfigError) as info:
+        parse_config(raw(ingressDomain="hive.example.com", egressPostgresCidr="10.20.0.5"))
+    for key in ("ingressDomain", "egressPostgresCidr"):
+        assert f"hive:{key}: applies only with platform=kubernetes" in str(info.value), f"{key} means nothing on docker"

@@ -8,8 +8,10 @@ host-side veth address, 198.18.0.1, where both this machine and the pods reach i
 the host's wheels, pushes it to the cluster's registry, and runs the three modes
 with two replicas each. The tests run in order and build on each other (one stack's
 life): preview, up, each Deployment Available, each API through its Service (its own
-key only, its own memories and sessions), no secret outside a Secret, a no-op up,
-destroy (the namespace gone, the databases and rows kept, the user's lines kept).
+key only, its own memories and sessions), no secret outside a Secret, a deleted pod
+and a rolling change each under a request loop with no failure, an Ingress and a
+NetworkPolicy per mode accepted, a no-op up, destroy
+(the namespace gone, the databases and rows kept, the user's lines kept).
 """
 
 from __future__ import annotations
@@ -27,9 +29,10 @@ import psycopg
 import pytest
 
 from hive_infra.core.names import STACK_LABEL
+from hive_infra.core.platform import APP_LABEL
 from tests.kubernetes.conftest import TIMINGS
 from tests.support import hive_app
-from tests.support.cluster import Cluster, http_get, poll
+from tests.support.cluster import Cluster, LoopResult, RequestLoop, http_get, poll
 from tests.support.dockerlib import (
     DockerUnavailable,
     TierImages,
@@ -52,6 +55,13 @@ PG_CONTAINER = "hive-k8s-tier-postgres"
 PG_LABEL = f"{STACK_LABEL}=hive/{STACK}"
 SERVICES = {"workspace": "hive-agents", "agent": "hive-agent-dev-server", "genie": "hive-genie-server"}
 USER_LINE = "MY_MODEL_KEY=sk-mine-not-the-stacks\n"
+#: The mode whose pods are deleted and rolled under a request loop (one is enough: all are alike).
+LOOP_MODE = "agent"
+#: A key the user adds to that mode's .env: a changed Secret, so the pods roll.
+ROLL_LINE = "MY_AGENT_KEY=sk-added-later\n"
+#: The request loop's bounds: a request every 50 ms, at most this many or this long.
+LOOP_COUNT = 6000
+LOOP_SECONDS = 300.0
 
 
 @dataclass(frozen=True)
@@ -256,6 +266,84 @@ def test_no_secret_outside_a_secret(life: Life) -> None:
         leaked = [i for i, value in enumerate(values) if value and value in text]
         assert not leaked, f"secret value(s) #{leaked} in the {where}"
     assert '"env":' not in specs.replace('"envFrom":', ""), "the pods get no plain env"
+
+
+def _serving_pods(life: Life, service: str) -> list[str]:
+    """The mode's pods that are ready and not terminating."""
+    listing = json.loads(
+        life.cluster.kubectl("-n", NAMESPACE, "get", "pods", "-l", f"{APP_LABEL}={service}", "-o", "json")
+    )
+    return sorted(
+        p["metadata"]["name"]
+        for p in listing["items"]
+        if "deletionTimestamp" not in p["metadata"]
+        and any(c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions", []))
+    )
+
+
+def _settled(life: Life, service: str, gone: set[str]) -> bool:
+    """Two ready pods, none of ``gone`` left (not even terminating)."""
+    every = life.cluster.kubectl("-n", NAMESPACE, "get", "pods", "-l", f"{APP_LABEL}={service}", "-o", "name")
+    left = {line.removeprefix("pod/") for line in every.split()}
+    return len(_serving_pods(life, service)) == 2 and not left & gone
+
+
+def _loop_figures(what: str, result: LoopResult) -> None:
+    TIMINGS.append((f"{what}: {result.requests} requests, {result.failed} failed", result.seconds))
+    assert result.stopped, f"{what}: the loop ran into its bounds before the change settled: {result}"
+    assert result.failed == 0, f"{what}: {result.failed} of {result.requests} requests failed: {result.errors}"
+
+
+def test_a_deleted_pod_is_replaced_with_no_failed_request(life: Life) -> None:
+    """Through the Service's ClusterIP (routed to the cluster and balanced by its kube-proxy, not a
+    port-forward pinned to one pod): the deleted pod drains, its replacement gets traffic once ready."""
+    service = SERVICES[LOOP_MODE]
+    url = _apis(life, life.outputs())[LOOP_MODE].base_url + "/health"
+    victim, *_ = before = _serving_pods(life, service)
+    assert len(before) == 2, f"two ready pods to begin with: {before}"
+    with RequestLoop(url, LOOP_COUNT, LOOP_SECONDS) as loop:
+        time.sleep(2)
+        life.cluster.kubectl("-n", NAMESPACE, "delete", "pod", victim, "--wait=false")
+        poll(f"{service}: the pod replaced and gone", lambda: _settled(life, service, {victim}), 180, interval=1)
+        time.sleep(2)
+    _loop_figures(f"{service}: a pod deleted and replaced", loop.stop())
+
+
+def test_a_users_new_key_rolls_the_pods_with_no_failed_request(life: Life) -> None:
+    """A key added to the mode's .env changes its Secret's checksum: up rolls both pods (a new
+    first start, then one new pod at a time) while the loop sees no failure."""
+    service = SERVICES[LOOP_MODE]
+    url = _apis(life, life.outputs())[LOOP_MODE].base_url + "/health"
+    before = _serving_pods(life, service)
+    env_file = life.engine.program / ".env.agent"
+    with RequestLoop(url, LOOP_COUNT, LOOP_SECONDS) as loop:
+        time.sleep(2)
+        text = env_file.read_text()
+        env_file.write_text(text + ("\n" if text and not text.endswith("\n") else "") + ROLL_LINE)
+        life.pulumi("up", "--yes", "--skip-preview")
+        poll(f"{service}: the old pods gone", lambda: _settled(life, service, set(before)), 180, interval=1)
+        time.sleep(2)
+    _loop_figures(f"{service}: a user's key added, the pods rolled", loop.stop())
+    after = _serving_pods(life, service)
+    assert not set(after) & set(before), f"both pods rolled: {before} -> {after}"
+    secret = json.loads(life.cluster.kubectl("-n", NAMESPACE, "get", "secret", f"{service}-env", "-o", "json"))
+    assert "MY_AGENT_KEY" in secret["data"], "the new key is in the mode's Secret"
+
+
+def test_the_api_server_accepts_each_modes_ingress_and_policy(life: Life) -> None:
+    """Acceptance only: the tier's CNI enforces no policy and no ingress controller runs here."""
+    edges = {"ingressDomain": "hive.tier.test", "ingressTlsSecret": "hive-tier-tls", "egressPostgresCidr": HOST_IP}
+    for key, value in edges.items():
+        # --plaintext: Pulumi takes a key named ...Secret for a secret (this one names a Secret, holds none).
+        life.engine.run("config", "set", "--plaintext", "--stack", STACK, f"hive:{key}", "--", value)
+    life.pulumi("up", "--yes", "--skip-preview")
+    for kind in ("ingress", "networkpolicy"):
+        listing = json.loads(life.cluster.kubectl("-n", NAMESPACE, "get", kind, "-o", "json"))["items"]
+        assert sorted(i["metadata"]["name"] for i in listing) == sorted(SERVICES.values()), f"a {kind} per mode"
+    policy = json.loads(life.cluster.kubectl("-n", NAMESPACE, "get", "networkpolicy", SERVICES["agent"], "-o", "json"))
+    assert policy["spec"]["egress"][1]["to"] == [{"ipBlock": {"cidr": f"{HOST_IP}/32"}}]
+    ingress = json.loads(life.cluster.kubectl("-n", NAMESPACE, "get", "ingress", SERVICES["agent"], "-o", "json"))
+    assert ingress["spec"]["rules"][0]["host"] == f"{SERVICES['agent']}.hive.tier.test"
 
 
 def test_a_second_up_changes_nothing(life: Life) -> None:

@@ -7,14 +7,16 @@ SERVICE_CIDR) in its state folder; :func:`find_cluster` reads it and checks with
 
 from __future__ import annotations
 
+import http.client
 import os
 import shutil
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +96,59 @@ def poll(what: str, probe: Callable[[], Any], seconds: float, interval: float = 
             break
         time.sleep(interval)
     raise AssertionError(f"{what}: not within {seconds:.0f}s (last: {last!r})")
+
+
+@dataclass
+class LoopResult:
+    """What a :class:`RequestLoop` saw: requests sent, the failed ones (the first few described)."""
+
+    requests: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    #: True when the test stopped it; False when it ran into its count or time limit first.
+    stopped: bool = False
+
+
+class RequestLoop:
+    """``GET url`` every ``interval`` seconds in a thread, a new connection each (so that each is
+    routed afresh by the Service), until :meth:`stop`, at most ``count`` requests and ``seconds``
+    seconds: it stops by itself. A failure is an error or an answer other than 200."""
+
+    def __init__(self, url: str, count: int, seconds: float, interval: float = 0.05) -> None:
+        self.url, self.count, self.seconds, self.interval = url, count, seconds, interval
+        self.result = LoopResult()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="request-loop", daemon=True)
+
+    def _run(self) -> None:
+        started = time.monotonic()
+        while self.result.requests < self.count and time.monotonic() - started < self.seconds:
+            if self._stop.is_set():
+                self.result.stopped = True
+                break
+            self.result.requests += 1
+            try:
+                with urllib.request.urlopen(self.url, timeout=5) as response:
+                    response.read()
+            except (OSError, http.client.HTTPException) as exc:  # an answer not 2xx is an HTTPError, an OSError
+                self.result.failed += 1
+                if len(self.result.errors) < 10:
+                    self.result.errors.append(f"#{self.result.requests} at {time.monotonic() - started:.1f}s: {exc!r}")
+            self._stop.wait(self.interval)
+        self.result.seconds = time.monotonic() - started
+
+    def __enter__(self) -> RequestLoop:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> LoopResult:
+        self._stop.set()
+        self._thread.join(timeout=self.seconds + 10)
+        return self.result
 
 
 class ProgramEngine(Engine):

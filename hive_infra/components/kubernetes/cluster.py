@@ -3,6 +3,7 @@ the namespace, the registry's pull secret, the image's push and one ``Kubernetes
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -94,6 +95,10 @@ class HiveKubernetes(pulumi.ComponentResource):
                     stack_label=args.stack_label,
                     pull_secret=None if pull_secret is None else names.pull_secret,
                     first_start=args.built is not None,
+                    entry=_entry(cfg, names.service(mode)),
+                    egress_postgres=None
+                    if cfg.egress_postgres_cidr is None
+                    else (_cidr(cfg.egress_postgres_cidr), cfg.db_port),
                     depends_on=[*args.depends_on, *([] if pull_secret is None else [pull_secret])],
                 ),
                 opts=pulumi.ResourceOptions(parent=self, providers=[self.provider]),
@@ -140,6 +145,18 @@ class HiveKubernetes(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         return self.push.pinned
+
+
+def _entry(cfg: HiveConfig, service: str) -> specs.Entry | None:
+    """The mode's Ingress at ``<service>.<ingressDomain>``, when ``ingressDomain`` is set."""
+    if cfg.ingress_domain is None:
+        return None
+    return specs.Entry(f"{service}.{cfg.ingress_domain}", cfg.ingress_class, cfg.ingress_tls_secret)
+
+
+def _cidr(value: str) -> str:
+    """An address as the one-address network an ipBlock takes (``10.0.0.5`` -> ``10.0.0.5/32``)."""
+    return str(ipaddress.ip_network(value))
 
 
 def stack_label(project: str, stack: str) -> str:

@@ -25,6 +25,12 @@ PROBE_PERIOD = 5
 PROBE_TIMEOUT = 5
 READINESS_FAILURES = 3
 LIVENESS_FAILURES = 6
+#: A terminating pod keeps answering for ``PRESTOP_SECONDS`` (its preStop hook sleeps) while it
+#: leaves the Service's endpoints and every node's proxy stops sending it new connections; then it
+#: gets SIGTERM, and ``TERMINATION_GRACE_SECONDS`` in all (the hook included) to finish what it
+#: serves before it is killed (docs/kubernetes.md: Upgrades with no failed request).
+PRESTOP_SECONDS = 10
+TERMINATION_GRACE_SECONDS = 60
 CONTAINER_NAME = "api"
 PORT_NAME = "http"
 
@@ -87,6 +93,9 @@ def container(
         "startup_probe": _probe(health_path, max(1, math.ceil(health_timeout / PROBE_PERIOD))),
         "readiness_probe": _probe(health_path, READINESS_FAILURES),
         "liveness_probe": _probe(health_path, LIVENESS_FAILURES),
+        # ``sleep`` of the image (the built one is Debian's, with coreutils): an exec hook works on
+        # every cluster version, where the ``sleep`` action needs 1.30 or later.
+        "lifecycle": {"pre_stop": {"exec": {"command": ["sleep", str(PRESTOP_SECONDS)]}}},
         "security_context": {
             "allow_privilege_escalation": False,
             "capabilities": {"drop": ["ALL"]},
@@ -106,6 +115,7 @@ def pod_template(
     kept across a container's restarts, not across the pod's replacement: docs/kubernetes.md)."""
     spec: dict[str, Any] = {
         "automount_service_account_token": False,
+        "termination_grace_period_seconds": TERMINATION_GRACE_SECONDS,
         "security_context": {
             "run_as_non_root": True,
             "run_as_user": APP_UID,
@@ -159,9 +169,11 @@ def first_start_pod(
 ) -> dict[str, Any]:
     """The pod of the first-start Job: the API pod's spec (image, Secret, security context,
     folders) running ``FIRST_START_SCRIPT`` once, without the probes, never restarted."""
-    spec = dict(api_pod["spec"])
+    # Neither the probes nor the drain on stop (no Service sends it a request): its template, and so
+    # the Job, stays what it was before the drain existed.
+    spec = {k: v for k, v in api_pod["spec"].items() if k != "termination_grace_period_seconds"}
     (api,) = spec["containers"]
-    starter = {k: v for k, v in api.items() if not k.endswith("_probe")}
+    starter = {k: v for k, v in api.items() if not k.endswith("_probe") and k != "lifecycle"}
     starter["command"] = ["sh", "-c", FIRST_START_SCRIPT, "first-start"]
     starter["args"] = [HEALTH_PROBE, f"http://127.0.0.1:{port}{health_path}"]
     spec["containers"] = [starter]
@@ -174,3 +186,47 @@ def docker_config_json(registry: str, user: str, password: str) -> str:
     """The ``.dockerconfigjson`` of an imagePullSecret for ``registry``."""
     auth = base64.b64encode(f"{user}:{password}".encode()).decode()
     return json.dumps({"auths": {registry: {"username": user, "password": password, "auth": auth}}})
+
+
+#: HTTPS, the model providers' port: a policy names no DNS host, so the API may reach any address on it.
+HTTPS_PORT = 443
+DNS_PORT = 53
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A mode's Ingress: its host, the IngressClass (None: the cluster's default), a TLS Secret."""
+
+    host: str
+    class_name: str | None = None
+    tls_secret: str | None = None
+
+
+def ingress_spec(entry: Entry, service: str, port: int) -> dict[str, Any]:
+    """Every path of ``entry.host`` to the mode's Service."""
+    backend = {"service": {"name": service, "port": {"number": port}}}
+    spec: dict[str, Any] = {
+        "rules": [{"host": entry.host, "http": {"paths": [{"path": "/", "path_type": "Prefix", "backend": backend}]}}]
+    }
+    if entry.class_name is not None:
+        spec["ingress_class_name"] = entry.class_name
+    if entry.tls_secret is not None:
+        spec["tls"] = [{"hosts": [entry.host], "secret_name": entry.tls_secret}]
+    return spec
+
+
+def network_policy_spec(
+    pod_labels: Mapping[str, str], port: int, postgres_cidr: str, postgres_port: int
+) -> dict[str, Any]:
+    """The API pods take connections on the API port only (from anywhere: the ingress controller's
+    namespace is the cluster's), and open them only to DNS, the PostgreSQL server and HTTPS."""
+    return {
+        "pod_selector": {"match_labels": dict(pod_labels)},
+        "policy_types": ["Ingress", "Egress"],
+        "ingress": [{"ports": [{"protocol": "TCP", "port": port}]}],
+        "egress": [
+            {"ports": [{"protocol": "UDP", "port": DNS_PORT}, {"protocol": "TCP", "port": DNS_PORT}]},
+            {"to": [{"ip_block": {"cidr": postgres_cidr}}], "ports": [{"protocol": "TCP", "port": postgres_port}]},
+            {"ports": [{"protocol": "TCP", "port": HTTPS_PORT}]},
+        ],
+    }

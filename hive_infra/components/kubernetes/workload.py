@@ -1,5 +1,5 @@
 """Component: one mode's API on Kubernetes: its Secret, Deployment, Service and, with more
-than one replica, PodDisruptionBudget."""
+than one replica, PodDisruptionBudget; when configured, its Ingress and NetworkPolicy."""
 
 from __future__ import annotations
 
@@ -41,6 +41,15 @@ class KubernetesApiArgs:
     first_start: bool = False
     #: Resources the app needs before it starts (the database objects).
     depends_on: Sequence[pulumi.Resource] = ()
+    #: The mode's Ingress (``ingressDomain``); None: none.
+    entry: specs.Entry | None = None
+    #: The PostgreSQL server's address or CIDR and port for the NetworkPolicy (``egressPostgresCidr``,
+    #: ``dbPort``); None: no policy.
+    egress_postgres: tuple[str, int] | None = None
+
+
+#: pulumi-kubernetes' annotation that leaves an object's readiness unawaited.
+SKIP_AWAIT = "pulumi.com/skipAwait"
 
 
 class KubernetesApi(pulumi.ComponentResource):
@@ -51,6 +60,8 @@ class KubernetesApi(pulumi.ComponentResource):
     service: k8s.core.v1.Service
     budget: k8s.policy.v1.PodDisruptionBudget | None
     first_start: k8s.batch.v1.Job | None
+    ingress: k8s.networking.v1.Ingress | None
+    policy: k8s.networking.v1.NetworkPolicy | None
     #: The Service's name, once it exists.
     service_name: pulumi.Output[str]
 
@@ -101,8 +112,37 @@ class KubernetesApi(pulumi.ComponentResource):
                 spec={"min_available": 1, "selector": {"match_labels": pod_labels}},
                 opts=child,
             )
+        self._declare_edges(name, args, pod_labels)
         self.service_name = self.service.metadata.apply(lambda m: str(m.name))
         self.register_outputs({"service_name": self.service_name})
+
+    def _declare_edges(self, name: str, args: KubernetesApiArgs, pod_labels: dict[str, str]) -> None:
+        """The entry from outside and the network policy, each only when configured."""
+        child = pulumi.ResourceOptions(parent=self)
+        self.ingress = None
+        if args.entry is not None:
+            self.ingress = k8s.networking.v1.Ingress(
+                f"{name}-ingress",
+                # Not awaited: the provider would wait for a controller to write the Ingress's address,
+                # which some never do (and none runs on the tier); up waits for the pods, not the edge.
+                metadata={
+                    "name": args.service,
+                    "namespace": args.namespace,
+                    "labels": pod_labels,
+                    "annotations": {SKIP_AWAIT: "true"},
+                },
+                spec=specs.ingress_spec(args.entry, args.service, args.port),
+                opts=child,
+            )
+        self.policy = None
+        if args.egress_postgres is not None:
+            cidr, postgres_port = args.egress_postgres
+            self.policy = k8s.networking.v1.NetworkPolicy(
+                f"{name}-network-policy",
+                metadata={"name": args.service, "namespace": args.namespace, "labels": pod_labels},
+                spec=specs.network_policy_spec(pod_labels, args.port, cidr, postgres_port),
+                opts=child,
+            )
 
     def _first_start(self, name: str, args: KubernetesApiArgs, template: dict[str, Any]) -> k8s.batch.v1.Job:
         """A Job (named by Pulumi: a changed template replaces it, the new one created first) that
