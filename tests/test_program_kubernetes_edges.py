@@ -34,7 +34,7 @@ def edges() -> ProgramRun:
             **KUBERNETES,
             "ingressDomain": "hive.example.com",
             "ingressClass": "nginx",
-            "ingressTlsSecret": "hive-tls",
+            "ingressTls": "hive-tls",
             "egressPostgresCidr": "10.20.0.5",
         }
     )

@@ -68,7 +68,7 @@ class Candidate:
     image_registry_password: str | None
     ingress_domain: str | None
     ingress_class: str | None
-    ingress_tls_secret: str | None
+    ingress_tls: str | None
     egress_postgres_cidr: str | None
 
     @classmethod
@@ -216,7 +216,7 @@ def _check_external_mode(cfg: Candidate, problems: Problems) -> None:
 KUBERNETES_FIELDS = (
     "kubeconfig", "kube_context", "kube_namespace", "api_replicas", "api_cpu_request", "api_memory_request",
     "api_cpu_limit", "api_memory_limit", "image_registry", "image_registry_user", "image_registry_password",
-    "ingress_domain", "ingress_class", "ingress_tls_secret", "egress_postgres_cidr",
+    "ingress_domain", "ingress_class", "ingress_tls", "egress_postgres_cidr",
 )  # fmt: skip
 #: The default of ``bindAddress``: the only value kubernetes takes (it publishes no host port).
 DEFAULT_BIND_ADDRESS = "127.0.0.1"
@@ -258,7 +258,7 @@ def _check_kubernetes(cfg: Candidate, problems: Problems) -> None:
         )
     if (cfg.image_registry_user is None) != (cfg.image_registry_password is None):
         problems.add("imageRegistryUser", "and hive:imageRegistryPassword go together; set both or neither")
-    for key, value in (("ingressClass", cfg.ingress_class), ("ingressTlsSecret", cfg.ingress_tls_secret)):
+    for key, value in (("ingressClass", cfg.ingress_class), ("ingressTls", cfg.ingress_tls)):
         if value is not None and cfg.ingress_domain is None:
             problems.add(
                 key, "applies only with hive:ingressDomain (no Ingress is declared without it); set it or unset this"

@@ -295,7 +295,7 @@ class HiveConfig:
         rules.check_object_name,
         default_doc="unset: the cluster's default class",
     )
-    ingress_tls_secret: str | None = setting(
+    ingress_tls: str | None = setting(
         None,
         "Kubernetes only, with ingressDomain: a TLS Secret in the namespace (a certificate for "
         "`*.<ingressDomain>`) the Ingresses serve HTTPS with.",

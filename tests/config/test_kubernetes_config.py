@@ -122,7 +122,7 @@ def test_each_mode_has_its_own_names() -> None:
         ("ingressDomain", "Hive.Example.com", "not a domain"),
         ("ingressDomain", "*.hive.example.com", "not a domain"),
         ("ingressClass", "Nginx Public", "not a Kubernetes object name"),
-        ("ingressTlsSecret", "hive_tls", "not a Kubernetes object name"),
+        ("ingressTls", "hive_tls", "not a Kubernetes object name"),
         ("egressPostgresCidr", "db.example.internal", "cannot name a DNS host"),
         ("egressPostgresCidr", "10.20.0.5/24", "not an IP address or CIDR"),
     ],
@@ -133,8 +133,8 @@ def test_each_entry_and_policy_value_is_checked(key: str, value: Any, words: str
 
 
 def test_ingress_class_and_tls_need_the_domain_and_every_key_is_refused_on_docker() -> None:
-    found = problems(ingressClass="nginx", ingressTlsSecret="hive-tls")
-    assert "with hive:ingressDomain" in found["ingressClass"] and "with hive:ingressDomain" in found["ingressTlsSecret"]
+    found = problems(ingressClass="nginx", ingressTls="hive-tls")
+    assert "with hive:ingressDomain" in found["ingressClass"] and "with hive:ingressDomain" in found["ingressTls"]
     cfg = parse_config(raw(**KUBERNETES, ingressDomain="hive.example.com", egressPostgresCidr="10.20.0.0/24"))
     assert (cfg.ingress_domain, cfg.egress_postgres_cidr) == ("hive.example.com", "10.20.0.0/24")
     with pytest.raises(ConfigError) as info:

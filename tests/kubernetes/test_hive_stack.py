@@ -332,10 +332,9 @@ def test_a_users_new_key_rolls_the_pods_with_no_failed_request(life: Life) -> No
 
 def test_the_api_server_accepts_each_modes_ingress_and_policy(life: Life) -> None:
     """Acceptance only: the tier's CNI enforces no policy and no ingress controller runs here."""
-    edges = {"ingressDomain": "hive.tier.test", "ingressTlsSecret": "hive-tier-tls", "egressPostgresCidr": HOST_IP}
+    edges = {"ingressDomain": "hive.tier.test", "ingressTls": "hive-tier-tls", "egressPostgresCidr": HOST_IP}
     for key, value in edges.items():
-        # --plaintext: Pulumi takes a key named ...Secret for a secret (this one names a Secret, holds none).
-        life.engine.run("config", "set", "--plaintext", "--stack", STACK, f"hive:{key}", "--", value)
+        life.engine.run("config", "set", "--stack", STACK, f"hive:{key}", "--", value)
     life.pulumi("up", "--yes", "--skip-preview")
     for kind in ("ingress", "networkpolicy"):
         listing = json.loads(life.cluster.kubectl("-n", NAMESPACE, "get", kind, "-o", "json"))["items"]

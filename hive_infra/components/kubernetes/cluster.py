@@ -151,7 +151,7 @@ def _entry(cfg: HiveConfig, service: str) -> specs.Entry | None:
     """The mode's Ingress at ``<service>.<ingressDomain>``, when ``ingressDomain`` is set."""
     if cfg.ingress_domain is None:
         return None
-    return specs.Entry(f"{service}.{cfg.ingress_domain}", cfg.ingress_class, cfg.ingress_tls_secret)
+    return specs.Entry(f"{service}.{cfg.ingress_domain}", cfg.ingress_class, cfg.ingress_tls)
 
 
 def _cidr(value: str) -> str:
