@@ -42,6 +42,7 @@ from tests.support.dockerlib import (
     stack_config,
 )
 from tests.support.engine import Engine, Result
+from tests.support.hive_app import ModeApi
 
 STACK = "dockertier"
 LABEL = stack_label_value("hive", STACK)
@@ -109,18 +110,6 @@ def count(url: str, table: str) -> int:
         row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
     assert row is not None
     return int(row[0])
-
-
-@dataclass(frozen=True)
-class ModeApi:
-    """A mode's API as ``tests.support.hive_app``'s REST helpers take it."""
-
-    label: str
-    base_url: str
-    env: dict[str, str] = field(repr=False)
-
-    def masked(self, text: str) -> str:
-        return hive_app.mask(text, self.env)
 
 
 def apis(outputs: dict[str, Any]) -> dict[str, ModeApi]:

@@ -21,7 +21,7 @@ import re
 import secrets
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,7 @@ from tests.support.dockerlib import (
     stack_config,
 )
 from tests.support.engine import Engine, Result
+from tests.support.hive_app import ModeApi
 
 pytestmark = pytest.mark.kubernetes
 
@@ -62,18 +63,6 @@ ROLL_LINE = "MY_AGENT_KEY=sk-added-later\n"
 #: The request loop's bounds: a request every 50 ms, at most this many or this long.
 LOOP_COUNT = 6000
 LOOP_SECONDS = 300.0
-
-
-@dataclass(frozen=True)
-class ModeApi:
-    """A mode's API as ``hive_app``'s REST helpers take it."""
-
-    label: str
-    base_url: str
-    env: dict[str, str] = field(repr=False)
-
-    def masked(self, text: str) -> str:
-        return hive_app.mask(text, self.env)
 
 
 @dataclass

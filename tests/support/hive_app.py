@@ -114,6 +114,19 @@ def mask(text: str, env: Mapping[str, str]) -> str:
     return _URL_CREDENTIALS.sub(rf"\1{MASK}@", text)
 
 
+@dataclass(frozen=True)
+class ModeApi:
+    """A mode's API as this module's REST helpers take it: a label, its base URL, and the env
+    whose secrets ``masked`` hides from a message."""
+
+    label: str
+    base_url: str
+    env: dict[str, str] = field(repr=False)
+
+    def masked(self, text: str) -> str:
+        return mask(text, self.env)
+
+
 def tail(path: Path, lines: int = 40) -> str:
     try:
         text = path.read_text(errors="replace")
