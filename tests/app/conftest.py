@@ -16,14 +16,11 @@ import pytest
 
 from tests.support.hive_app import REQUIRE_ENV as REQUIRE_APP_ENV
 from tests.support.hive_app import TIMINGS, AppUnavailable, AppVenv, create_project, ensure_app_venv
-from tests.support.require import unavailable
+from tests.support.require import report_timings, unavailable
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if TIMINGS:
-        terminalreporter.write_sep("-", "hive app tier timings")
-        for what, seconds in TIMINGS:
-            terminalreporter.write_line(f"{seconds:7.1f} s  {what}")
+    report_timings(terminalreporter, "hive app tier", TIMINGS)
 
 
 @pytest.fixture(scope="session")

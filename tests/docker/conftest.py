@@ -12,17 +12,14 @@ from __future__ import annotations
 import pytest
 
 from tests.support.dockerlib import REQUIRE_ENV, DockerUnavailable, TierImages, build_images, engine_answers
-from tests.support.require import unavailable
+from tests.support.require import report_timings, unavailable
 
 #: Wall-clock seconds of the tier's steps, printed at the end of the session.
 TIMINGS: list[tuple[str, float]] = []
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if TIMINGS:
-        terminalreporter.write_sep("-", "docker tier timings")
-        for what, seconds in TIMINGS:
-            terminalreporter.write_line(f"{seconds:7.1f} s  {what}")
+    report_timings(terminalreporter, "docker tier", TIMINGS)
 
 
 @pytest.fixture(scope="session")

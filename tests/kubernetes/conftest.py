@@ -17,7 +17,7 @@ import pytest
 
 from tests.support.cluster import REQUIRE_ENV, Cluster, ClusterUnavailable, find_cluster, plugin_bin
 from tests.support.dockerlib import DockerUnavailable, build_images, docker, engine_answers
-from tests.support.require import unavailable
+from tests.support.require import report_timings, unavailable
 
 IMAGE_DIR = Path(__file__).resolve().parent / "image"
 #: Wall-clock seconds of the tier's steps, printed at the end of the session.
@@ -25,10 +25,7 @@ TIMINGS: list[tuple[str, float]] = []
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if TIMINGS:
-        terminalreporter.write_sep("-", "kubernetes tier timings")
-        for what, seconds in TIMINGS:
-            terminalreporter.write_line(f"{seconds:7.1f} s  {what}")
+    report_timings(terminalreporter, "kubernetes tier", TIMINGS)
 
 
 @pytest.fixture(scope="session")
