@@ -8,6 +8,7 @@ from hive_infra.core.names import stack_label_value
 from hive_infra.core.outputs import OUTPUTS
 from hive_infra.machine.image_context import context_digest
 from hive_infra.machine.project_dir import ProjectDirError, project_dirs
+from hive_infra.machine.project_image import stage_projects
 from hive_infra.machine.user_env import UserEnv, UserEnvError, read_user_env
 from hive_infra.pg.retained import server_databases
 
@@ -16,6 +17,8 @@ try:
     # The user's own keys (model-provider keys, ...) for the API containers, and their project folders, checked.
     user_env = read_user_env(config.env_dir, config.mode_table) if config.api_containers else UserEnv()
     api_project_dirs = project_dirs(config.api_project_dir, config.mode_table) if config.api_containers else {}
+    # On a cluster each project is baked into an image: its build context staged now, refusals reported.
+    projects = stage_projects(api_project_dirs) if config.kubernetes else {}
 except (UserEnvError, ProjectDirError) as exc:
     # A RunError: the engine prints its message alone, with no traceback.
     raise pulumi.RunError(str(exc)) from exc
@@ -37,6 +40,7 @@ hive = HiveStack(
         # The image's build context, read for its rebuild trigger.
         api_image_digest=context_digest(config.api_version, config.api_base_image) if builds_image else None,
         project_dirs=api_project_dirs,
+        projects=projects,
         databases_on_server=on_server,
     ),
 )

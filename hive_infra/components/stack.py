@@ -30,6 +30,7 @@ from hive_infra.core.names import (
 )
 from hive_infra.core.outputs import OUTPUTS
 from hive_infra.core.placement import every_database, role_search_path
+from hive_infra.machine.project_image import StagedProject
 from hive_infra.machine.user_env import UserEnv
 from hive_infra.providers.backup import DataBackup, DataBackupArgs
 from hive_infra.providers.envfile import EnvFile, EnvFileArgs
@@ -50,6 +51,8 @@ class HiveStackArgs:
     api_image_digest: str | None = None
     #: Each mode's checked project folder (``machine.project_dir.project_dirs``); empty: the image's own.
     project_dirs: Mapping[str, str] = field(default_factory=dict)
+    #: On Kubernetes, each mode's project staged for its image (``machine.project_image.stage_projects``).
+    projects: Mapping[str, StagedProject] = field(default_factory=dict)
     #: The databases the stack's own server holds already (``pg.retained.server_databases``).
     databases_on_server: frozenset[str] = frozenset()
 
@@ -318,8 +321,10 @@ class HiveStack(pulumi.ComponentResource):
 
     def _build_kubernetes(self, database: HiveDatabase, host_entries: Entries) -> HiveKubernetes:
         """platform=kubernetes: each mode's pods reach the managed server where this machine does."""
-        cfg = self._cfg
-        image = self._api_image() if cfg.builds_api_image else None
+        cfg, projects = self._cfg, self._args.projects
+        # The app image on this machine: built, or apiImage pulled for the project layers to go on.
+        image = self._api_image() if cfg.builds_api_image or projects else None
+        local = None if image is None else BuiltImage(cfg.api_image or self._build_tag(), image.image_id)
         user_env = self._args.user_env
         return HiveKubernetes(
             f"{self._name}-kubernetes",
@@ -330,7 +335,9 @@ class HiveStack(pulumi.ComponentResource):
                 env=lambda mode: host_entries.apply(
                     lambda e: rendering.container_env(e[mode.name], user_env.of(mode.name))
                 ),
-                built=None if image is None else BuiltImage(self._build_tag(), image.image_id),
+                built=local if cfg.builds_api_image else None,
+                projects=projects,
+                pulled=None if cfg.builds_api_image else local,
                 registry_password=None
                 if cfg.image_registry_password is None
                 else pulumi.Output.secret(cfg.image_registry_password),

@@ -246,9 +246,11 @@ def _check_kubernetes(cfg: Candidate, problems: Problems) -> None:
             "publishes Docker ports, which platform=kubernetes has none of (reach a Service in the cluster or with "
             "`kubectl port-forward`); unset it",
         )
-    if cfg.api_project_dir is not None:
+    if cfg.api_project_dir is not None and cfg.image_registry is None:
         problems.add(
-            "apiProjectDir", "is a folder of this machine, which pods cannot mount; unset it (or bake it into apiImage)"
+            "apiProjectDir",
+            "with platform=kubernetes is baked into a project image built here and pushed to hive:imageRegistry "
+            "(pods cannot mount a folder of this machine); set hive:imageRegistry, or unset hive:apiProjectDir",
         )
     if cfg.api_image is None and cfg.image_registry is None:
         problems.add(

@@ -147,7 +147,8 @@ class HiveConfig:
         None,
         "The hive project (hive.yaml, ai/, pyproject.toml) every API container serves, bind-mounted at /app; "
         "`{mode}` in it stands for the mode (`./projects/{mode}`: one per mode). Relative to the project or "
-        "absolute; checked before any resource.",
+        "absolute; checked before any resource. On Kubernetes it is baked into an image pushed to imageRegistry "
+        "(without .env*, .git/, data/, logs/; docs/kubernetes.md).",
         rules.check_project_dir,
         default_doc="unset: the image's own project",
     )

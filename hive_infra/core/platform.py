@@ -36,8 +36,6 @@ STACK_LABEL_KEY = "app.kubernetes.io/instance"
 SECRET_CHECKSUM_ANNOTATION = "hive.automagik.dev/secret-checksum"
 #: The image's user (``hive``, uid 1000 in hive_infra/image/Dockerfile): runAsNonRoot needs the number.
 APP_UID = 1000
-#: The repository the built API image is pushed to under ``imageRegistry``.
-IMAGE_REPOSITORY = "hive-api"
 
 
 @dataclass(frozen=True)
@@ -73,9 +71,11 @@ def kubernetes_names(namespace: str | None, prefix: str) -> KubernetesNames:
 
 
 def pushed_image(registry: str, tag: str) -> str:
-    """The name the built image ``tag`` (``hive-infra/hive-api:<version>-<digest>``) is pushed as:
-    its tag under ``<registry>/hive-api``."""
-    return f"{registry}/{IMAGE_REPOSITORY}:{tag.rsplit(':', 1)[1]}"
+    """The name an image built here is pushed as: its repository's last part and its tag under
+    ``registry`` (``hive-infra/hive-api:<version>-<digest>`` -> ``<registry>/hive-api:<version>-<digest>``,
+    ``hive-infra/hive-project:<digest>`` -> ``<registry>/hive-project:<digest>``)."""
+    repository, tag_part = tag.rsplit(":", 1)
+    return f"{registry}/{repository.rsplit('/', 1)[-1]}:{tag_part}"
 
 
 def registry_host(reference: str) -> str:

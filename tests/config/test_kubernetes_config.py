@@ -55,10 +55,21 @@ def test_kubernetes_requires_a_managed_postgresql() -> None:
 
 
 def test_kubernetes_refuses_apicontainers_false_and_a_bind_address() -> None:
-    found = problems(apiContainers=False, bindAddress="0.0.0.0", apiProjectDir="./projects/{mode}")
+    found = problems(apiContainers=False, bindAddress="0.0.0.0")
     assert "unset hive:apiContainers" in found["apiContainers"]
     assert "unset it" in found["bindAddress"] and "port-forward" in found["bindAddress"]
-    assert "pods cannot mount" in found["apiProjectDir"]
+
+
+def test_a_project_on_kubernetes_needs_the_registry_its_image_is_pushed_to() -> None:
+    """The project is baked into an image built here; the pods can only pull it from a registry."""
+    cfg = parse_config(raw(**KUBERNETES, apiProjectDir="./projects/{mode}"))
+    assert cfg.api_project_dir == "./projects/{mode}", "a project is served on a cluster too"
+    values = {k: v for k, v in KUBERNETES.items() if k != "imageRegistry"}
+    with pytest.raises(ConfigError) as info:
+        parse_config(raw(**values, apiImage="registry.example.com/hive:1.0", apiProjectDir="./mine"))
+    assert "set hive:imageRegistry" in str(info.value) and "hive:apiProjectDir" in str(info.value), (
+        "apiImage needs no registry, its project layer does; the message names the key and the fix"
+    )
 
 
 def test_kubernetes_needs_a_registry_for_the_built_image_but_not_for_apiimage() -> None:

@@ -5,23 +5,26 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from hive_infra.components.kubernetes import specs
+from hive_infra.components.kubernetes.project import ProjectImage, ProjectImageArgs
 from hive_infra.components.kubernetes.registry import RegistryPush, RegistryPushArgs
 from hive_infra.components.kubernetes.workload import KubernetesApi, KubernetesApiArgs
 from hive_infra.config import HiveConfig
 from hive_infra.core.modes import Mode
 from hive_infra.core.platform import label_value, pushed_image, registry_host
+from hive_infra.core.project_image import project_tag
+from hive_infra.machine.project_image import StagedProject
 
 
 @dataclass(frozen=True)
 class BuiltImage:
-    """The API image built on this machine (``HiveStack``'s ``RemoteImage``)."""
+    """The API image on this machine (``HiveStack``'s ``RemoteImage``): built here, or ``apiImage`` pulled."""
 
     tag: str
     image_id: pulumi.Input[str]
@@ -36,6 +39,10 @@ class HiveKubernetesArgs:
     env: Callable[[Mode], pulumi.Input[Sequence[str]]] = field(repr=False)
     #: The image built here; None with ``apiImage`` (the pods pull it as it is).
     built: BuiltImage | None = None
+    #: Each mode's staged project (``apiProjectDir``), baked over the app image and pushed; empty: none.
+    projects: Mapping[str, StagedProject] = field(default_factory=dict)
+    #: ``apiImage`` pulled to this machine, for the project layers to go on (with ``apiImage`` and a project).
+    pulled: BuiltImage | None = None
     #: The registry's password (secret), with ``imageRegistryUser``.
     registry_password: pulumi.Input[str] | None = field(default=None, repr=False)
     #: Resources the app needs before it starts (the database objects).
@@ -50,7 +57,10 @@ class HiveKubernetes(pulumi.ComponentResource):
     #: The namespace's name, once it exists.
     namespace_name: pulumi.Output[str]
     api: dict[str, KubernetesApi]
+    #: The app image's push; None with ``apiImage``, or when every mode runs its project image.
     push: RegistryPush | None
+    #: Each mode's project image, by mode name (``apiProjectDir``).
+    projects: dict[str, ProjectImage]
 
     def __init__(self, name: str, args: HiveKubernetesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("hive:index:HiveKubernetes", name, None, opts)
@@ -74,7 +84,7 @@ class HiveKubernetes(pulumi.ComponentResource):
         )
         self.namespace_name = self.namespace.metadata.apply(lambda m: str(m.name))
         pull_secret = self._pull_secret(name, args, on_cluster)
-        image = self._image(name, args)
+        images = self._images(name, args)
         self.api = {
             mode.name: KubernetesApi(
                 f"{name}-{mode.name}",
@@ -83,7 +93,7 @@ class HiveKubernetes(pulumi.ComponentResource):
                     secret=names.secret(mode),
                     budget=names.budget(mode),
                     namespace=self.namespace_name,
-                    image=image,
+                    image=images[mode.name],
                     port=cfg.ports(mode).api,
                     env=args.env(mode),
                     replicas=cfg.api_replicas,
@@ -126,6 +136,34 @@ class HiveKubernetes(pulumi.ComponentResource):
             string_data={".dockerconfigjson": content},
             opts=opts,
         )
+
+    def _images(self, name: str, args: HiveKubernetesArgs) -> dict[str, pulumi.Input[str]]:
+        """Each mode's image: its project image (``apiProjectDir``), else the app image."""
+        cfg = args.config
+        self.projects = {}
+        local = args.built or args.pulled
+        if not args.projects:
+            app = self._image(name, args)
+            return {mode.name: app for mode in cfg.mode_table}
+        if local is None or cfg.image_registry is None:
+            raise ValueError("HiveKubernetesArgs.projects needs the app image on this machine and imageRegistry")
+        self.push = None  # every mode runs its project image: the app image itself is not pushed
+        for mode in cfg.mode_table:
+            staged = args.projects[mode.name]
+            self.projects[mode.name] = ProjectImage(
+                f"{name}-{mode.name}-project",
+                ProjectImageArgs(
+                    context=staged.context,
+                    tag=project_tag(local.tag, staged.digest),
+                    base=local.tag,
+                    base_id=local.image_id,
+                    registry=cfg.image_registry,
+                    user=cfg.image_registry_user,
+                    password=args.registry_password,
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        return {mode: project.pinned for mode, project in self.projects.items()}
 
     def _image(self, name: str, args: HiveKubernetesArgs) -> pulumi.Input[str]:
         """``apiImage`` as it is, or the image built here pushed to ``imageRegistry`` (by digest)."""
