@@ -22,7 +22,6 @@ from typing import Any
 
 import psycopg
 import pytest
-import yaml
 from dotenv import dotenv_values
 
 from hive_infra.core.modes import MODES
@@ -40,6 +39,7 @@ from tests.support.dockerlib import (
     refuse_if_taken,
     remove_labelled,
     stack_config,
+    user_project,
 )
 from tests.support.engine import Engine, Result
 from tests.support.hive_app import ModeApi
@@ -263,19 +263,8 @@ def test_the_apis_run_the_image_the_stack_built_as_a_non_root_user(life: Life) -
 
 def make_user_project(life: Life, agent: str) -> Path:
     """A hive project made by the app's own CLI inside the built image, with an agent of its own."""
-    folder = life.engine.root / "my-hive-project"
-    folder.mkdir()
-    run = ["run", "--rm", "--user", "0", "--label", f"{STACK_LABEL}={LABEL}", "-v", f"{folder}:/work", "-w"]
-    docker(*run, "/work", "--entrypoint", "hive", built_image(), "init", "project", "mine")
-    docker(*run, "/work/mine", "--entrypoint", "hive", built_image(), "create", "agent", agent)
-    project = folder / "mine"
+    project = user_project(built_image(), life.engine.root / "my-hive-project", agent, f"{STACK_LABEL}={LABEL}")
     (project / ".env").unlink(missing_ok=True)  # its placeholders: the containers get the stack's environment
-    # The CLI's agent stores in SQLite, a file in the project that every mode serving it would share:
-    # storage in PostgreSQL (HIVE_DATABASE_URL) keeps each mode's sessions in its own database.
-    config_path = project / "ai" / "agents" / agent / "config.yaml"
-    config = yaml.safe_load(config_path.read_text())
-    config["storage"] = {"type": "postgres", "table_name": hive_app.SESSION_TABLE}
-    config_path.write_text(yaml.safe_dump(config, sort_keys=False))
     return project
 
 

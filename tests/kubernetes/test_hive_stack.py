@@ -8,9 +8,10 @@ host-side veth address, 198.18.0.1, where both this machine and the pods reach i
 the host's wheels, pushes it to the cluster's registry, and runs the three modes
 with two replicas each. The tests run in order and build on each other (one stack's
 life): preview, up, each Deployment Available, each API through its Service (its own
-key only, its own memories and sessions), no secret outside a Secret, a deleted pod
-and a rolling change each under a request loop with no failure, an Ingress and a
-NetworkPolicy per mode accepted, a no-op up, destroy
+key only, its own memories and sessions), no secret outside a Secret, a deleted pod,
+a rolling change and a user's project (apiProjectDir: its image built, pushed, rolled to
+and served by every replica) each under a request loop with no failure, an Ingress and
+a NetworkPolicy per mode accepted, a no-op up with the project set, destroy
 (the namespace gone, the databases and rows kept, the user's lines kept).
 """
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -41,6 +43,7 @@ from tests.support.dockerlib import (
     engine_answers,
     provide_wheels,
     stack_config,
+    user_project,
 )
 from tests.support.engine import Engine, Result
 from tests.support.hive_app import ModeApi
@@ -60,6 +63,11 @@ USER_LINE = "MY_MODEL_KEY=sk-mine-not-the-stacks\n"
 LOOP_MODE = "agent"
 #: A key the user adds to that mode's .env: a changed Secret, so the pods roll.
 ROLL_LINE = "MY_AGENT_KEY=sk-added-later\n"
+#: The agent of the user's project (apiProjectDir), and a key in its .env that no image may hold.
+PROJECT_AGENT = "tier-project-agent"
+PROJECT_SECRET = "sk-tier-project-" + secrets.token_hex(8)
+#: Each mode's API port (the one port function's).
+SERVICE_PORTS = {"workspace": 8886, "agent": 38886, "genie": 48886}
 #: The request loop's bounds: a request every 50 ms, at most this many or this long.
 LOOP_COUNT = 6000
 LOOP_SECONDS = 300.0
@@ -317,6 +325,45 @@ def test_a_users_new_key_rolls_the_pods_with_no_failed_request(life: Life) -> No
     assert not set(after) & set(before), f"both pods rolled: {before} -> {after}"
     secret = json.loads(life.cluster.kubectl("-n", NAMESPACE, "get", "secret", f"{service}-env", "-o", "json"))
     assert "MY_AGENT_KEY" in secret["data"], "the new key is in the mode's Secret"
+
+
+def _state_resource(life: Life, name: str) -> dict[str, Any]:
+    """The outputs of the stack's resource ``name``, from its state."""
+    state = json.loads(life.engine.run("stack", "export", "--stack", STACK).stdout)
+    (found,) = [r for r in state["deployment"]["resources"] if r["urn"].endswith(f"::{name}")]
+    return dict(found.get("outputs") or {})
+
+
+def test_a_users_project_is_baked_pushed_rolled_and_served_by_every_replica(life: Life) -> None:
+    """apiProjectDir on a cluster: each mode's project image built over the app image and pushed;
+    up rolls the pods to it with no failed request; every replica lists the project's agent;
+    the project's .env is in no layer of the image."""
+    app_image = _state_resource(life, "hive-api-image")["name"]
+    project = user_project(app_image, life.engine.root / "user-project", PROJECT_AGENT, PG_LABEL)
+    (project / ".env").write_text(f"OPENAI_API_KEY={PROJECT_SECRET}\n")
+    service = SERVICES[LOOP_MODE]
+    url = _apis(life, life.outputs())[LOOP_MODE].base_url + "/health"
+    before = _serving_pods(life, service)
+    life.engine.run("config", "set", "--stack", STACK, "hive:apiProjectDir", str(project))
+    with RequestLoop(url, LOOP_COUNT, LOOP_SECONDS) as loop:
+        time.sleep(2)
+        life.pulumi("up", "--yes", "--skip-preview")
+        poll(f"{service}: the old pods gone", lambda: _settled(life, service, set(before)), 180, interval=1)
+        time.sleep(2)
+    _loop_figures(f"{service}: a project set, the pods rolled", loop.stop())
+    keys = life.outputs()["apiKeys"]
+    for mode, name in SERVICES.items():
+        listing = life.cluster.kubectl("-n", NAMESPACE, "get", "pods", "-l", f"{APP_LABEL}={name}", "-o", "json")
+        serving = [p for p in json.loads(listing)["items"] if "deletionTimestamp" not in p["metadata"]]
+        assert len(serving) == 2, f"{mode}: two replicas"
+        for pod in serving:
+            assert "/hive-project@sha256:" in pod["spec"]["containers"][0]["image"], f"{mode}: the project image"
+            api = ModeApi(mode, f"http://{pod['status']['podIP']}:{SERVICE_PORTS[mode]}", {"HIVE_API_KEY": keys[mode]})
+            assert PROJECT_AGENT in hive_app.agent_ids(api), f"{mode}'s {pod['metadata']['name']} serves the project"
+    pushed = _state_resource(life, "hive-kubernetes-agent-project-build")["name"]
+    saved = subprocess.run(["docker", "save", pushed], capture_output=True, timeout=300, check=True).stdout
+    assert len(saved) > 1_000_000, f"docker save gave the image's layers ({len(saved)} bytes)"
+    assert PROJECT_SECRET.encode() not in saved, "the project's .env is in no layer of the image"
 
 
 def test_the_api_server_accepts_each_modes_ingress_and_policy(life: Life) -> None:

@@ -20,7 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from hive_infra.core.names import STACK_LABEL
+from tests.support.hive_app import SESSION_TABLE
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 BUILD_SCRIPT = PROJECT_DIR / "scripts" / "build-test-images.sh"
@@ -190,3 +193,20 @@ def labels_of(label_value: str) -> Mapping[str, Mapping[str, str]]:
             labels = (data.get("Config") or {}).get("Labels") if kind == "container" else data.get("Labels")
             found[f"{kind}/{name}"] = dict(labels or {})
     return found
+
+
+def user_project(image: str, folder: Path, agent: str, label: str) -> Path:
+    """A hive project made by the app's own CLI in ``image`` (``--pull never``), in ``folder/mine``,
+    with an agent of its own whose sessions go to PostgreSQL (``HIVE_DATABASE_URL``), not to a
+    SQLite file in the project that every mode serving it would share. The CLI's ``.env`` (its
+    placeholders) is left in place: the stack must keep it out of the API's environment and images."""
+    folder.mkdir(parents=True, exist_ok=True)
+    run = ["run", "--rm", "--pull", "never", "--user", "0", "--label", label, "-v", f"{folder}:/work", "-w"]
+    docker(*run, "/work", "--entrypoint", "hive", image, "init", "project", "mine")
+    docker(*run, "/work/mine", "--entrypoint", "hive", image, "create", "agent", agent)
+    project = folder / "mine"
+    config_path = project / "ai" / "agents" / agent / "config.yaml"
+    config = yaml.safe_load(config_path.read_text())
+    config["storage"] = {"type": "postgres", "table_name": SESSION_TABLE}
+    config_path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return project
