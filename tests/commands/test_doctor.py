@@ -212,9 +212,10 @@ def test_hidden_secrets_are_left_to_preview_and_never_asked_for(doctor: Doctor) 
 
 
 def test_a_stack_not_created_yet_is_checked_from_its_files(doctor: Doctor) -> None:
-    api = free_port()
+    api, db = free_port(), free_port()  # never the defaults, which a running stack on this machine may hold
     (doctor.project / "Pulumi.dev.yaml").write_text(
-        f"config:\n  hive:modes:\n    - workspace\n  hive:apiPort: {api}\n  hive:dbPassword:\n    secure: v1:abc\n"
+        f"config:\n  hive:modes:\n    - workspace\n  hive:apiPort: {api}\n  hive:dbPort: {db}\n"
+        "  hive:dbPassword:\n    secure: v1:abc\n"
     )
     doctor.with_pulumi(exit_code=255, stderr="error: no stack named 'dev' found\n", failing=["config"])
     code, lines = doctor.run()
