@@ -178,13 +178,12 @@ class LocalTools(PgTools):
             self._run(f"pg_restore into {target.describe()}", argv, child_env(target.libpq_env()))
 
 
-def docker_command() -> str:
+def docker_command(alternative: str = "") -> str:
+    """The docker CLI's path; a ``CommandError`` naming the fixes (and ``alternative``, where the caller
+    has one) when it is not found."""
     name, found = find_executable(DOCKER_ENV, "docker")
     if found is None:
-        raise CommandError(
-            f"the docker CLI ({name}) is not on PATH: install it, point {DOCKER_ENV} at it, or run the "
-            "PostgreSQL client installed here with --tools local"
-        )
+        raise CommandError(f"the docker CLI ({name}) is not on PATH: install it, point {DOCKER_ENV} at it{alternative}")
     return found
 
 
@@ -219,7 +218,7 @@ class DockerExecTools(PgTools):
 
     def __init__(self, container: str, docker: str | None = None) -> None:
         self.container = container
-        self.docker = docker or docker_command()
+        self.docker = docker or docker_command(", or run the PostgreSQL client installed here with --tools local")
         self.where = f"docker exec {container}"
 
     def _exec(

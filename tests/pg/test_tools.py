@@ -12,7 +12,15 @@ import pytest
 
 from hive_infra.core.errors import CommandError
 from hive_infra.pg.endpoint import READ_ONLY_OPTIONS, Endpoint
-from hive_infra.pg.tools import BINDIR_ENV, DOCKER_ENV, DockerExecTools, LocalTools, choose_tools, dbname_arg
+from hive_infra.pg.tools import (
+    BINDIR_ENV,
+    DOCKER_ENV,
+    DockerExecTools,
+    LocalTools,
+    choose_tools,
+    dbname_arg,
+    docker_command,
+)
 from tests.support.docker_fakes import make_fake_docker_cli
 
 PASSWORD = "s3cret/Pass:word@1"
@@ -143,3 +151,6 @@ def test_missing_programs_say_what_to_do(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.delenv(DOCKER_ENV, raising=False)
     with pytest.raises(CommandError, match=r"the docker CLI .* is not on PATH.*--tools local"):
         DockerExecTools("hive-postgres-shared")
+    with pytest.raises(CommandError) as caught:
+        docker_command()
+    assert "--tools" not in str(caught.value), "the program and the providers have no --tools option to name"
