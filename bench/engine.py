@@ -116,9 +116,10 @@ def measure(runs: int, make: Callable[[int], tuple[Engine, str]], steps: tuple[s
 
 def table(title: str, label: str, baseline_label: str, program: dict[str, float], baseline: dict[str, float]) -> None:
     print(title)
-    print(f"{'step':<10} {label:>16} {baseline_label:>14} {'ratio':>6}")
+    wide, narrow = max(16, len(label)), max(14, len(baseline_label))
+    print(f"{'step':<10} {label:>{wide}} {baseline_label:>{narrow}} {'ratio':>6}")
     for step, seconds in program.items():
-        print(f"{step:<10} {seconds:>16.2f} {baseline[step]:>14.2f} {seconds / baseline[step]:>6.1f}")
+        print(f"{step:<10} {seconds:>{wide}.2f} {baseline[step]:>{narrow}.2f} {seconds / baseline[step]:>6.1f}")
 
 
 def container_mode(runs: int, bin_dir: Path, root: Path) -> tuple[dict[str, float], dict[str, float]]:
