@@ -73,7 +73,7 @@ fmt: ## Format the code and apply ruff's safe fixes
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: ## Time preview, up, no-op up and destroy under the real engine (needs make engine)
+bench: ## Time preview, up, no-op up and destroy under the real engine: external, container, Kubernetes mode (needs make engine)
 	$(BIN)/python bench/engine.py
 
 docs: ## Render Pulumi.yaml's config block and the README's config and command tables from their declarations

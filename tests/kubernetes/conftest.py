@@ -9,17 +9,16 @@ the reason; with ``HIVE_REQUIRE_KUBERNETES=1`` (``.ci/run``) it fails instead.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.support.cluster import REQUIRE_ENV, Cluster, ClusterUnavailable, find_cluster, plugin_bin
-from tests.support.dockerlib import DockerUnavailable, build_images, docker, engine_answers
+from tests.support.dockerlib import DockerUnavailable, TierImages, build_images, engine_answers
+from tests.support.kubestack import push_smoke_image
 from tests.support.require import report_timings, unavailable
 
-IMAGE_DIR = Path(__file__).resolve().parent / "image"
 #: Wall-clock seconds of the tier's steps, printed at the end of the session.
 TIMINGS: list[tuple[str, float]] = []
 
@@ -45,22 +44,22 @@ def kubernetes_plugin() -> Path:
 
 
 @pytest.fixture(scope="session")
-def smoke_image(cluster: Cluster) -> str:
-    """The smoke image, built by ``docker build`` on the local Python base and pushed to
-    the cluster's registry; the name the node pulls it by."""
+def tier_images() -> TierImages:
+    """The Docker tier's images (built when missing, else reused in seconds)."""
     why = engine_answers()
     if why is not None:
         unavailable(REQUIRE_ENV, f"no Docker engine answers: {why}")
     try:
-        base = build_images().python_base
+        return build_images()
     except DockerUnavailable as exc:
         unavailable(REQUIRE_ENV, f"the test images cannot be built: {exc}")
-    digest = hashlib.sha256(base.encode())
-    for name in sorted(p.name for p in IMAGE_DIR.iterdir()):
-        digest.update((IMAGE_DIR / name).read_bytes())
-    image = f"{cluster.registry}/hive-test/k8s-smoke:{digest.hexdigest()[:12]}"
+
+
+@pytest.fixture(scope="session")
+def smoke_image(cluster: Cluster, tier_images: TierImages) -> str:
+    """The smoke image, built by ``docker build`` on the local Python base and pushed to
+    the cluster's registry; the name the node pulls it by."""
     started = time.monotonic()
-    docker("build", "-q", "--build-arg", f"BASE={base}", "-t", image, str(IMAGE_DIR), timeout=300)
-    docker("push", image, timeout=300)
+    image = push_smoke_image(cluster, tier_images)
     TIMINGS.append(("smoke image built and pushed", time.monotonic() - started))
     return image

@@ -37,26 +37,23 @@ from tests.support import hive_app
 from tests.support.cluster import Cluster, LoopResult, RequestLoop, http_get, poll
 from tests.support.dockerlib import (
     DockerUnavailable,
-    TierImages,
     build_images,
     docker,
     engine_answers,
     provide_wheels,
-    stack_config,
     user_project,
 )
 from tests.support.engine import Engine, Result
 from tests.support.hive_app import ModeApi
+from tests.support.kubestack import HOST_IP, kubernetes_stack_config, start_managed_postgres
 
 pytestmark = pytest.mark.kubernetes
 
 STACK = "k8stier"
 NAMESPACE = "hive-k8s-tier"
-#: The host's end of the cluster's veth pair (scripts/cluster.sh): pods and this machine reach it.
-HOST_IP = "198.18.0.1"
 PG_PORT = 55433
 PG_CONTAINER = "hive-k8s-tier-postgres"
-PG_LABEL = f"{STACK_LABEL}=hive/{STACK}"
+PG_OWNER = f"hive/{STACK}"
 SERVICES = {"workspace": "hive-agents", "agent": "hive-agent-dev-server", "genie": "hive-genie-server"}
 USER_LINE = "MY_MODEL_KEY=sk-mine-not-the-stacks\n"
 #: The mode whose pods are deleted and rolled under a request loop (one is enough: all are alike).
@@ -91,24 +88,6 @@ class Life:
         return f"host={HOST_IP} port={PG_PORT} user=postgres password={self.admin_password} dbname={database}"
 
 
-def _managed_server(images: TierImages, password: str) -> None:
-    """The managed PostgreSQL: a container of the tier's image, published on the veth address only."""
-    docker("rm", "-f", "-v", PG_CONTAINER, check=False)
-    docker(
-        "run", "-d", "--name", PG_CONTAINER, "--label", PG_LABEL, "-e", f"POSTGRES_PASSWORD={password}",
-        "-p", f"{HOST_IP}:{PG_PORT}:5432", images.postgres,
-    )  # fmt: skip
-
-    def accepts() -> bool:
-        try:
-            with psycopg.connect(f"host={HOST_IP} port={PG_PORT} user=postgres password={password}", connect_timeout=2):
-                return True
-        except psycopg.OperationalError:
-            return False
-
-    poll("the managed PostgreSQL accepts logins on the veth address", accepts, 60)
-
-
 @pytest.fixture(scope="module")
 def life(
     cluster: Cluster, pulumi_bin: Path, kubernetes_plugin: Path, tmp_path_factory: pytest.TempPathFactory
@@ -123,23 +102,12 @@ def life(
     if cluster.kubectl("get", "namespace", NAMESPACE, "--ignore-not-found", "-o", "name"):
         pytest.fail(f"namespace {NAMESPACE} exists already: not this run's to take")
     password = secrets.token_urlsafe(24)
-    _managed_server(images, password)
+    start_managed_postgres(images, PG_CONTAINER, PG_OWNER, PG_PORT, password)
     path = f"{kubernetes_plugin}:{pulumi_bin}:/usr/local/bin:/usr/bin:/bin"
     engine = Engine(pulumi_bin, tmp_path_factory.mktemp("k8s-tier"), {"PATH": path})
     provide_wheels(images, engine.program)
     (engine.program / ".env").write_text(USER_LINE)
-    config = stack_config(
-        images,
-        platform="kubernetes",
-        kubeconfig=str(cluster.kubeconfig),
-        kubeNamespace=NAMESPACE,
-        postgresMode="external",
-        postgresHost=HOST_IP,
-        dbPort=str(PG_PORT),
-        sslMode="disable",
-        imageRegistry=cluster.registry,
-    )
-    config.pop("postgresImage")  # external mode runs no PostgreSQL of its own
+    config = kubernetes_stack_config(images, cluster, NAMESPACE, PG_PORT)
     engine.init_stack(STACK, config, {"adminPassword": password})
     try:
         yield Life(engine, cluster, password)
@@ -339,7 +307,7 @@ def test_a_users_project_is_baked_pushed_rolled_and_served_by_every_replica(life
     up rolls the pods to it with no failed request; every replica lists the project's agent;
     the project's .env is in no layer of the image."""
     app_image = _state_resource(life, "hive-api-image")["name"]
-    project = user_project(app_image, life.engine.root / "user-project", PROJECT_AGENT, PG_LABEL)
+    project = user_project(app_image, life.engine.root / "user-project", PROJECT_AGENT, f"{STACK_LABEL}={PG_OWNER}")
     (project / ".env").write_text(f"OPENAI_API_KEY={PROJECT_SECRET}\n")
     service = SERVICES[LOOP_MODE]
     url = _apis(life, life.outputs())[LOOP_MODE].base_url + "/health"
