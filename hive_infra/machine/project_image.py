@@ -146,10 +146,12 @@ def _copy_entry(folder: Path, source: Path, dest: Path, problems: list[str]) -> 
     file's bytes as written; None when refused."""
     relative = source.relative_to(folder)
     if source.is_symlink():
-        target = os.readlink(source)
-        if not source.resolve().is_relative_to(folder.resolve()):
+        target, resolved = os.readlink(source), source.resolve()
+        if not resolved.is_relative_to(folder.resolve()):
             problems.append(f"{relative} is a link out of the project (to {target}); copy what it names in instead")
             return None
+        if os.path.isabs(target):  # this machine's path to a file of the project: the same file, relative in /app
+            target = os.path.relpath(resolved, source.parent.resolve())
         dest.symlink_to(target)
         return f"link {target}", None
     if source.is_dir():

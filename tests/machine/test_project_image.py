@@ -95,6 +95,7 @@ def test_a_link_out_of_the_project_and_a_fifo_are_refused_together_for_every_mod
     (tmp_path / "outside.txt").write_text("a file of this machine")
     (one / "ai" / "leak.txt").symlink_to(tmp_path / "outside.txt")
     (one / "ai" / "inside.yaml").symlink_to("agents/mine/config.yaml")
+    (one / "ai" / "absolute.yaml").symlink_to(one / "hive.yaml")
     os.mkfifo(two / "ai" / "pipe")
     with pytest.raises(ProjectDirError) as caught:
         stage_projects({"agent": str(one), "genie": str(two)}, tmp_path)
@@ -108,6 +109,8 @@ def test_a_link_out_of_the_project_and_a_fifo_are_refused_together_for_every_mod
     staged = stage_projects({"agent": str(one)}, tmp_path)["agent"]
     link = tmp_path / staged.context / "project" / "ai" / "inside.yaml"
     assert link.is_symlink() and os.readlink(link) == "agents/mine/config.yaml", "kept as the link it is"
+    absolute = tmp_path / staged.context / "project" / "ai" / "absolute.yaml"
+    assert os.readlink(absolute) == "../hive.yaml", "a link by this machine's path is made relative: it works in /app"
 
 
 def test_a_project_holding_the_pulumi_project_does_not_copy_its_own_staging(tmp_path: Path) -> None:
