@@ -215,14 +215,7 @@ def test_the_apis_answer_by_name_on_the_stack_network(life: Life) -> None:
 
 
 def test_each_api_takes_its_own_key_and_no_other(life: Life) -> None:
-    modes = apis(life.outputs())
-    for mode, api in modes.items():
-        assert hive_app.api(api, "GET", "/sessions", query={"type": "agent"}).status == 200, f"{mode}: own key"
-        no_key = hive_app.api(api, "GET", "/sessions", query={"type": "agent"}, authenticate=False)
-        assert no_key.status == 401, f"{mode}: no key is refused"
-        other = next(m for m in modes if m != mode)
-        wrong = hive_app.api(api, "GET", "/sessions", query={"type": "agent"}, token=modes[other].env["HIVE_API_KEY"])
-        assert wrong.status == 401, f"{mode}: {other}'s key is refused"
+    hive_app.assert_own_key_only(apis(life.outputs()))
 
 
 def test_each_mode_sees_only_its_own_memories_and_sessions(life: Life) -> None:

@@ -191,12 +191,7 @@ def test_each_api_answers_through_its_service_with_its_own_key_only(life: Life) 
     modes = _apis(life, outputs)
     for mode, api in modes.items():
         poll(f"{mode}'s Service answers", lambda api=api: http_get(api.base_url + "/health"), 60)
-        assert hive_app.api(api, "GET", "/sessions", query={"type": "agent"}).status == 200, f"{mode}: own key"
-        no_key = hive_app.api(api, "GET", "/sessions", query={"type": "agent"}, authenticate=False)
-        assert no_key.status == 401, f"{mode}: no key is refused"
-        other = next(m for m in modes if m != mode)
-        wrong = hive_app.api(api, "GET", "/sessions", query={"type": "agent"}, token=modes[other].env["HIVE_API_KEY"])
-        assert wrong.status == 401, f"{mode}: {other}'s key is refused"
+    hive_app.assert_own_key_only(modes)
 
 
 def test_each_mode_keeps_its_memories_and_sessions_apart(life: Life) -> None:

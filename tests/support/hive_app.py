@@ -529,6 +529,18 @@ def create_session(
     return result
 
 
+def assert_own_key_only(modes: Mapping[str, Any]) -> None:
+    """Each mode's API (a ``ModeApi`` or ``HiveApp`` by mode name) takes its own HIVE_API_KEY and
+    refuses no key and another mode's: the tiers' check that the modes' keys are apart."""
+    for mode, app in modes.items():
+        assert api(app, "GET", "/sessions", query={"type": "agent"}).status == 200, f"{mode}: own key"
+        no_key = api(app, "GET", "/sessions", query={"type": "agent"}, authenticate=False)
+        assert no_key.status == 401, f"{mode}: no key is refused"
+        other = next(m for m in modes if m != mode)
+        wrong = api(app, "GET", "/sessions", query={"type": "agent"}, token=modes[other].env["HIVE_API_KEY"])
+        assert wrong.status == 401, f"{mode}: {other}'s key is refused"
+
+
 def list_sessions(app: HiveApp, user_id: str | None = None) -> list[dict[str, Any]]:
     """``GET /sessions?type=agent&user_id=...&limit=100`` -> ``{"data": [...], "meta": {...}}``."""
     query: dict[str, str | int] = {"type": "agent", "limit": 100}
