@@ -66,24 +66,46 @@ def test_each_mode_runs_its_project_baked_over_the_built_app_and_pushed(tmp_path
                 f"{pods} runs the project image by digest, so a changed project rolls the pods"
             )
     assert len(contexts) == 3, "one project per mode, one context each"
+    pushes = [program.named(f"hive-kubernetes-{mode}-project-push-push") for mode in MODES]
+    builds = [program.named(f"hive-kubernetes-{mode}-project-build") for mode in MODES]
+    assert not {p.urn for p in pushes} & set(builds[0].dependencies), "the first image waits for no push"
+    for before, build in zip(pushes, builds[1:], strict=False):
+        assert before.urn in build.dependencies, (
+            f"{build.name} waits for {before.name}: pushes sharing unpushed base layers can fail in the registry"
+        )
     assert not [r for r in program.registrations if r.name == "hive-kubernetes-image-push"], (
         "every mode runs its project image: the app image itself is not pushed"
     )
 
 
-def test_a_changed_project_is_a_new_image_and_an_unchanged_one_the_same(tmp_path: Path) -> None:
+def test_modes_with_the_same_project_share_one_image_and_a_changed_project_is_a_new_one(tmp_path: Path) -> None:
     project = make_project(tmp_path / "mine")
 
-    def tags() -> set[str]:
+    def images() -> tuple[str, set[str]]:
         program = run(tmp_path, apiProjectDir="mine")
-        return {program.named(f"hive-kubernetes-{m}-project-build").inputs["name"] for m in MODES}
+        builds = [r for r in program.of_type(REMOTE_IMAGE) if r.name.endswith("-project-build")]
+        assert [b.name for b in builds] == ["hive-kubernetes-workspace-project-build"], (
+            "one folder for every mode: one image, built and pushed once (three pushes of one tag at once fail)"
+        )
+        return builds[0].inputs["name"], {pod_image(program, f"hive-kubernetes-{m}-deployment") for m in MODES}
 
-    first = tags()
-    assert len(first) == 1, "one folder for every mode: one image"
+    first, pods = images()
+    assert len(pods) == 1, f"every mode's pods run the one image: {pods}"
     (project / ".env").write_text("OPENAI_API_KEY=sk-rotated\n")
-    assert tags() == first, "a key changed in the project's .env is not the image's: nothing to roll"
+    assert images()[0] == first, "a key changed in the project's .env is not the image's: nothing to roll"
     (project / "ai/agents/mine/config.yaml").write_text("agent:\n  agent_id: mine\n  name: Mine\n")
-    assert tags() != first, "an edited agent is a new image"
+    assert images()[0] != first, "an edited agent is a new image"
+
+
+def test_per_mode_folders_with_the_same_content_are_one_image(tmp_path: Path) -> None:
+    for mode in MODES:
+        make_project(tmp_path / "projects" / mode, agent="same" if mode != "genie" else "own")
+    program = run(tmp_path, apiProjectDir="projects/{mode}")
+    builds = sorted(r.name for r in program.of_type(REMOTE_IMAGE) if r.name.endswith("-project-build"))
+    assert builds == ["hive-kubernetes-genie-project-build", "hive-kubernetes-workspace-project-build"], builds
+    assert pod_image(program, "hive-kubernetes-agent-deployment") == pod_image(
+        program, "hive-kubernetes-workspace-deployment"
+    ), "agent's project is workspace's, byte for byte: it runs workspace's image"
 
 
 def test_on_apiimage_the_layer_goes_on_the_image_pulled_here(tmp_path: Path) -> None:
@@ -91,7 +113,7 @@ def test_on_apiimage_the_layer_goes_on_the_image_pulled_here(tmp_path: Path) -> 
     program = run(tmp_path, apiProjectDir="mine", apiImage="registry.example.com/hive:1.0")
     pulled = program.named("hive-api-image")
     assert pulled.inputs["name"] == "registry.example.com/hive:1.0" and "build" not in pulled.inputs
-    build = program.named("hive-kubernetes-agent-project-build").inputs
+    build = program.named("hive-kubernetes-workspace-project-build").inputs
     assert build["build"]["buildArgs"] == {"APP_IMAGE": "registry.example.com/hive:1.0"}, "FROM the pulled image"
     assert pod_image(program, "hive-kubernetes-agent-deployment").startswith(f"{REGISTRY}/hive-project@sha256:")
     assert not program.of_type("kubernetes:batch/v1:Job"), "apiImage's command is unknown: no first start"

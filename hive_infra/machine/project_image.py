@@ -59,13 +59,17 @@ def stage_projects(folders: Mapping[str, str], work_dir: Path | None = None) -> 
     """Each mode's project folder (``project_dir.project_dirs``'s) staged, by mode name; raises
     ``ProjectDirError`` listing every refused path of every mode."""
     root = (Path.cwd() if work_dir is None else work_dir) / STAGING_DIR
+    # A folder several modes share (one apiProjectDir for all) is copied once.
+    modes_of: dict[Path, list[str]] = {}
+    for mode, folder in folders.items():
+        modes_of.setdefault(Path(folder).resolve(), []).append(mode)
     staged: dict[str, StagedProject] = {}
     problems: list[str] = []
-    for mode, folder in folders.items():
+    for path, modes in modes_of.items():
         try:
-            staged[mode] = stage_project(Path(folder), root)
+            staged.update(dict.fromkeys(modes, stage_project(path, root)))
         except _Refused as exc:
-            problems.extend(f"{mode}: {problem}" for problem in exc.problems)
+            problems.extend(f"{', '.join(modes)}: {problem}" for problem in exc.problems)
     if problems:
         body = "\n".join(f"  - {p}" for p in problems)
         raise ProjectDirError(f"{KEY}: these cannot go into the project image (docs/kubernetes.md):\n{body}")

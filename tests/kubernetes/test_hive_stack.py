@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -298,32 +299,43 @@ def _state_resource(life: Life, name: str) -> dict[str, Any]:
 
 
 def test_a_users_project_is_baked_pushed_rolled_and_served_by_every_replica(life: Life) -> None:
-    """apiProjectDir on a cluster: each mode's project image built over the app image and pushed;
-    up rolls the pods to it with no failed request; every replica lists the project's agent;
-    the project's .env is in no layer of the image."""
+    """apiProjectDir on a cluster, a folder per mode: one image per distinct project (workspace and
+    agent the same, genie its own) built over the app image and pushed one after the other; up rolls
+    the pods to it with no failed request; every replica lists the project's agent; the project's
+    .env is in no layer of the image."""
     app_image = _state_resource(life, "hive-api-image")["name"]
-    project = user_project(app_image, life.engine.root / "user-project", PROJECT_AGENT, f"{STACK_LABEL}={PG_OWNER}")
-    (project / ".env").write_text(f"OPENAI_API_KEY={PROJECT_SECRET}\n")
+    made = user_project(app_image, life.engine.root / "user-project", PROJECT_AGENT, f"{STACK_LABEL}={PG_OWNER}")
+    (made / ".env").write_text(f"OPENAI_API_KEY={PROJECT_SECRET}\n")
+    projects = life.engine.root / "projects"
+    for mode in SERVICES:
+        shutil.copytree(made, projects / mode, symlinks=True)
+    (projects / "genie" / "GENIE.md").write_text("genie's own project\n")
     service = SERVICES[LOOP_MODE]
     url = _apis(life, life.outputs())[LOOP_MODE].base_url + "/health"
-    before = _serving_pods(life, service)
-    life.engine.run("config", "set", "--stack", STACK, "hive:apiProjectDir", str(project))
+    before = {name: set(_serving_pods(life, name)) for name in SERVICES.values()}
+    life.engine.run("config", "set", "--stack", STACK, "hive:apiProjectDir", f"{projects}/{{mode}}")
     with RequestLoop(url, LOOP_COUNT, LOOP_SECONDS) as loop:
         time.sleep(2)
         life.pulumi("up", "--yes", "--skip-preview")
-        poll(f"{service}: the old pods gone", lambda: _settled(life, service, set(before)), 180, interval=1)
+        poll(f"{service}: the old pods gone", lambda: _settled(life, service, before[service]), 180, interval=1)
         time.sleep(2)
     _loop_figures(f"{service}: a project set, the pods rolled", loop.stop())
+    # up returns once each new ReplicaSet is ready; an old pod may not be told to stop yet.
+    for name, old in before.items():
+        poll(f"{name}: the old pods gone", lambda name=name, old=old: _settled(life, name, old), 180, interval=1)
     keys = life.outputs()["apiKeys"]
+    images = {}
     for mode, name in SERVICES.items():
         listing = life.cluster.kubectl("-n", NAMESPACE, "get", "pods", "-l", f"{APP_LABEL}={name}", "-o", "json")
         serving = [p for p in json.loads(listing)["items"] if "deletionTimestamp" not in p["metadata"]]
         assert len(serving) == 2, f"{mode}: two replicas"
+        images[mode] = {p["spec"]["containers"][0]["image"] for p in serving}
+        assert len(images[mode]) == 1 and "/hive-project@sha256:" in next(iter(images[mode])), images
         for pod in serving:
-            assert "/hive-project@sha256:" in pod["spec"]["containers"][0]["image"], f"{mode}: the project image"
             api = ModeApi(mode, f"http://{pod['status']['podIP']}:{SERVICE_PORTS[mode]}", {"HIVE_API_KEY": keys[mode]})
             assert PROJECT_AGENT in hive_app.agent_ids(api), f"{mode}'s {pod['metadata']['name']} serves the project"
-    pushed = _state_resource(life, "hive-kubernetes-agent-project-build")["name"]
+    assert images["workspace"] == images["agent"] != images["genie"], f"one image per distinct project: {images}"
+    pushed = _state_resource(life, "hive-kubernetes-workspace-project-build")["name"]
     saved = subprocess.run(["docker", "save", pushed], capture_output=True, timeout=300, check=True).stdout
     assert len(saved) > 1_000_000, f"docker save gave the image's layers ({len(saved)} bytes)"
     assert PROJECT_SECRET.encode() not in saved, "the project's .env is in no layer of the image"

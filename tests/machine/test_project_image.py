@@ -113,6 +113,19 @@ def test_a_link_out_of_the_project_and_a_fifo_are_refused_together_for_every_mod
     assert os.readlink(absolute) == "../hive.yaml", "a link by this machine's path is made relative: it works in /app"
 
 
+def test_a_folder_every_mode_shares_is_staged_once_and_its_problems_named_once(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "mine")
+    modes = {"workspace": str(project), "agent": str(tmp_path / "." / "mine"), "genie": str(project)}
+    staged = stage_projects(modes, tmp_path)
+    assert len(set(staged.values())) == 1 and set(staged) == set(modes), "one context, for every mode"
+    os.mkfifo(project / "ai" / "pipe")
+    with pytest.raises(ProjectDirError) as caught:
+        stage_projects(modes, tmp_path)
+    message = str(caught.value)
+    assert message.count("ai/pipe") == 1, f"one folder, one problem, listed once:\n{message}"
+    assert "workspace, agent, genie: ai/pipe is not a regular file" in message, message
+
+
 def test_a_project_holding_the_pulumi_project_does_not_copy_its_own_staging(tmp_path: Path) -> None:
     make_project(tmp_path)
     first = stage_projects({"agent": str(tmp_path)}, tmp_path)["agent"]

@@ -59,7 +59,7 @@ class HiveKubernetes(pulumi.ComponentResource):
     api: dict[str, KubernetesApi]
     #: The app image's push; None with ``apiImage``, or when every mode runs its project image.
     push: RegistryPush | None
-    #: Each mode's project image, by mode name (``apiProjectDir``).
+    #: Each mode's project image, by mode name (``apiProjectDir``); modes with the same project share one.
     projects: dict[str, ProjectImage]
 
     def __init__(self, name: str, args: HiveKubernetesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -148,10 +148,17 @@ class HiveKubernetes(pulumi.ComponentResource):
         if local is None or cfg.image_registry is None:
             raise ValueError("HiveKubernetesArgs.projects needs the app image on this machine and imageRegistry")
         self.push = None  # every mode runs its project image: the app image itself is not pushed
+        # One image per distinct project (one folder for every mode is one image), named by its first
+        # mode; each pushed after the one before, since pushes sharing unpushed base layers can fail
+        # in the registry (distribution/distribution#2073: a 500 seen here).
+        by_digest: dict[str, list[str]] = {}
         for mode in cfg.mode_table:
-            staged = args.projects[mode.name]
-            self.projects[mode.name] = ProjectImage(
-                f"{name}-{mode.name}-project",
+            by_digest.setdefault(args.projects[mode.name].digest, []).append(mode.name)
+        after: list[pulumi.Resource] = []
+        for modes in by_digest.values():
+            staged = args.projects[modes[0]]
+            project = ProjectImage(
+                f"{name}-{modes[0]}-project",
                 ProjectImageArgs(
                     context=staged.context,
                     tag=project_tag(local.tag, staged.digest),
@@ -160,9 +167,12 @@ class HiveKubernetes(pulumi.ComponentResource):
                     registry=cfg.image_registry,
                     user=cfg.image_registry_user,
                     password=args.registry_password,
+                    after=tuple(after),
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
+            self.projects.update(dict.fromkeys(modes, project))
+            after = [project.push.image]
         return {mode: project.pinned for mode, project in self.projects.items()}
 
     def _image(self, name: str, args: HiveKubernetesArgs) -> pulumi.Input[str]:

@@ -1,9 +1,10 @@
-"""Component: a mode's project image: the user's hive project (``apiProjectDir``) as a layer over
+"""Component: a project image: the user's hive project (``apiProjectDir``) as a layer over
 the app image, built here from its staged context (``machine.project_image``) and pushed to
 ``imageRegistry`` like the app image, for pods that cannot bind-mount a folder of this machine."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -26,6 +27,8 @@ class ProjectImageArgs:
     registry: str
     user: str | None = None
     password: pulumi.Input[str] | None = field(default=None, repr=False)
+    #: What this image's build waits for: the push before it, so no two pushes run at once.
+    after: Sequence[pulumi.Resource] = ()
 
 
 class ProjectImage(pulumi.ComponentResource):
@@ -50,7 +53,7 @@ class ProjectImage(pulumi.ComponentResource):
             triggers={"baseImageId": args.base_id},
             # Kept by a destroy: another stack on this machine may serve the same project.
             keep_locally=True,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.after)),
         )
         self.push = RegistryPush(
             f"{name}-push",
