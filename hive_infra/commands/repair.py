@@ -1,5 +1,5 @@
-"""``python -m hive_infra repair``: a stack whose containers or images were stopped or removed
-by hand, or that an earlier version left stuck, made whole again.
+"""``python -m hive_infra repair``: a stack whose containers, images or cluster objects were
+stopped or removed by hand, or that an earlier version left stuck, made whole again.
 
 A plain ``pulumi up`` does not look at Docker, and a refresh of a stopped
 container records it without its ports, which forces a new container. So, in
@@ -12,9 +12,10 @@ order, each step one printed line:
    failed on "role already exists") has those objects marked as existing again:
    ``pulumi stack export``, the marks removed, ``pulumi stack import``; the export
    is kept in ``.pulumi-repair/`` first;
-3. ``pulumi refresh`` of the containers and the images only (a whole refresh fails
-   while PostgreSQL is gone: every database object needs it), so that a removed
-   container or a removed built image is seen;
+3. ``pulumi refresh`` of the containers, the images and, on a cluster, the
+   Kubernetes objects only (a whole refresh fails while PostgreSQL is gone: every
+   database object needs it), so that a removed container, a removed built image or
+   an object deleted from the cluster by hand is seen;
 4. ``pulumi up``: what was removed is made again, a built image rebuilt here
    (never pulled). ``--yes`` skips its question, as ``make repair YES=1`` does.
 
@@ -44,8 +45,10 @@ from hive_infra.machine.stack_reader import StackOutputsError, pulumi_command
 IN_DATABASE = "postgresql:"
 POSTGRES_CONTAINER_ROLE = "-postgres-container"
 POSTGRES_VOLUME_ROLE = "-postgres-data"
-#: What the refresh reads: the containers and the images, nothing that needs the server.
+#: What the refresh reads: the containers, the images and the cluster's objects (every type of the
+#: kubernetes package; its provider is ``pulumi:providers:kubernetes``), nothing that needs the server.
 REFRESHED_TYPES = ("docker:index/container:Container", "docker:index/remoteImage:RemoteImage")
+KUBERNETES_TYPES = "kubernetes:"
 BACKUP_FOLDER = ".pulumi-repair"
 #: How long a started container may take to report healthy (the API's own start period is 120 s).
 HEALTH_TIMEOUT_SECONDS = 180
@@ -102,12 +105,16 @@ def unstick(deployment: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
 
 
 def refresh_targets(deployment: Mapping[str, Any]) -> list[str]:
-    """The URNs of the stack's containers and images."""
+    """The URNs of the stack's containers, images and Kubernetes objects."""
     return sorted(
         str(r["urn"])
         for r in deployment.get("resources") or ()
-        if _type_of(str(r.get("urn"))) in REFRESHED_TYPES and not r.get("delete")
+        if not r.get("delete") and _refreshed(_type_of(str(r.get("urn"))))
     )
+
+
+def _refreshed(kind: str) -> bool:
+    return kind in REFRESHED_TYPES or kind.startswith(KUBERNETES_TYPES)
 
 
 class Pulumi:
@@ -211,7 +218,8 @@ def run(options: RepairOptions, context: Context) -> ExitCode:
     free_stuck_objects(pulumi, export, context)
     targets = refresh_targets(export.get("deployment") or {})
     if targets:
-        print(f"repair: pulumi refresh of {len(targets)} containers and images", file=context.stdout)
+        print(f"repair: pulumi refresh of {len(targets)} containers, images and cluster objects",
+              file=context.stdout)  # fmt: skip
         pulumi.run("refresh", "--yes", *(arg for urn in targets for arg in ("--target", urn)))
     print("repair: pulumi up", file=context.stdout)
     pulumi.run("up", *(["--yes"] if options.yes else []))
@@ -220,11 +228,12 @@ def run(options: RepairOptions, context: Context) -> ExitCode:
 
 COMMAND = Command(
     name="repair",
-    summary="start the stack's stopped containers, then refresh its containers and images and pulumi up",
+    summary="start the stack's stopped containers, then refresh its containers, images and cluster objects "
+    "and pulumi up",
     description=(
         "Put back what was stopped or removed by hand: docker start each stopped container of the stack "
         "(never replaced), free database objects an older version left pending a replacement, pulumi refresh "
-        "of the containers and images only, then pulumi up (asks unless --yes)."
+        "of the containers, images and Kubernetes objects only, then pulumi up (asks unless --yes)."
     ),
     exit_codes={
         ExitCode.OK: "repaired",

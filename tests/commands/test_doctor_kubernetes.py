@@ -40,3 +40,42 @@ def test_no_docker_container_is_asked_for_and_no_port_published() -> None:
     assert not checks.needs_docker(with_image), "apiImage: nothing runs or builds on this machine's Docker"
     assert checks.stack_container_names(CFG) == set(), "no Docker container of the stack"
     assert checks.published_ports(CFG) == {}, "no port published here"
+
+
+SERVICES = ("hive-agents", "hive-agent-dev-server", "hive-genie-server")
+
+
+def _deployed(**deployments: tuple[int, int]) -> ClusterFacts:
+    """This stack's namespace holding ``deployments`` (by name, with ``_`` for ``-``) and every Service."""
+    found = {name.replace("_", "-"): pods for name, pods in deployments.items()}
+    return ClusterFacts(None, 1, "hive.dev", 200, None, found, frozenset(SERVICES))
+
+
+def test_a_deployed_stacks_deployments_and_services_are_each_checked() -> None:
+    every = {name.replace("-", "_"): (2, 2) for name in SERVICES}
+    verdicts = {v.what: v for v in check_cluster(CFG, _deployed(**every), "hive", "dev")}
+    assert {verdicts[f"deployment {name}"].status for name in SERVICES} == {"ok"}, verdicts
+
+    gone = {**every}
+    del gone["hive_agent_dev_server"]
+    said = {v.what: v for v in check_cluster(CFG, _deployed(**gone), "hive", "dev")}
+    lost = said["deployment hive-agent-dev-server"]
+    assert lost.status == "warn" and "gone" in lost.detail, "a Deployment deleted by hand: up would not see it"
+    assert lost.fix == "make repair STACK=dev", "the one command that puts it back"
+
+    no_service = ClusterFacts(None, 1, "hive.dev", 200, None, dict(_deployed(**every).deployments or {}),
+                              frozenset(SERVICES[1:]))  # fmt: skip
+    service = {v.what: v for v in check_cluster(CFG, no_service, "hive", "dev")}["service hive-agents"]
+    assert service.status == "warn" and service.fix == "make repair STACK=dev", service
+
+    starting = {**every, "hive_genie_server": (0, 2)}
+    slow = {v.what: v for v in check_cluster(CFG, _deployed(**starting), "hive", "dev")}["deployment hive-genie-server"]
+    assert slow.status == "warn" and slow.detail == "0 of 2 pods ready", slow
+    assert slow.fix == "`kubectl -n hive logs deploy/hive-genie-server` says why", "its pods' logs say why"
+
+
+def test_a_stack_not_up_yet_has_no_deployment_verdict() -> None:
+    verdicts = check_cluster(CFG, _deployed(), "hive", "dev")
+    assert not [v for v in verdicts if v.what.startswith(("deployment ", "service "))], (
+        "no Deployment of the stack in its namespace: not deployed yet, nothing was deleted"
+    )

@@ -96,6 +96,20 @@ def test_the_refresh_reads_only_containers_and_images() -> None:
     )
 
 
+def test_on_a_cluster_the_refresh_reads_every_kubernetes_object_and_nothing_in_the_database() -> None:
+    kube = "urn:pulumi:dev::hive::hive:index:HiveStack$hive:index:HiveKubernetes$"
+    deployment = kube + "hive:index:KubernetesApi$kubernetes:apps/v1:Deployment::hive-kubernetes-agent-deployment"
+    service = kube + "hive:index:KubernetesApi$kubernetes:core/v1:Service::hive-kubernetes-agent-service"
+    namespace = kube + "kubernetes:core/v1:Namespace::hive-kubernetes-namespace"
+    provider = kube + "pulumi:providers:kubernetes::hive-kubernetes-provider"
+    push = kube + "hive:index:RegistryPush$docker:index/registryImage:RegistryImage::hive-kubernetes-image-push"
+    stack = {"resources": [{"urn": u} for u in (deployment, service, namespace, provider, push, ROLE, DATABASE)]}
+    assert refresh_targets(stack) == sorted([deployment, service, namespace]), (
+        "an object deleted from the cluster by hand is seen by the refresh, and up makes it again; "
+        "the provider, the registry's push and the database objects are not read"
+    )
+
+
 def test_troubleshooting_names_the_repair() -> None:
     text = (ROOT / "docs" / "operations.md").read_text()
     assert "make repair STACK=dev YES=1" in text, "the unattended form, as doctor prints it"

@@ -1,6 +1,6 @@
 """The doctor's checks of a platform=kubernetes stack: the cluster (reachable, a Ready node,
-the namespace free or this stack's), the registry (reachable, the login accepted) and the
-managed PostgreSQL (reachable from here).
+the namespace free or this stack's, each mode's Deployment there and ready), the registry
+(reachable, the login accepted) and the managed PostgreSQL (reachable from here).
 
 ``cluster_facts`` asks the machine (``kubectl``, an HTTP request to the registry's
 ``/v2/``, a TCP connection to the server); ``check_cluster`` judges the facts. No
@@ -16,10 +16,11 @@ import subprocess
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from hive_infra.commands.doctor.checks import FAIL, OK, WARN, Verdict
+from hive_infra.commands.doctor.own import repair_fix
 from hive_infra.config import HiveConfig
 from hive_infra.core.platform import STACK_LABEL_KEY, label_value, registry_address, registry_host
 from hive_infra.machine.executables import find_executable
@@ -38,6 +39,10 @@ class ClusterFacts:
     registry_status: int | str | None = None
     #: The managed PostgreSQL's TCP connection error, or None when it connected.
     postgres_error: str | None = None
+    #: The namespace's Deployments: ``{name: (ready pods, pods wanted)}``; None when not listed.
+    deployments: Mapping[str, tuple[int, int]] | None = None
+    #: The namespace's Services' names.
+    services: frozenset[str] = frozenset()
 
 
 def _kubectl(cfg: HiveConfig, environ: Mapping[str, str], *args: str) -> tuple[int, str, str]:
@@ -90,15 +95,31 @@ def cluster_facts(cfg: HiveConfig, environ: Mapping[str, str]) -> ClusterFacts:
         nodes = json.loads(out).get("items", [])
         code, out, _ = _kubectl(cfg, environ, "get", "namespace", cfg.kube_names.namespace, "-o", "json")
         owner = json.loads(out)["metadata"].get("labels", {}).get(STACK_LABEL_KEY, "") if code == 0 else None
-        facts = ClusterFacts(None, sum(1 for n in nodes if _ready(n)), owner)
+        deployments, services = _workloads(cfg, environ) if owner is not None else (None, frozenset())
+        facts = ClusterFacts(
+            None, sum(1 for n in nodes if _ready(n)), owner, deployments=deployments, services=services
+        )
     try:
         with socket.create_connection((cfg.postgres_host or "", cfg.db_port), timeout=TIMEOUT_SECONDS):
             postgres_error = None
     except OSError as exc:
         postgres_error = str(exc)
-    return ClusterFacts(
-        facts.cluster_error, facts.ready_nodes, facts.namespace_owner, _registry_status(cfg), postgres_error
-    )
+    return replace(facts, registry_status=_registry_status(cfg), postgres_error=postgres_error)
+
+
+def _workloads(cfg: HiveConfig, environ: Mapping[str, str]) -> tuple[dict[str, tuple[int, int]] | None, frozenset[str]]:
+    """The namespace's Deployments (their ready and wanted pods) and Services' names; None and
+    nothing when kubectl cannot list them."""
+    code, out, _ = _kubectl(cfg, environ, "-n", cfg.kube_names.namespace, "get", "deployments,services", "-o", "json")
+    if code != 0:
+        return None, frozenset()
+    items = json.loads(out).get("items", [])
+    deployments = {
+        d["metadata"]["name"]: (int(d.get("status", {}).get("readyReplicas", 0)), int(d["spec"].get("replicas", 1)))
+        for d in items
+        if d.get("kind") == "Deployment"
+    }
+    return deployments, frozenset(i["metadata"]["name"] for i in items if i.get("kind") == "Service")
 
 
 def check_cluster(cfg: HiveConfig, facts: ClusterFacts, project: str, stack: str) -> list[Verdict]:
@@ -117,6 +138,7 @@ def check_cluster(cfg: HiveConfig, facts: ClusterFacts, project: str, stack: str
             verdicts.append(Verdict(OK, f"namespace {ns}", "free: `up` creates it"))
         elif facts.namespace_owner == mine:
             verdicts.append(Verdict(OK, f"namespace {ns}", "this stack's"))
+            verdicts += _workload_verdicts(cfg, facts, stack)
         else:
             verdicts.append(
                 Verdict(FAIL, f"namespace {ns}", "exists and is not this stack's", "set hive:kubeNamespace")
@@ -133,6 +155,31 @@ def check_cluster(cfg: HiveConfig, facts: ClusterFacts, project: str, stack: str
                 "check hive:postgresHost and hive:dbPort, and that this machine may connect",
             )
         )
+    return verdicts
+
+
+def _workload_verdicts(cfg: HiveConfig, facts: ClusterFacts, stack: str) -> list[Verdict]:
+    """Each mode's Deployment or Service deleted by hand, or its pods not ready. As with the Docker
+    stack's containers, a deployed stack is recognised by its Deployments: none there, it is not up yet."""
+    names, found = cfg.kube_names, facts.deployments or {}
+    services = [names.service(mode) for mode in cfg.mode_table]
+    if not any(service in found for service in services):
+        return []
+    why = "a plain `pulumi up` does not look at the cluster (docs/kubernetes.md: Day two)"
+    verdicts = []
+    for service in services:
+        for kind, there in (("Deployment", service in found), ("Service", service in facts.services)):
+            if not there:
+                gone = f"this stack's {kind} is gone (deleted by hand?); {why}"
+                verdicts.append(Verdict(WARN, f"{kind.lower()} {service}", gone, repair_fix(stack)))
+        if service not in found:
+            continue
+        ready, wanted = found[service]
+        if ready < wanted:
+            logs = f"`kubectl -n {names.namespace} logs deploy/{service}` says why"
+            verdicts.append(Verdict(WARN, f"deployment {service}", f"{ready} of {wanted} pods ready", logs))
+        else:
+            verdicts.append(Verdict(OK, f"deployment {service}", f"{ready} of {wanted} pods ready"))
     return verdicts
 
 
