@@ -73,18 +73,7 @@ def test_a_default_stack_of_before_the_move_imports_and_previews_with_no_change(
     engine.init_stack(STACK, stack_config(move.images))
     made = engine.run("up", "--yes", "--skip-preview", "--stack", STACK)
     TIMINGS.append(("state proof: up of the stack before the move", made.seconds))
-    state = engine.root / "stack.json"
-    state.write_text(engine.run("stack", "export", "--stack", STACK).stdout)
-    config_file = engine.program / f"Pulumi.{STACK}.yaml"
-    config = config_file.read_text()  # its settings and the salt of its secrets
-    # Forgotten, not destroyed: its resources stay, and come back with the import below.
-    engine.run("stack", "rm", "--yes", "--force", "--preserve-config", "--stack", STACK)
-
-    engine.install_program()  # today's program, in the same project folder, as a user upgrades
-    provide_wheels(move.images, engine.program)
-    engine.run("stack", "init", STACK)
-    config_file.write_text(config)
-    engine.run("stack", "import", "--stack", STACK, "--file", str(state))
+    engine.take_over(STACK, lambda program: provide_wheels(move.images, program))
     preview = engine.run("preview", "--stack", STACK, "--json", check=False)
     changed = changed_steps(preview, reasons=True)
     # The ServerGuard (issue #28) is the one resource that is new: nothing else moves or changes.

@@ -99,18 +99,7 @@ def test_a_kubernetes_stack_of_the_last_landed_program_imports_and_previews_with
     move.pulumi("up of the Kubernetes stack by the last landed program", "up", "--yes", "--skip-preview")
     pods = _pods(move.cluster)
     assert len(pods) == 6, f"three modes, two replicas each, before the upgrade: {sorted(pods)}"
-    state = engine.root / "stack.json"
-    state.write_text(engine.run("stack", "export", "--stack", STACK).stdout)
-    config_file = engine.program / f"Pulumi.{STACK}.yaml"
-    settings = config_file.read_text()  # its settings and the salt of its secrets
-    # Forgotten, not destroyed: its objects stay, and come back with the import below.
-    engine.run("stack", "rm", "--yes", "--force", "--preserve-config", "--stack", STACK)
-
-    engine.install_program()  # today's program, in the same project folder, as a user upgrades
-    provide_wheels(move.images, engine.program)
-    engine.run("stack", "init", STACK)
-    config_file.write_text(settings)
-    engine.run("stack", "import", "--stack", STACK, "--file", str(state))
+    engine.take_over(STACK, lambda program: provide_wheels(move.images, program))
     preview = engine.run("preview", "--stack", STACK, "--json", check=False, timeout=600)
     changed = changed_steps(preview, reasons=True)
     assert preview.code == 0 and not changed, (

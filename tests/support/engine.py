@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tarfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -179,6 +179,21 @@ class Engine:
                 shutil.copytree(source / name, target, ignore=shutil.ignore_patterns("__pycache__"))
             else:
                 shutil.copy2(source / name, target)
+
+    def take_over(self, stack: str, prepare: Callable[[Path], None]) -> None:
+        """``stack``, brought up by an older program in the project copy, taken over by today's as a
+        user upgrades: exported, forgotten by the backend (not destroyed: its resources stay), today's
+        program installed in the same folder (``prepare`` then runs on it), and the export imported."""
+        state = self.root / f"{stack}-export.json"
+        state.write_text(self.run("stack", "export", "--stack", stack).stdout)
+        config_file = self.program / f"Pulumi.{stack}.yaml"
+        settings = config_file.read_text()  # its settings and the salt of its secrets
+        self.run("stack", "rm", "--yes", "--force", "--preserve-config", "--stack", stack)
+        self.install_program()
+        prepare(self.program)
+        self.run("stack", "init", stack)
+        config_file.write_text(settings)
+        self.run("stack", "import", "--stack", stack, "--file", str(state))
 
     def init_stack(self, stack: str, config: Mapping[str, str], secrets: Mapping[str, str] | None = None) -> None:
         """``stack init`` and ``config set`` each key (``--path`` for list items ``key[0]``)."""
