@@ -3,8 +3,15 @@ server's verdicts, and no Docker container asked for (only the image's build nee
 
 from __future__ import annotations
 
-from hive_infra.commands.doctor import checks
-from hive_infra.commands.doctor.cluster import ClusterFacts, check_cluster
+import io
+import json
+import sys
+from pathlib import Path
+
+from hive_infra.commands.contract import Context
+from hive_infra.commands.doctor import checks, probe
+from hive_infra.commands.doctor.checks import PulumiFacts
+from hive_infra.commands.doctor.cluster import NAMESPACE_TYPE, ClusterFacts, check_cluster
 from hive_infra.config import parse_config
 from tests.support.program import KUBERNETES_VALUES as KUBERNETES
 from tests.support.program import raw_config as raw
@@ -79,3 +86,32 @@ def test_a_stack_not_up_yet_has_no_deployment_verdict() -> None:
     assert not [v for v in verdicts if v.what.startswith(("deployment ", "service "))], (
         "no Deployment of the stack in its namespace: not deployed yet, nothing was deleted"
     )
+
+
+def test_a_namespace_deleted_under_a_deployed_stack_is_named_with_the_repair() -> None:
+    gone = ClusterFacts(None, 1, None, 200, None, namespace_in_state=True)
+    verdict = {v.what: v for v in check_cluster(CFG, gone, "hive", "dev")}["namespace hive"]
+    assert verdict.status == "warn" and "gone" in verdict.detail, "up would not make it again: the state holds it"
+    assert verdict.fix == "make repair STACK=dev", verdict
+    for never in (False, None):
+        free = ClusterFacts(None, 1, None, 200, None, namespace_in_state=never)
+        assert _statuses(free)["namespace hive"] == "ok", "a stack that never made it: up creates it"
+
+
+def test_the_state_is_asked_whether_it_holds_the_namespace(tmp_path: Path) -> None:
+    def fake(resources: list[dict[str, object]], code: int = 0) -> PulumiFacts:
+        script = tmp_path / f"pulumi-{len(list(tmp_path.iterdir()))}"
+        export = json.dumps({"deployment": {"resources": resources}})
+        script.write_text(f"#!{sys.executable}\nimport sys\nprint({export!r})\nsys.exit({code})\n")
+        script.chmod(0o755)
+        return PulumiFacts(str(script))
+
+    machine = Context(io.StringIO(), io.StringIO(), project_dir=tmp_path)
+    namespace = {"type": NAMESPACE_TYPE, "urn": "urn:pulumi:dev::hive::kubernetes:core/v1:Namespace::ns"}
+    assert probe.state_holds(machine, fake([namespace]), "dev", NAMESPACE_TYPE) is True
+    assert probe.state_holds(machine, fake([{**namespace, "delete": True}]), "dev", NAMESPACE_TYPE) is False, (
+        "a namespace pending deletion is not the stack's any more"
+    )
+    assert probe.state_holds(machine, fake([]), "dev", NAMESPACE_TYPE) is False
+    assert probe.state_holds(machine, fake([namespace], code=1), "dev", NAMESPACE_TYPE) is None, "unreadable: unknown"
+    assert probe.state_holds(machine, PulumiFacts(None), "dev", NAMESPACE_TYPE) is None

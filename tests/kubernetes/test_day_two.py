@@ -10,7 +10,8 @@ upgrades, and the export is imported and previewed: the same URNs, no step at al
 ``up --expect-no-changes`` agrees and leaves every pod as it was (none rolled).
 Then a Deployment and another mode's Service are deleted by hand: a plain preview sees
 nothing, doctor names both with ``make repair``, and the repair (what that runs) makes
-them again, leaving the third mode's pods alone; the destroy takes the namespace. The
+them again, leaving the third mode's pods alone; then the whole namespace, named and
+made again the same way; the destroy takes the namespace. The
 Docker tier's ``test_state_upgrade`` and ``test_day_two`` do the same for a Docker stack.
 """
 
@@ -141,6 +142,24 @@ def test_a_deployment_and_a_service_deleted_by_hand_are_named_by_doctor_and_made
     move.pulumi("no-op up after the repair", "up", "--yes", "--expect-no-changes")
     after = _pods(move.cluster)
     assert {n: after.get(n) for n in untouched} == untouched, "the repair left workspace's pods alone"
+    said = move.engine.hive("doctor", "--stack", STACK, check=False, env=kubectl).output
+    assert not [x for x in said.splitlines() if "gone" in x], f"doctor finds nothing gone after the repair:\n{said}"
+
+
+def test_the_whole_namespace_deleted_by_hand_is_named_by_doctor_and_made_again_by_repair(move: Move) -> None:
+    kubectl = {"KUBECTL": str(move.cluster.kubectl_bin)}
+    move.cluster.kubectl("delete", "namespace", NAMESPACE, "--wait=true", "--timeout=180s")
+    said = move.engine.hive("doctor", "--stack", STACK, check=False, env=kubectl).output
+    line = next((x for x in said.splitlines() if f"namespace {NAMESPACE}" in x), "")
+    assert "gone" in line and f"fix: make repair STACK={STACK}" in line, (
+        f"doctor tells a namespace deleted under the stack from one a new stack will create:\n{said}"
+    )
+    made = move.engine.hive("repair", "--stack", STACK, "--yes", timeout=1200)
+    TIMINGS.append(("day two: repair of the namespace deleted by hand", made.seconds))
+    listing = json.loads(move.cluster.kubectl("-n", NAMESPACE, "get", "deployments", "-o", "json"))["items"]
+    ready = {d["metadata"]["name"]: d["status"].get("readyReplicas") for d in listing}
+    assert ready == dict.fromkeys(SERVICES.values(), 2), f"every mode is back with two ready pods: {ready}"
+    move.pulumi("no-op up after the namespace's repair", "up", "--yes", "--expect-no-changes")
     said = move.engine.hive("doctor", "--stack", STACK, check=False, env=kubectl).output
     assert not [x for x in said.splitlines() if "gone" in x], f"doctor finds nothing gone after the repair:\n{said}"
 

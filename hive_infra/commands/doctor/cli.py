@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from hive_infra.commands.contract import Command, Context
 from hive_infra.commands.doctor import checks, cluster, images, own, probe
@@ -64,6 +64,10 @@ def diagnose(stack: str | None, machine: Context) -> list[Verdict]:
         verdicts += checks.check_ports(cfg, ports, listed, label)
         if cfg.kubernetes:
             facts = cluster.cluster_facts(cfg, machine.environ)
+            if facts.cluster_error is None and facts.namespace_owner is None and name:
+                # Missing: free for a new stack, or deleted by hand under a deployed one.
+                held = probe.state_holds(machine, pulumi, name, cluster.NAMESPACE_TYPE)
+                facts = replace(facts, namespace_in_state=held)
             verdicts += cluster.check_cluster(cfg, facts, str(probe.project(machine).get("name", "")), name or "")
     verdicts.append(checks.check_disk(probe.disk_facts(machine)))
     return verdicts

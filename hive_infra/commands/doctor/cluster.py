@@ -26,6 +26,10 @@ from hive_infra.core.platform import STACK_LABEL_KEY, label_value, registry_addr
 from hive_infra.machine.executables import find_executable
 
 TIMEOUT_SECONDS = 20
+#: The stack's namespace in its state.
+NAMESPACE_TYPE = "kubernetes:core/v1:Namespace"
+#: Why an object deleted by hand needs the repair.
+NOT_SEEN_BY_UP = "a plain `pulumi up` does not look at the cluster (docs/kubernetes.md: Day two)"
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,8 @@ class ClusterFacts:
     deployments: Mapping[str, tuple[int, int]] | None = None
     #: The namespace's Services' names.
     services: frozenset[str] = frozenset()
+    #: Whether the stack's state holds its Namespace (asked when the namespace is missing); None: not known.
+    namespace_in_state: bool | None = None
 
 
 def _kubectl(cfg: HiveConfig, environ: Mapping[str, str], *args: str) -> tuple[int, str, str]:
@@ -134,7 +140,10 @@ def check_cluster(cfg: HiveConfig, facts: ClusterFacts, project: str, stack: str
     else:
         verdicts.append(Verdict(OK, "cluster", f"reachable, {facts.ready_nodes} node(s) Ready"))
         ns, mine = cfg.kube_names.namespace, label_value(f"{project}.{stack}")
-        if facts.namespace_owner is None:
+        if facts.namespace_owner is None and facts.namespace_in_state:
+            gone = f"this stack's namespace is gone, with all in it (deleted by hand?); {NOT_SEEN_BY_UP}"
+            verdicts.append(Verdict(WARN, f"namespace {ns}", gone, repair_fix(stack)))
+        elif facts.namespace_owner is None:
             verdicts.append(Verdict(OK, f"namespace {ns}", "free: `up` creates it"))
         elif facts.namespace_owner == mine:
             verdicts.append(Verdict(OK, f"namespace {ns}", "this stack's"))
@@ -165,12 +174,11 @@ def _workload_verdicts(cfg: HiveConfig, facts: ClusterFacts, stack: str) -> list
     services = [names.service(mode) for mode in cfg.mode_table]
     if not any(service in found for service in services):
         return []
-    why = "a plain `pulumi up` does not look at the cluster (docs/kubernetes.md: Day two)"
     verdicts = []
     for service in services:
         for kind, there in (("Deployment", service in found), ("Service", service in facts.services)):
             if not there:
-                gone = f"this stack's {kind} is gone (deleted by hand?); {why}"
+                gone = f"this stack's {kind} is gone (deleted by hand?); {NOT_SEEN_BY_UP}"
                 verdicts.append(Verdict(WARN, f"{kind.lower()} {service}", gone, repair_fix(stack)))
         if service not in found:
             continue

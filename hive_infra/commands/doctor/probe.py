@@ -263,6 +263,21 @@ def stack_data(machine: Context, pulumi: PulumiFacts, stack: str, volume: str) -
     return StackData(resources, volume_exists)
 
 
+def state_holds(machine: Context, pulumi: PulumiFacts, stack: str, resource_type: str) -> bool | None:
+    """Whether the stack's state (``pulumi stack export``, its secrets left encrypted) holds a
+    resource of ``resource_type`` not pending deletion; None when the state cannot be read."""
+    if pulumi.path is None:
+        return None
+    code, out, _ = _run([pulumi.path, "stack", "export", "--stack", stack, "--non-interactive"], machine.project_dir)
+    if code != 0:
+        return None
+    try:
+        resources = json.loads(out).get("deployment", {}).get("resources") or []
+    except json.JSONDecodeError:
+        return None
+    return any(r.get("type") == resource_type and not r.get("delete") for r in resources)
+
+
 def probe_port(bind_address: str, port: int) -> PortProbe:
     """Bind ``bind_address:port`` for a moment, as Docker's proxy would."""
     family = socket.AF_INET6 if ":" in bind_address else socket.AF_INET
