@@ -88,11 +88,7 @@ def find_needs() -> Needs:
 
 def namespaces_left(cluster: Cluster) -> list[str]:
     """Which of the bench's namespaces exist (terminating ones too)."""
-    return [
-        ns
-        for ns in (HIVE_NAMESPACE, ONE_NAMESPACE)
-        if cluster.kubectl("get", "namespace", ns, "--ignore-not-found", "-o", "name").strip()
-    ]
+    return [ns for ns in (HIVE_NAMESPACE, ONE_NAMESPACE) if cluster.has_namespace(ns)]
 
 
 def refuse_if_taken(cluster: Cluster) -> None:

@@ -64,7 +64,7 @@ def move(
     tier_images: TierImages,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Move]:
-    if cluster.kubectl("get", "namespace", NAMESPACE, "--ignore-not-found", "-o", "name"):
+    if cluster.has_namespace(NAMESPACE):
         pytest.fail(f"namespace {NAMESPACE} exists already: not this run's to take")
     root = tmp_path_factory.mktemp("k8s-state")
     try:
@@ -79,7 +79,7 @@ def move(
         yield Move(engine, cluster, tier_images, before, password)
     finally:
         engine.run("destroy", "--yes", "--skip-preview", "--stack", STACK, check=False, timeout=1200)
-        if cluster.kubectl("get", "namespace", NAMESPACE, "--ignore-not-found", "-o", "name"):
+        if cluster.has_namespace(NAMESPACE):
             cluster.kubectl("delete", "namespace", NAMESPACE, "--wait=false", check=False)
         docker("rm", "-f", "-v", PG_CONTAINER, check=False)
 
@@ -166,6 +166,4 @@ def test_the_whole_namespace_deleted_by_hand_is_named_by_doctor_and_made_again_b
 
 def test_todays_destroy_takes_the_namespace_the_old_program_made(move: Move) -> None:
     move.pulumi("destroy by today's program", "destroy", "--yes", "--skip-preview")
-    assert not move.cluster.kubectl("get", "namespace", NAMESPACE, "--ignore-not-found", "-o", "name"), (
-        "the destroy took the namespace the old program made"
-    )
+    assert not move.cluster.has_namespace(NAMESPACE), "the destroy took the namespace the old program made"

@@ -100,7 +100,7 @@ def life(
         images = build_images()
     except DockerUnavailable as exc:
         pytest.skip(f"the test images cannot be built: {exc}")
-    if cluster.kubectl("get", "namespace", NAMESPACE, "--ignore-not-found", "-o", "name"):
+    if cluster.has_namespace(NAMESPACE):
         pytest.fail(f"namespace {NAMESPACE} exists already: not this run's to take")
     password = secrets.token_urlsafe(24)
     start_managed_postgres(images, PG_CONTAINER, PG_OWNER, PG_PORT, password)
@@ -113,7 +113,7 @@ def life(
     try:
         yield Life(engine, cluster, password)
     finally:
-        if cluster.kubectl("get", "namespace", NAMESPACE, "--ignore-not-found", "-o", "name"):
+        if cluster.has_namespace(NAMESPACE):
             cluster.kubectl("delete", "namespace", NAMESPACE, "--wait=false", check=False)
         docker("rm", "-f", "-v", PG_CONTAINER, check=False)
 
@@ -142,7 +142,7 @@ def test_preview_plans_the_cluster_objects(life: Life) -> None:
         "kubernetes:batch/v1:Job",
     ):
         assert kind in result.stdout, f"preview plans {kind}:\n{result.stdout[-3000:]}"
-    assert not life.cluster.kubectl("get", "namespace", NAMESPACE, "--ignore-not-found", "-o", "name")
+    assert not life.cluster.has_namespace(NAMESPACE)
 
 
 def test_up_returns_with_every_deployment_available(life: Life) -> None:
@@ -364,8 +364,9 @@ def test_destroy_leaves_the_data_and_the_user_lines(life: Life) -> None:
     outputs = life.outputs()
     started = time.monotonic()
     life.pulumi("destroy", "--yes", "--skip-preview")
-    left = life.cluster.kubectl("get", "namespace", NAMESPACE, "--ignore-not-found", "-o", "name")
-    assert left == "", f"the namespace is gone after destroy ({time.monotonic() - started:.0f}s)"
+    assert not life.cluster.has_namespace(NAMESPACE), (
+        f"the namespace is gone after destroy ({time.monotonic() - started:.0f}s)"
+    )
     for mode, database in outputs["databases"].items():
         with psycopg.connect(life.admin_dsn(database)) as conn:
             row = conn.execute(f"SELECT count(*) FROM {hive_app.AGNO_SCHEMA}.{hive_app.MEMORY_TABLE}").fetchone()

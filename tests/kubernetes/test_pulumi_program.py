@@ -38,10 +38,9 @@ def test_up_noop_and_destroy_of_a_deployment_and_service(
 
         destroy = engine.run("destroy", "--yes", "--skip-preview", "--stack", STACK)
         TIMINGS.append(("pulumi destroy", destroy.seconds))
-        left = cluster.kubectl("get", "namespace", namespace, "--ignore-not-found", "-o", "name")
-        assert left == "", f"destroy waited until the namespace was gone: {left!r}"
+        assert not cluster.has_namespace(namespace), f"destroy waited until the namespace {namespace} was gone"
         resources = json.loads(engine.run("stack", "export", "--stack", STACK).stdout)["deployment"].get("resources")
         assert not resources, f"the stack's state holds nothing after destroy: {resources}"
     finally:
-        if cluster.kubectl("get", "namespace", namespace, "--ignore-not-found", "-o", "name"):
+        if cluster.has_namespace(namespace):
             cluster.kubectl("delete", "namespace", namespace, "--wait=false")

@@ -51,6 +51,10 @@ class Cluster:
             raise AssertionError(f"kubectl {' '.join(args)} exited {done.returncode}: {done.stderr.strip()[-2000:]}")
         return done.stdout
 
+    def has_namespace(self, name: str) -> bool:
+        """Whether the namespace ``name`` exists (a terminating one too)."""
+        return bool(self.kubectl("get", "namespace", name, "--ignore-not-found", "-o", "name").strip())
+
 
 def find_cluster() -> Cluster:
     """The cluster ``scripts/cluster.sh up`` started; ClusterUnavailable with the reason when it is not up."""
