@@ -21,7 +21,6 @@ here when missing), Kubernetes mode the pulumi-kubernetes plugin (make engine).
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
 from collections.abc import Callable
@@ -30,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import kubernetes
+from bench.rounds import STEPS, UP_STEPS, lifecycle, median
 from tests.support.dockerlib import (
     build_images,
     engine_answers,
@@ -64,8 +64,6 @@ docker.Container(
     wait=True,
 )
 """
-STEPS = ("preview", "up", "no-op up", "destroy")
-CONTAINER_STEPS = ("up", "no-op up", "destroy")
 MODES = ("external", "container", "kubernetes")
 #: Each mode's table: the program's column, the baseline's.
 TABLES = {
@@ -95,23 +93,12 @@ def one_container_engine(bin_dir: Path, root: Path, image: str) -> Engine:
     return engine
 
 
-def lifecycle(engine: Engine, stack: str, steps: tuple[str, ...] = STEPS) -> dict[str, float]:
-    """One round: (preview,) up, no-op up, destroy; seconds of each."""
-    times = {}
-    if "preview" in steps:
-        times["preview"] = engine.run("preview", "--stack", stack).seconds
-    times["up"] = engine.run("up", "--yes", "--skip-preview", "--stack", stack).seconds
-    times["no-op up"] = engine.run("up", "--yes", "--expect-no-changes", "--stack", stack).seconds
-    times["destroy"] = engine.run("destroy", "--yes", "--skip-preview", "--stack", stack).seconds
-    return times
-
-
 def measure(runs: int, make: Callable[[int], tuple[Engine, str]], steps: tuple[str, ...] = STEPS) -> dict[str, float]:
     rounds = []
     for i in range(runs):
         engine, stack = make(i)
         rounds.append(lifecycle(engine, stack, steps))
-    return {step: statistics.median(r[step] for r in rounds) for step in steps}
+    return median(rounds, steps)
 
 
 def table(title: str, label: str, baseline_label: str, program: dict[str, float], baseline: dict[str, float]) -> None:
@@ -138,7 +125,7 @@ def container_mode(runs: int, bin_dir: Path, root: Path) -> tuple[dict[str, floa
         return one_container_engine(bin_dir, root / f"one-docker-{i}", images.postgres), "bench"
 
     try:
-        return measure(runs, hive, CONTAINER_STEPS), measure(runs, one, CONTAINER_STEPS)
+        return measure(runs, hive, UP_STEPS), measure(runs, one, UP_STEPS)
     finally:
         remove_labelled("hive/bench")
         remove_labelled("bench/one")

@@ -18,10 +18,10 @@ a failure.
 from __future__ import annotations
 
 import secrets
-import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.rounds import UP_STEPS, lifecycle, median
 from hive_infra.core.names import STACK_LABEL
 from tests.support.cluster import Cluster, ClusterUnavailable, find_cluster, plugin_bin, program_engine
 from tests.support.dockerlib import (
@@ -38,7 +38,7 @@ from tests.support.dockerlib import (
 from tests.support.engine import Engine
 from tests.support.kubestack import HOST_IP, kubernetes_stack_config, push_smoke_image, start_managed_postgres
 
-STEPS = ("up", "no-op up", "destroy")
+STEPS = UP_STEPS
 STACK = "bench"
 #: The project's stack's namespace, and the minimal program's.
 HIVE_NAMESPACE = "hive-bench-k8s"
@@ -105,19 +105,6 @@ def refuse_if_taken(cluster: Cluster) -> None:
         )
 
 
-def timed_round(engine: Engine, stack: str) -> dict[str, float]:
-    """Up from nothing, no-op up, destroy (as bench/engine.py's rounds); seconds of each."""
-
-    def pulumi(*args: str) -> float:
-        return engine.run(*args, "--stack", stack, timeout=TIMEOUT_SECONDS).seconds
-
-    return {
-        "up": pulumi("up", "--yes", "--skip-preview"),
-        "no-op up": pulumi("up", "--yes", "--expect-no-changes"),
-        "destroy": pulumi("destroy", "--yes", "--skip-preview"),
-    }
-
-
 def hive_round(needs: Needs, bin_dir: Path, root: Path) -> dict[str, float]:
     """One round of the project's stack, against a managed PostgreSQL of its own."""
     password = secrets.token_urlsafe(24)
@@ -128,7 +115,7 @@ def hive_round(needs: Needs, bin_dir: Path, root: Path) -> dict[str, float]:
         provide_wheels(needs.images, engine.program)
         config = kubernetes_stack_config(needs.images, needs.cluster, HIVE_NAMESPACE, PG_PORT)
         engine.init_stack(STACK, config, {"adminPassword": password})
-        return timed_round(engine, STACK)
+        return lifecycle(engine, STACK, STEPS, TIMEOUT_SECONDS)
     finally:
         remove_own_postgres()
 
@@ -146,11 +133,7 @@ def one_round(needs: Needs, image: str, bin_dir: Path, root: Path) -> dict[str, 
     engine.run("stack", "init", STACK)
     engine.run("config", "set", "--stack", STACK, "image", image)
     engine.run("config", "set", "--stack", STACK, "namespace", ONE_NAMESPACE)
-    return timed_round(engine, STACK)
-
-
-def median(rounds: list[dict[str, float]]) -> dict[str, float]:
-    return {step: statistics.median(r[step] for r in rounds) for step in STEPS}
+    return lifecycle(engine, STACK, STEPS, TIMEOUT_SECONDS)
 
 
 def kubernetes_mode(runs: int, bin_dir: Path, needs: Needs, root: Path) -> Figures:
@@ -162,7 +145,7 @@ def kubernetes_mode(runs: int, bin_dir: Path, needs: Needs, root: Path) -> Figur
         image = push_smoke_image(needs.cluster, needs.images)
         hive = [hive_round(needs, bin_dir, root / f"hive-k8s-{i}") for i in range(runs)]
         one = [one_round(needs, image, bin_dir, root / f"one-k8s-{i}") for i in range(runs)]
-        return Figures(median(hive), median(one))
+        return Figures(median(hive, STEPS), median(one, STEPS))
     finally:
         for ns in namespaces_left(needs.cluster):
             needs.cluster.kubectl("delete", "namespace", ns, "--wait=false", check=False)
