@@ -55,6 +55,27 @@ class Move:
         TIMINGS.append((f"day two: {what}", result.seconds))
         return result.output
 
+    def doctor(self) -> str:
+        """What ``doctor`` prints of the stack, with the tier's kubectl."""
+        return self.engine.hive(
+            "doctor", "--stack", STACK, check=False, env={"KUBECTL": str(self.cluster.kubectl_bin)}
+        ).output
+
+    def assert_doctor_names_gone(self, what: str, why: str) -> None:
+        said = self.doctor()
+        line = next((x for x in said.splitlines() if what in x), "")
+        assert "gone" in line and f"fix: make repair STACK={STACK}" in line, f"{why}:\n{said}"
+
+    def assert_nothing_gone(self) -> None:
+        said = self.doctor()
+        assert not [x for x in said.splitlines() if "gone" in x], f"doctor finds nothing gone after the repair:\n{said}"
+
+    def repair(self, what: str) -> str:
+        """What ``make repair STACK=k8sstate YES=1`` runs."""
+        made = self.engine.hive("repair", "--stack", STACK, "--yes", timeout=1200)
+        TIMINGS.append((f"day two: repair of {what}", made.seconds))
+        return made.output
+
 
 @pytest.fixture(scope="module")
 def move(
@@ -118,22 +139,17 @@ def test_a_kubernetes_stack_of_the_last_landed_program_imports_and_previews_with
 def test_a_deployment_and_a_service_deleted_by_hand_are_named_by_doctor_and_made_again_by_repair(
     move: Move,
 ) -> None:
-    kubectl = {"KUBECTL": str(move.cluster.kubectl_bin)}
     untouched = {n: uid for n, uid in _pods(move.cluster).items() if n.startswith(f"{SERVICES['workspace']}-")}
     assert len(untouched) == 2, f"workspace's two pods: {untouched}"
     move.cluster.kubectl("-n", NAMESPACE, "delete", "deployment", SERVICES["agent"], "--wait=true")
     move.cluster.kubectl("-n", NAMESPACE, "delete", "service", SERVICES["genie"])
     move.engine.run("preview", "--stack", STACK, "--expect-no-changes")  # why the repair exists: up sees nothing
 
-    said = move.engine.hive("doctor", "--stack", STACK, check=False, env=kubectl).output
-    fix = f"fix: make repair STACK={STACK}"
     for what in (f"deployment {SERVICES['agent']}", f"service {SERVICES['genie']}"):
-        line = next((x for x in said.splitlines() if what in x), "")
-        assert "gone" in line and fix in line, f"doctor names {what} and the command that puts it back:\n{said}"
+        move.assert_doctor_names_gone(what, f"doctor names {what} and the command that puts it back")
 
-    made = move.engine.hive("repair", "--stack", STACK, "--yes", timeout=1200)
-    TIMINGS.append(("day two: repair of a Deployment and a Service deleted by hand", made.seconds))
-    assert "cluster objects" in made.output, f"the repair refreshed the cluster's objects:\n{made.output[-2000:]}"
+    made = move.repair("a Deployment and a Service deleted by hand")
+    assert "cluster objects" in made, f"the repair refreshed the cluster's objects:\n{made[-2000:]}"
     ready = json.loads(move.cluster.kubectl("-n", NAMESPACE, "get", "deployment", SERVICES["agent"], "-o", "json"))
     assert ready["status"].get("readyReplicas") == 2, f"the agent's Deployment is back with two ready pods: {ready}"
     assert move.cluster.kubectl("-n", NAMESPACE, "get", "service", SERVICES["genie"], "-o", "name").strip(), (
@@ -142,26 +158,20 @@ def test_a_deployment_and_a_service_deleted_by_hand_are_named_by_doctor_and_made
     move.pulumi("no-op up after the repair", "up", "--yes", "--expect-no-changes")
     after = _pods(move.cluster)
     assert {n: after.get(n) for n in untouched} == untouched, "the repair left workspace's pods alone"
-    said = move.engine.hive("doctor", "--stack", STACK, check=False, env=kubectl).output
-    assert not [x for x in said.splitlines() if "gone" in x], f"doctor finds nothing gone after the repair:\n{said}"
+    move.assert_nothing_gone()
 
 
 def test_the_whole_namespace_deleted_by_hand_is_named_by_doctor_and_made_again_by_repair(move: Move) -> None:
-    kubectl = {"KUBECTL": str(move.cluster.kubectl_bin)}
     move.cluster.kubectl("delete", "namespace", NAMESPACE, "--wait=true", "--timeout=180s")
-    said = move.engine.hive("doctor", "--stack", STACK, check=False, env=kubectl).output
-    line = next((x for x in said.splitlines() if f"namespace {NAMESPACE}" in x), "")
-    assert "gone" in line and f"fix: make repair STACK={STACK}" in line, (
-        f"doctor tells a namespace deleted under the stack from one a new stack will create:\n{said}"
+    move.assert_doctor_names_gone(
+        f"namespace {NAMESPACE}", "doctor tells a namespace deleted under the stack from one a new stack will create"
     )
-    made = move.engine.hive("repair", "--stack", STACK, "--yes", timeout=1200)
-    TIMINGS.append(("day two: repair of the namespace deleted by hand", made.seconds))
+    move.repair("the namespace deleted by hand")
     listing = json.loads(move.cluster.kubectl("-n", NAMESPACE, "get", "deployments", "-o", "json"))["items"]
     ready = {d["metadata"]["name"]: d["status"].get("readyReplicas") for d in listing}
     assert ready == dict.fromkeys(SERVICES.values(), 2), f"every mode is back with two ready pods: {ready}"
     move.pulumi("no-op up after the namespace's repair", "up", "--yes", "--expect-no-changes")
-    said = move.engine.hive("doctor", "--stack", STACK, check=False, env=kubectl).output
-    assert not [x for x in said.splitlines() if "gone" in x], f"doctor finds nothing gone after the repair:\n{said}"
+    move.assert_nothing_gone()
 
 
 def test_todays_destroy_takes_the_namespace_the_old_program_made(move: Move) -> None:
